@@ -1,0 +1,13 @@
+// The simulated AWS organisation: public surface for tests, benchmarks and the demo.
+export { startFakeAws } from './fake.ts'
+export type { FakeAws, FakeAwsOptions, FakeClientConfig, FakeClock } from './fake.ts'
+export { World } from './world.ts'
+export type { ResolvedWorldOptions, WorldOptions } from './world.ts'
+export { Ledger, GLOBAL_SCOPE, IPV4_PREFIX_LENGTH, IPV6_PREFIX_LENGTH } from './ledger.ts'
+export type { AddressKind, LedgerEntry } from './ledger.ts'
+export { Faults, DEFAULT_BUCKETS, THROTTLE_ERRORS } from './faults.ts'
+export type { FaultMatch, FaultRule, ServiceName } from './faults.ts'
+export { ENI_TYPE, INSTANCE_TYPE } from './config-history.ts'
+export type { ConfigChange, ConfigItemStatus } from './config-history.ts'
+export { DEFAULT_START_TIME } from './clock.ts'
+export type { Credentials } from './auth.ts'

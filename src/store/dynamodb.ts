@@ -1,0 +1,46 @@
+// The DynamoDB client and the table's existence: the edge between whohad and whichever DynamoDB
+// it was given (AWS, DynamoDB Local, or the embedded dynalite).
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb'
+import { tableDefinition } from './table.ts'
+
+export interface ClientOptions {
+  readonly endpoint?: string
+  readonly region: string
+  /** Local DynamoDBs accept any credentials (DynamoDB Local wants letters and digits only); AWS gets the default chain. */
+  readonly localCredentials?: boolean
+}
+
+export function createDynamoClient(options: ClientOptions): DynamoDBClient {
+  return new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.localCredentials
+      ? { credentials: { accessKeyId: 'whohadlocal', secretAccessKey: 'whohadlocal' } }
+      : {}),
+    maxAttempts: 8,
+  })
+}
+
+/** Create the table when it is missing; an existing table is left as it is. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }))
+    return 'exists'
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err
+  }
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)))
+  } catch (err) {
+    // Another process created it between our describe and create: that is the outcome we wanted.
+    if ((err as Error).name !== 'ResourceInUseException') throw err
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName })
+  return 'created'
+}

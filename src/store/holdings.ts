@@ -1,0 +1,287 @@
+// Reads and writes of holdings. Every read here costs a fixed number of requests or requests in
+// proportion to its answer; every write is idempotent (deterministic keys, content from the holding
+// alone), so a replayed poll or a restart after a crash leaves the table as it would have been.
+import {
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb'
+import type { Holding } from '../model/holding.ts'
+import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
+import { batchWrite, type BatchOptions } from './batch.ts'
+import {
+  holdingIdentity,
+  holdingKey,
+  holdingToItem,
+  type Item,
+  itemToHolding,
+  type StoredHolding,
+  toKey,
+} from './items.ts'
+import {
+  addressPk,
+  eniPk,
+  INDEX_BY_ENI,
+  INDEX_BY_INSTANCE,
+  INDEX_BY_TARGET,
+  instancePk,
+  LEVELS,
+  targetPk,
+  timeKey,
+} from './table.ts'
+
+/** What the collector asks the store to do; the reconciler computes these as a pure function. */
+export type StoreOperation =
+  /** A holding seen for the first time (no end). */
+  | { readonly kind: 'open'; readonly holding: Holding }
+  /** An open holding proven ended: the closed holding replaces the open one. */
+  | { readonly kind: 'close'; readonly holding: Holding; readonly closedAt: number }
+  /** Narrower bounds for a holding already stored (AWS Config evidence, say). */
+  | { readonly kind: 'refine'; readonly previous: Holding; readonly next: Holding }
+
+export interface HoldingStoreOptions {
+  readonly tableName: string
+  /** How long closed holdings are kept, for DynamoDB TTL (a store without TTL keeps them). */
+  readonly retentionMs?: number
+  /**
+   * Prefix lengths delegated to ENIs (EKS prefix delegation uses /28 for IPv4, /80 for IPv6). A lookup
+   * of an address also looks up the block of each length that contains it.
+   */
+  readonly delegatedPrefixLengths?: { readonly v4: readonly number[]; readonly v6: readonly number[] }
+  readonly batch?: BatchOptions
+}
+
+export interface WindowQuery {
+  readonly ip: string | Ip
+  readonly from: number
+  readonly to: number
+  readonly vpcId?: string
+  readonly accountId?: string
+}
+
+const DEFAULT_PREFIX_LENGTHS = { v4: [28], v6: [80] }
+const TOP = '\uffff'
+
+export class HoldingStore {
+  readonly tableName: string
+  private readonly retentionMs: number | undefined
+  private readonly prefixLengths: { readonly v4: readonly number[]; readonly v6: readonly number[] }
+  private readonly batchOptions: BatchOptions
+
+  constructor(
+    readonly client: DynamoDBClient,
+    options: HoldingStoreOptions,
+  ) {
+    this.tableName = options.tableName
+    this.retentionMs = options.retentionMs
+    this.prefixLengths = options.delegatedPrefixLengths ?? DEFAULT_PREFIX_LENGTHS
+    this.batchOptions = options.batch ?? {}
+  }
+
+  /**
+   * Apply operations: every put first, then every delete. A crash between the two leaves a closed
+   * holding beside its open item, never neither; reads prefer the closed one and
+   * `openHoldingsOfTarget` removes the leftover, so nothing is lost and nothing is doubled.
+   */
+  async apply(operations: readonly StoreOperation[]): Promise<void> {
+    const { puts, deletes } = planWrites(operations, this.retentionMs)
+    await batchWrite(this.client, this.tableName, puts, this.batchOptions)
+    await batchWrite(this.client, this.tableName, deletes, this.batchOptions)
+  }
+
+  /**
+   * Holdings of an address that may have held it at some time in [from, to] (their bounds overlap the
+   * window), optionally narrowed to a VPC or account. Costs one query per level per address key
+   * (the address and, for delegated prefixes, the blocks containing it), whatever its history.
+   */
+  async lookup(query: WindowQuery): Promise<StoredHolding[]> {
+    const ip = typeof query.ip === 'string' ? parseIp(query.ip) : query.ip
+    const addresses = [ip.text, ...this.containingPrefixes(ip)]
+    const pages = await Promise.all(
+      addresses.flatMap((address) => LEVELS.map((level) => this.queryLevel(address, level, query.from, query.to))),
+    )
+    return dedupe(pages.flat()).filter(
+      (h) =>
+        overlaps(h, query.from, query.to) &&
+        (query.vpcId === undefined || h.holder.vpcId === query.vpcId) &&
+        (query.accountId === undefined || h.holder.accountId === query.accountId),
+    )
+  }
+
+  /** Every holding of an address (or CIDR key) overlapping [from, to], oldest start first. */
+  async timeline(query: WindowQuery): Promise<StoredHolding[]> {
+    const found = await this.lookup(query)
+    return found.sort((a, b) => a.start.after - b.start.after || a.scope.localeCompare(b.scope))
+  }
+
+  private containingPrefixes(ip: Ip): string[] {
+    // Only private IPv4 is delegated as prefixes; a public IPv4 never sits inside one.
+    if (ip.version === 4) return isVpcScoped(ip) ? this.prefixLengths.v4.map((n) => containingCidr(ip, n).text) : []
+    return this.prefixLengths.v6.map((n) => containingCidr(ip, n).text)
+  }
+
+  private queryLevel(address: string, level: (typeof LEVELS)[number], from: number, to: number) {
+    const input: QueryCommandInput =
+      level.maxSpan === Number.POSITIVE_INFINITY
+        ? {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: addressPk(address) }, ':prefix': { S: `${level.tag}#` } },
+          }
+        : {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+            ExpressionAttributeValues: {
+              ':pk': { S: addressPk(address) },
+              ':lo': { S: `${level.tag}#${timeKey(from - level.maxSpan)}` },
+              ':hi': { S: `${level.tag}#${timeKey(to)}#${TOP}` },
+            },
+          }
+    return this.queryAll(input)
+  }
+
+  /**
+   * The open holdings of a target: what a snapshot is diffed against. Leftovers of a crash between
+   * a close's put and its delete (an open item whose closed twin exists) are deleted here, so a
+   * restarted collector sees exactly the holdings that are still open. `repairSince` is the target's
+   * last complete poll: an interrupted close belongs to a poll after it, so older closes need no look.
+   */
+  async openHoldingsOfTarget(accountId: string, region: string, repairSince: number): Promise<StoredHolding[]> {
+    const pk = { ':tpk': { S: targetPk(accountId, region) } }
+    const [open, closed] = await Promise.all([
+      this.queryAll({
+        TableName: this.tableName,
+        IndexName: INDEX_BY_TARGET,
+        KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
+        ExpressionAttributeValues: { ...pk, ':p': { S: 'open#' } },
+      }),
+      this.closedOfTarget(accountId, region, repairSince, Number.MAX_SAFE_INTEGER),
+    ])
+    const closedIds = new Set(closed.map(holdingIdentity))
+    const leftovers = open.filter((h) => closedIds.has(holdingIdentity(h)))
+    if (leftovers.length > 0) {
+      await batchWrite(
+        this.client,
+        this.tableName,
+        leftovers.map((h) => ({ DeleteRequest: { Key: toKey(holdingKey(h)) } })),
+        this.batchOptions,
+      )
+    }
+    return open.filter((h) => !closedIds.has(holdingIdentity(h)))
+  }
+
+  /** Holdings of a target closed in [since, until], by when they were closed. */
+  async closedOfTarget(accountId: string, region: string, since: number, until: number) {
+    return this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEX_BY_TARGET,
+      KeyConditionExpression: 'tpk = :tpk AND tsk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: {
+        ':tpk': { S: targetPk(accountId, region) },
+        ':lo': { S: `closed#${timeKey(since)}` },
+        ':hi': { S: `closed#${timeKey(until)}#${TOP}` },
+      },
+    })
+  }
+
+  /** Every address an ENI held, oldest first. */
+  async holdingsOfEni(eniId: string): Promise<StoredHolding[]> {
+    return dedupe(await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEX_BY_ENI,
+      KeyConditionExpression: 'epk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: eniPk(eniId) } },
+    }))
+  }
+
+  /** Every address an instance's ENIs held, oldest first. */
+  async holdingsOfInstance(instanceId: string): Promise<StoredHolding[]> {
+    return dedupe(await this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEX_BY_INSTANCE,
+      KeyConditionExpression: 'ipk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: instancePk(instanceId) } },
+    }))
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<StoredHolding[]> {
+    const out: StoredHolding[] = []
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey']
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey }))
+      for (const item of page.Items ?? []) out.push(itemToHolding(item))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return out
+  }
+
+  /** Every item in the table, in key order: for tests and exports, never on a request path. */
+  async scanAll(): Promise<Item[]> {
+    const items: Item[] = []
+    let ExclusiveStartKey: Item | undefined
+    do {
+      const page = await this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }))
+      items.push(...(page.Items ?? []))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    const key = (i: Item) => `${i.pk?.S}\n${i.sk?.S}`
+    return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+  }
+}
+
+/** The writes that carry out operations, as two phases: puts, then deletes. Pure. */
+export function planWrites(
+  operations: readonly StoreOperation[],
+  retentionMs?: number,
+): { puts: WriteRequest[]; deletes: WriteRequest[] } {
+  const puts = new Map<string, Item>()
+  const deletes = new Map<string, { pk: string; sk: string }>()
+  const keyText = (k: { pk: string; sk: string }) => `${k.pk}\n${k.sk}`
+  // Later operations win: a key written then deleted is deleted, deleted then written is written.
+  const put = (k: { pk: string; sk: string }, item: Item) => {
+    deletes.delete(keyText(k))
+    puts.set(keyText(k), item)
+  }
+  const del = (k: { pk: string; sk: string }) => {
+    puts.delete(keyText(k))
+    deletes.set(keyText(k), k)
+  }
+  for (const op of operations) {
+    if (op.kind === 'open') {
+      if (op.holding.end) throw new Error(`open of ${holdingIdentity(op.holding)} has an end bound`)
+      put(holdingKey(op.holding), holdingToItem(op.holding, retentionMs))
+    } else if (op.kind === 'close') {
+      if (!op.holding.end) throw new Error(`close of ${holdingIdentity(op.holding)} has no end bound`)
+      put(holdingKey(op.holding), holdingToItem({ ...op.holding, closedAt: op.closedAt }, retentionMs))
+      del(holdingKey({ ...op.holding, end: undefined }))
+    } else {
+      const next = holdingKey(op.next)
+      const closedAt = (op.previous as StoredHolding).closedAt
+      const stored: StoredHolding = op.next.end && closedAt !== undefined ? { ...op.next, closedAt } : op.next
+      const previous = holdingKey(op.previous)
+      if (keyText(previous) !== keyText(next)) del(previous)
+      put(next, holdingToItem(stored, retentionMs))
+    }
+  }
+  return {
+    puts: [...puts.values()].map((Item) => ({ PutRequest: { Item } })),
+    deletes: [...deletes.values()].map((k) => ({ DeleteRequest: { Key: toKey(k) } })),
+  }
+}
+
+function overlaps(h: Holding, from: number, to: number): boolean {
+  return h.start.after <= to && (h.end === undefined || h.end.by >= from)
+}
+
+/** One entry per holding: a closed item outranks an open one left behind by an interrupted close. */
+function dedupe(holdings: StoredHolding[]): StoredHolding[] {
+  const byId = new Map<string, StoredHolding>()
+  for (const h of holdings) {
+    const id = holdingIdentity(h)
+    const seen = byId.get(id)
+    if (!seen || (!seen.end && h.end)) byId.set(id, h)
+  }
+  return [...byId.values()].sort((a, b) => a.start.after - b.start.after)
+}

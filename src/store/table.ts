@@ -1,0 +1,109 @@
+// The one definition of whohad's DynamoDB table: key schema, indexes and every key the code builds.
+// docs/table-design.md explains the reasoning; deploy/ templates are checked against this file.
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import { DAY, HOUR } from '../model/time.ts'
+
+export const INDEX_BY_TARGET = 'byTarget'
+export const INDEX_BY_ENI = 'byEni'
+export const INDEX_BY_INSTANCE = 'byInstance'
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const index = (name: string, pk: string, sk: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: pk, KeyType: 'HASH' as const },
+      { AttributeName: sk, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  })
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: ['pk', 'sk', 'tpk', 'tsk', 'epk', 'esk', 'ipk', 'isk'].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S' as const,
+    })),
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      index(INDEX_BY_TARGET, 'tpk', 'tsk'),
+      index(INDEX_BY_ENI, 'epk', 'esk'),
+      index(INDEX_BY_INSTANCE, 'ipk', 'isk'),
+    ],
+  }
+}
+
+/** The attribute DynamoDB's TTL may use to expire closed holdings past retention (epoch seconds). */
+export const TTL_ATTRIBUTE = 'expiresAt'
+
+/**
+ * Closed holdings are filed by how long they may have lasted (end.by - start.after). Within a level
+ * every holding is at most `maxSpan` long, so one that overlaps [from, to] started in
+ * [from - maxSpan, to]: one bounded range query per level finds all of them, however long the
+ * address's history is. The last level holds the rare very long holdings and every open holding.
+ */
+export interface Level {
+  readonly tag: string
+  readonly maxSpan: number
+}
+
+export const LEVELS: readonly Level[] = [
+  { tag: 'h', maxSpan: HOUR },
+  { tag: 'd', maxSpan: DAY },
+  { tag: 'm', maxSpan: 64 * DAY },
+  { tag: 'z', maxSpan: Number.POSITIVE_INFINITY },
+]
+
+export const LAST_LEVEL = LEVELS[LEVELS.length - 1]!
+
+export function levelFor(span: number): Level {
+  return LEVELS.find((level) => span <= level.maxSpan) ?? LAST_LEVEL
+}
+
+/** Epoch ms as fixed-width text, so that string order is time order. */
+export function timeKey(ms: number): string {
+  return Math.max(0, Math.floor(ms)).toString().padStart(15, '0')
+}
+
+/** Partition of everything held at one address (an IP, or a delegated prefix's CIDR). */
+export function addressPk(address: string): string {
+  return `A#${address}`
+}
+
+export function openSk(scope: string, eniId: string): string {
+  return `${LAST_LEVEL.tag}#open#${scope}#${eniId}`
+}
+
+export function closedSk(level: Level, startAfter: number, scope: string, eniId: string): string {
+  return `${level.tag}#${timeKey(startAfter)}#${scope}#${eniId}`
+}
+
+export function targetPk(accountId: string, region: string): string {
+  return `T#${accountId}#${region}`
+}
+
+export const TARGET_STATE_SK = 'state'
+
+/** Sort key in the byTarget index: open holdings are what a reconcile diffs against. */
+export function targetOpenSk(address: string, scope: string, eniId: string): string {
+  return `open#${address}#${scope}#${eniId}`
+}
+
+/** Closed holdings by when they were closed: what crash repair and change feeds read. */
+export function targetClosedSk(closedAt: number, address: string, scope: string, eniId: string): string {
+  return `closed#${timeKey(closedAt)}#${address}#${scope}#${eniId}`
+}
+
+export function eniPk(eniId: string): string {
+  return `E#${eniId}`
+}
+
+export function instancePk(instanceId: string): string {
+  return `I#${instanceId}`
+}
+
+export function holderSk(startAfter: number, address: string, scope: string): string {
+  return `${timeKey(startAfter)}#${address}#${scope}`
+}

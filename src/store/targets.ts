@@ -1,0 +1,75 @@
+// Per-target state: when each (account, region) was last polled completely. An open holding was
+// present in every complete poll since it opened, so this one item per target (rather than a
+// "last seen" write per holding per poll) is what proves an open holding up to now.
+import { BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
+import { TARGET_STATE_SK, targetPk } from './table.ts'
+
+export interface TargetState {
+  readonly accountId: string
+  readonly region: string
+  /** Start time of the first complete poll: whohad has watched this target since then. */
+  readonly firstCompletePoll?: number
+  /** Time of the latest complete poll. */
+  readonly lastCompletePoll?: number
+  readonly lastAttempt?: number
+  readonly lastError?: string
+  readonly consecutiveFailures: number
+}
+
+export function targetKey(accountId: string, region: string) {
+  return marshall({ pk: targetPk(accountId, region), sk: TARGET_STATE_SK })
+}
+
+export async function getTargetState(
+  client: DynamoDBClient,
+  tableName: string,
+  accountId: string,
+  region: string,
+): Promise<TargetState | undefined> {
+  const out = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: targetKey(accountId, region), ConsistentRead: true }),
+  )
+  return out.Item ? fromItem(out.Item) : undefined
+}
+
+export async function putTargetState(client: DynamoDBClient, tableName: string, state: TargetState): Promise<void> {
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: marshall(
+        { pk: targetPk(state.accountId, state.region), sk: TARGET_STATE_SK, kind: 'target', ...state },
+        { removeUndefinedValues: true },
+      ),
+    }),
+  )
+}
+
+/** Several targets' states in one request per 100 (BatchGetItem's limit), unprocessed keys retried. */
+export async function getTargetStates(
+  client: DynamoDBClient,
+  tableName: string,
+  targets: readonly { accountId: string; region: string }[],
+): Promise<Map<string, TargetState>> {
+  const found = new Map<string, TargetState>()
+  const unique = [...new Map(targets.map((t) => [targetPk(t.accountId, t.region), t])).values()]
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys = unique.slice(i, i + 100).map((t) => targetKey(t.accountId, t.region))
+    for (let round = 0; keys.length > 0; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, Math.min(2_000, 25 * 2 ** round)))
+      if (round > 10) throw new Error(`DynamoDB left ${keys.length} target states unread; retry later`)
+      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys } } }))
+      for (const item of out.Responses?.[tableName] ?? []) {
+        const state = fromItem(item)
+        found.set(targetPk(state.accountId, state.region), state)
+      }
+      keys = out.UnprocessedKeys?.[tableName]?.Keys ?? []
+    }
+  }
+  return found
+}
+
+function fromItem(item: Parameters<typeof unmarshall>[0]): TargetState {
+  const { pk: _pk, sk: _sk, kind: _kind, ...state } = unmarshall(item)
+  return state as TargetState
+}

@@ -1,0 +1,86 @@
+// The store suite runs against two real DynamoDB implementations: AWS DynamoDB Local (shared by the
+// test run, started by scripts/test.ts, or by this file when a test file is run alone) and the
+// embedded dynalite whohad uses by default. Each test gets a table of its own.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createDynamoClient, ensureTable } from '../../src/store/dynamodb.ts'
+import { startEmbeddedDynamo } from '../../src/store/embedded.ts'
+import { HoldingStore, type HoldingStoreOptions } from '../../src/store/holdings.ts'
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts'
+
+export const BACKENDS = ['dynamodb-local', 'embedded'] as const
+export type Backend = (typeof BACKENDS)[number]
+
+/** Counts HTTP requests (each retry too) by command, from a middleware inside the SDK's retry loop. */
+export class RequestCounter {
+  readonly byCommand = new Map<string, number>()
+  total = 0
+  reset(): void {
+    this.byCommand.clear()
+    this.total = 0
+  }
+  count(command: string): number {
+    return this.byCommand.get(command) ?? 0
+  }
+  attach(client: DynamoDBClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        this.total++
+        const name = context.commandName ?? 'unknown'
+        this.byCommand.set(name, (this.byCommand.get(name) ?? 0) + 1)
+        return next(args)
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'whohadTestRequestCounter' },
+    )
+  }
+}
+
+export interface TestStore {
+  readonly store: HoldingStore
+  readonly client: DynamoDBClient
+  readonly tableName: string
+  readonly requests: RequestCounter
+}
+
+let shared: Promise<DynamoDbLocal> | undefined
+let tables = 0
+
+async function dynamoDbLocalEndpoint(): Promise<string> {
+  const fromEnv = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
+  if (fromEnv) return fromEnv
+  shared ??= startDynamoDbLocal()
+  return (await shared).endpoint
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export async function openTestStore(
+  t: Teardown,
+  backend: Backend,
+  options: Partial<HoldingStoreOptions> = {},
+): Promise<TestStore> {
+  let endpoint: string
+  if (backend === 'embedded') {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'whohad-test-'))
+    const embedded = await startEmbeddedDynamo(dir)
+    endpoint = embedded.endpoint
+    t.teardown(async () => {
+      await embedded.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+  } else {
+    endpoint = await dynamoDbLocalEndpoint()
+  }
+  const client = createDynamoClient({ endpoint, region: 'us-east-1', localCredentials: true })
+  t.teardown(() => client.destroy())
+  const tableName = `t${process.pid}-${++tables}-${Date.now()}`
+  await ensureTable(client, tableName)
+  const requests = new RequestCounter()
+  requests.attach(client)
+  const store = new HoldingStore(client, { tableName, ...options })
+  return { store, client, tableName, requests }
+}

@@ -1,0 +1,118 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { type Bound, boundsProblems, classify, type Holding, maxSpan, narrowBound } from '../../src/model/holding.ts'
+
+const ev = (ref: string) => [{ source: 'ec2-poll' as const, at: 0, ref }]
+const b = (after: number, by: number, ref = 'x'): Bound => ({ after, by, evidence: ev(ref) })
+
+t.test('a closed holding at the edges of its bounds', async (t) => {
+  // start in [100, 110], end in [200, 220]
+  const h = { start: b(100, 110), end: b(200, 220) }
+  t.equal(classify(h, 99), undefined, 'before it can have started')
+  t.equal(classify(h, 100), 'possible', 'earliest possible start')
+  t.equal(classify(h, 109), 'possible', 'inside the start window')
+  t.equal(classify(h, 110), 'certain', 'proven from start.by')
+  t.equal(classify(h, 150), 'certain')
+  t.equal(classify(h, 200), 'certain', 'proven up to end.after')
+  t.equal(classify(h, 201), 'possible', 'inside the end window')
+  t.equal(classify(h, 220), 'possible', 'latest possible end')
+  t.equal(classify(h, 221), undefined, 'after it must have ended')
+  t.equal(classify(h, 90, 100), 'possible', 'a window reaching into the start window')
+  t.equal(classify(h, 90, 110), 'certain', 'a window reaching the proven part')
+  t.equal(classify(h, 221, 300), undefined)
+  t.equal(maxSpan(h), 120)
+})
+
+t.test('exact bounds collapse the windows', async (t) => {
+  const h = { start: b(100, 100), end: b(200, 200) }
+  t.equal(classify(h, 100), 'certain')
+  t.equal(classify(h, 200), 'certain')
+  t.equal(classify(h, 99), undefined)
+  t.equal(classify(h, 201), undefined)
+})
+
+t.test('an open holding is proven only up to its target\'s last complete poll', async (t) => {
+  const h = { start: b(100, 110) }
+  t.equal(classify(h, 105, 105, 500), 'possible')
+  t.equal(classify(h, 400, 400, 500), 'certain')
+  t.equal(classify(h, 500, 500, 500), 'certain')
+  t.equal(classify(h, 501, 501, 500), 'possible', 'after the last complete poll it may have ended unseen')
+  t.equal(classify(h, 10_000), 'possible', 'without a poll time only start.by is proven')
+  t.equal(classify(h, 110), 'certain')
+  t.equal(maxSpan(h), Infinity)
+})
+
+t.test('bounds problems', async (t) => {
+  t.same(boundsProblems({ start: b(1, 2), end: b(3, 4) }), [])
+  t.match(boundsProblems({ start: b(2, 1) }), [/start.after/])
+  t.match(boundsProblems({ start: b(1, 2), end: b(4, 3) }), [/end.after/])
+  t.match(boundsProblems({ start: b(5, 6), end: b(1, 2) }), [/before it can have started/, /not proven/])
+  t.match(boundsProblems({ start: b(1.5, 2) }), [/whole epoch/])
+})
+
+t.test('narrowing keeps the evidence that set each end', async (t) => {
+  const poll = b(100, 200, 'poll')
+  const config = b(150, 150, 'config')
+  const n = narrowBound(poll, config)!
+  t.same([n.after, n.by], [150, 150])
+  t.same(n.evidence.map((e) => e.ref), ['config'])
+  const mixed = narrowBound(b(100, 200, 'a'), b(50, 180, 'b'))!
+  t.same([mixed.after, mixed.by], [100, 180])
+  t.same(mixed.evidence.map((e) => e.ref), ['a', 'b'])
+  t.equal(narrowBound(b(1, 2), b(3, 4)), undefined, 'contradicting bounds are refused, not merged')
+})
+
+// Random consistent holdings: start.after <= start.by <= end.after <= end.by (or open).
+const arbHolding = fc
+  .tuple(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 4, maxLength: 4 }), fc.boolean(), fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined }))
+  .map(([times, open, openUntil]) => {
+    const [a, b2, c, d] = [...times].sort((x, y) => x - y) as [number, number, number, number]
+    const holding: Pick<Holding, 'start' | 'end'> = open ? { start: b(a, b2) } : { start: b(a, b2), end: b(c, d) }
+    return { holding, openUntil }
+  })
+const arbTime = fc.integer({ min: -10, max: 1_000_010 })
+
+t.test('properties of classification', async (t) => {
+  fc.assert(
+    fc.property(arbHolding, arbTime, ({ holding, openUntil }, time) => {
+      const inSupport = time >= holding.start.after && (holding.end === undefined || time <= holding.end.by)
+      return (classify(holding, time, time, openUntil) !== undefined) === inSupport
+    }),
+    { numRuns: 2000 },
+  )
+  t.pass('a holding whose bounds contain T is never "none", and one whose bounds exclude T always is')
+
+  fc.assert(
+    fc.property(arbHolding, arbTime, fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(1000), ({ holding, openUntil }, time, i, j, k, l) => {
+      // Narrow each bound by moving `after` up and `by` down, keeping it non-empty and consistent.
+      const s = holding.start
+      const sAfter = Math.min(s.after + i, s.by)
+      const sBy = Math.max(sAfter, s.by - j)
+      let end = holding.end
+      if (end) {
+        const eAfter = Math.min(end.after + k, end.by)
+        end = b(eAfter, Math.max(eAfter, end.by - l))
+      }
+      const narrowed = { start: b(sAfter, sBy), ...(end ? { end } : {}) }
+      const before = classify(holding, time, time, openUntil)
+      const after = classify(narrowed, time, time, openUntil)
+      if (before === 'certain' && after !== 'certain') return false // narrowing never loses certainty
+      if (before === undefined && after !== undefined) return false // nor brings back a ruled-out time
+      return true
+    }),
+    { numRuns: 2000 },
+  )
+  t.pass('narrowing a bound never turns certain into possible, nor none into anything')
+
+  fc.assert(
+    fc.property(arbHolding, arbTime, fc.nat(5000), fc.nat(5000), ({ holding, openUntil }, time, w1, w2) => {
+      const point = classify(holding, time, time, openUntil)
+      const wide = classify(holding, time - w1, time + w2, openUntil)
+      if (point === 'certain') return wide === 'certain'
+      if (point === 'possible') return wide !== undefined
+      return true
+    }),
+    { numRuns: 2000 },
+  )
+  t.pass('widening the window never weakens an answer')
+})

@@ -1,0 +1,90 @@
+import fc from 'fast-check'
+import t from 'tap'
+import {
+  EPOCH_SECONDS_LIMIT,
+  formatDuration,
+  formatTime,
+  InvalidDurationError,
+  InvalidTimeError,
+  parseDuration,
+  parseTime,
+} from '../../src/model/time.ts'
+
+const T = Date.UTC(2026, 10, 20, 10, 0, 0)
+
+t.test('ISO-8601 with any offset', async (t) => {
+  t.equal(parseTime('2026-11-20T10:00:00Z'), T)
+  t.equal(parseTime('2026-11-20T10:00:00.000z'), T)
+  t.equal(parseTime('2026-11-20T11:00:00+01:00'), T)
+  t.equal(parseTime('2026-11-20 11:00 +0100'), T, 'the way complaints write it')
+  t.equal(parseTime('2026-11-20T05:30:00-04:30'), T)
+  t.equal(parseTime('2026-11-20T15:30+05:30'), T)
+  t.equal(parseTime('2026-11-20T12:00:00+02'), T)
+  t.equal(parseTime('2026-11-20 10:00:00 UTC'), T)
+  t.equal(parseTime('2026-11-20T10:00:00.123456789Z'), T + 123, 'nanoseconds truncate to ms')
+  t.equal(parseTime('  2026-11-20T10:00:00Z  '), T, 'surrounding spaces are fine')
+})
+
+t.test('epoch seconds and milliseconds', async (t) => {
+  t.equal(parseTime(String(T / 1000)), T, 'seconds')
+  t.equal(parseTime(String(T)), T, 'milliseconds')
+  t.equal(parseTime(T / 1000), T, 'numbers too')
+  t.equal(parseTime('1763632800.5'), 1763632800500, 'fractional seconds')
+  t.equal(parseTime(String(EPOCH_SECONDS_LIMIT - 1)), (EPOCH_SECONDS_LIMIT - 1) * 1000)
+  t.equal(parseTime(String(EPOCH_SECONDS_LIMIT)), EPOCH_SECONDS_LIMIT, 'at the limit it is milliseconds')
+})
+
+t.test('refusals say why', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['2026-11-20T10:00:00', /no timezone offset/],
+    ['2026-11-20', /no timezone offset/],
+    ['yesterday', /ISO-8601/],
+    ['', /empty/],
+    ['2026-13-01T00:00Z', /month/],
+    ['2026-02-30T00:00Z', /does not exist/],
+    ['2026-11-20T24:00Z', /time of day/],
+    ['2026-11-20T10:00+15:00', /not a real UTC offset/],
+    ['-5', /ISO-8601/],
+    ['1'.repeat(80), /too long/],
+    ['99999999999999999', /past the year 9999/],
+    ['1969-12-31T23:59:59Z', /outside 1970-9999/],
+  ]
+  for (const [input, reason] of cases) {
+    t.throws(() => parseTime(input), InvalidTimeError, input)
+    t.throws(() => parseTime(input), { message: reason }, input)
+  }
+  t.throws(() => parseTime(-1), /positive/)
+  t.throws(() => parseTime(Number.NaN), /positive/)
+})
+
+t.test('durations', async (t) => {
+  t.equal(parseDuration('5m'), 300_000)
+  t.equal(parseDuration('90s'), 90_000)
+  t.equal(parseDuration('1h30m'), 5_400_000)
+  t.equal(parseDuration('250ms'), 250)
+  t.equal(parseDuration('0s'), 0)
+  t.equal(parseDuration('1.5h'), 5_400_000)
+  for (const bad of ['', '5', 'm', '5 minutes', '-5m', '31d', '5x']) {
+    t.throws(() => parseDuration(bad), InvalidDurationError, bad)
+  }
+  t.equal(formatDuration(300_000), '5m')
+  t.equal(formatDuration(86_400_000), '1d')
+  t.equal(formatDuration(1500), '1500ms')
+})
+
+t.test('format and parse round-trip; offsets never change the instant (property)', async (t) => {
+  const instant = fc.integer({ min: 0, max: Date.UTC(9000, 0, 1) })
+  fc.assert(fc.property(instant, (ms) => parseTime(formatTime(ms)) === ms))
+  fc.assert(
+    fc.property(instant, fc.integer({ min: -14 * 60, max: 14 * 60 }), (ms, offset) => {
+      const ms0 = Math.floor(ms / 1000) * 1000
+      if (ms0 + offset * 60_000 < 0) return true
+      const local = new Date(ms0 + offset * 60_000).toISOString().slice(0, 19)
+      const sign = offset < 0 ? '-' : '+'
+      const abs = Math.abs(offset)
+      const text = `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+      return parseTime(text) === ms0
+    }),
+  )
+  t.pass('properties hold')
+})

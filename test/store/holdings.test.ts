@@ -1,0 +1,203 @@
+// The store suite: every test runs against AWS DynamoDB Local and against the embedded dynalite.
+import t from 'tap'
+import { classify } from '../../src/model/holding.ts'
+import { batchWrite } from '../../src/store/batch.ts'
+import { type StoreOperation, planWrites } from '../../src/store/holdings.ts'
+import { itemToHolding } from '../../src/store/items.ts'
+import { getTargetState, getTargetStates, putTargetState } from '../../src/store/targets.ts'
+import { makeHolding } from '../helpers/holdings.ts'
+import { BACKENDS, openTestStore } from '../helpers/stores.ts'
+
+const MIN = 60_000
+const T0 = Date.UTC(2026, 10, 1)
+
+for (const backend of BACKENDS) {
+  t.test(backend, async (t) => {
+    t.test('open, close, and what a lookup sees at the boundaries', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      const open = makeHolding({ address: '203.0.113.7', eni: 'eni-a', start: [T0, T0 + MIN] })
+      await store.apply([{ kind: 'open', holding: open }])
+      let found = await store.lookup({ ip: '203.0.113.7', from: T0 + 5 * MIN, to: T0 + 5 * MIN })
+      t.equal(found.length, 1)
+      t.equal(found[0]!.end, undefined, 'open')
+      t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [open])
+
+      const closed = { ...open, end: { after: T0 + 10 * MIN, by: T0 + 11 * MIN, evidence: [{ source: 'ec2-poll' as const, at: T0 + 11 * MIN, ref: 'poll-11' }] } }
+      await store.apply([{ kind: 'close', holding: closed, closedAt: T0 + 11 * MIN }])
+      t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [], 'no longer open')
+      const at = async (time: number) => {
+        const hs = await store.lookup({ ip: '203.0.113.7', from: time, to: time })
+        return hs.map((h) => classify(h, time))
+      }
+      t.same(await at(T0 - 1), [], 'before the start window: nobody')
+      t.same(await at(T0), ['possible'], 'start window opens')
+      t.same(await at(T0 + MIN - 1), ['possible'], 'inside the start window')
+      t.same(await at(T0 + MIN), ['certain'], 'start.by')
+      t.same(await at(T0 + 10 * MIN), ['certain'], 'end.after')
+      t.same(await at(T0 + 10 * MIN + 1), ['possible'], 'inside the end window')
+      t.same(await at(T0 + 11 * MIN), ['possible'], 'end.by')
+      t.same(await at(T0 + 11 * MIN + 1), [], 'after the end window: nobody')
+      found = await store.lookup({ ip: '203.0.113.7', from: T0 + 11 * MIN + 1, to: T0 + 20 * MIN })
+      t.same(found, [], 'a window after the holding')
+      found = await store.lookup({ ip: '203.0.113.7', from: T0 + 12 * MIN - 5 * MIN, to: T0 + 12 * MIN + 5 * MIN })
+      t.equal(found.length, 1, 'a ±5 min window reaches back into it')
+      t.equal(found[0]!.closedAt, T0 + 11 * MIN)
+    })
+
+    t.test('an IP with 10,000 past holders costs what an IP with one costs', async (t) => {
+      const { store, requests } = await openTestStore(t, backend)
+      const many = '198.51.100.1'
+      const one = '198.51.100.2'
+      const N = 10_000
+      // Holder i holds `many` from about T0 + 3i min to T0 + 3i+1 min, learnt from 30 s polls.
+      const ops: StoreOperation[] = []
+      for (let i = 0; i < N; i++) {
+        const s = T0 + 3 * i * MIN
+        ops.push({
+          kind: 'close',
+          holding: makeHolding({ address: many, eni: `eni-${i}`, start: [s - 30_000, s], end: [s + MIN, s + MIN + 30_000] }),
+          closedAt: s + MIN + 30_000,
+        })
+      }
+      ops.push({ kind: 'close', holding: makeHolding({ address: one, eni: 'eni-one', start: [T0, T0], end: [T0 + MIN, T0 + MIN] }), closedAt: T0 + MIN })
+      await store.apply(ops)
+
+      const cost = async (ip: string, time: number) => {
+        requests.reset()
+        const found = await store.lookup({ ip, from: time, to: time })
+        return { requests: requests.total, found }
+      }
+      const baseline = await cost(one, T0 + 30_000)
+      t.equal(baseline.found.length, 1)
+      t.ok(baseline.requests <= 4, `one lookup of a public IP is ${baseline.requests} requests (one per level)`)
+      for (const i of [0, 1, 4_999, 9_998, 9_999]) {
+        const s = T0 + 3 * i * MIN
+        const mid = await cost(many, s + 30_000)
+        t.equal(mid.requests, baseline.requests, `holder ${i}: same request count as an IP with one holder`)
+        t.same(mid.found.map((h) => [h.holder.eniId, classify(h, s + 30_000)]), [[`eni-${i}`, 'certain']], `holder ${i} inside its interval`)
+        const startEdge = await cost(many, s)
+        t.same(startEdge.found.map((h) => [h.holder.eniId, classify(h, s)]), [[`eni-${i}`, 'certain']], `holder ${i} at start.by`)
+        const startWindow = await cost(many, s - 10_000)
+        t.same(startWindow.found.map((h) => [h.holder.eniId, classify(h, s - 10_000)]), [[`eni-${i}`, 'possible']], `holder ${i} inside its start window`)
+        const endWindow = await cost(many, s + MIN + 10_000)
+        t.same(endWindow.found.map((h) => [h.holder.eniId, classify(h, s + MIN + 10_000)]), [[`eni-${i}`, 'possible']], `holder ${i} inside its end window`)
+        const gap = await cost(many, s + MIN + 45_000)
+        t.same(gap.found, [], `between holder ${i} and the next: nobody`)
+        t.equal(gap.requests, baseline.requests)
+      }
+    })
+
+    t.test('a holding with a wide uncertainty window is found among many short ones', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      const ip = '192.0.2.9'
+      // Account A's ENI held the address; A was failing, so its end is known only within 3 days.
+      // Meanwhile the address passed through 200 other holders in other accounts.
+      const long = makeHolding({ address: ip, eni: 'eni-stale', account: '222222222222', start: [T0, T0], end: [T0 + MIN, T0 + 3 * 1440 * MIN] })
+      const ops: StoreOperation[] = [{ kind: 'close', holding: long, closedAt: T0 + 3 * 1440 * MIN }]
+      for (let i = 0; i < 200; i++) {
+        const s = T0 + 2 * MIN + i * 20 * MIN
+        ops.push({ kind: 'close', holding: makeHolding({ address: ip, eni: `eni-${i}`, start: [s, s], end: [s + 10 * MIN, s + 10 * MIN] }), closedAt: s + 10 * MIN })
+      }
+      await store.apply(ops)
+      const time = T0 + 2 * MIN + 150 * 20 * MIN + MIN
+      const found = await store.lookup({ ip, from: time, to: time })
+      t.same(found.map((h) => [h.holder.eniId, classify(h, time)]).sort(), [['eni-150', 'certain'], ['eni-stale', 'possible']])
+      const narrowed = await store.lookup({ ip, from: time, to: time, accountId: '111111111111' })
+      t.same(narrowed.map((h) => h.holder.eniId), ['eni-150'], 'narrowed by account')
+    })
+
+    t.test('a private IP held in two VPCs at once, and narrowing by VPC', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      await store.apply([
+        { kind: 'open', holding: makeHolding({ address: '10.0.1.5', vpc: 'vpc-1', eni: 'eni-1', start: [T0, T0] }) },
+        { kind: 'open', holding: makeHolding({ address: '10.0.1.5', vpc: 'vpc-2', eni: 'eni-2', account: '222222222222', start: [T0, T0] }) },
+      ])
+      const all = await store.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN })
+      t.same(all.map((h) => h.scope).sort(), ['vpc-1', 'vpc-2'])
+      const one = await store.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN, vpcId: 'vpc-2' })
+      t.same(one.map((h) => h.holder.eniId), ['eni-2'])
+    })
+
+    t.test('addresses inside delegated prefixes', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      const v4 = { ...makeHolding({ address: '10.0.5.20', eni: 'eni-eks', start: [T0, T0] }), address: '10.0.5.16/28', addressKind: 'ipv4-prefix' as const }
+      const v6 = { ...makeHolding({ address: '2001:db8:1:2:3::', eni: 'eni-eks', start: [T0, T0] }), address: '2001:db8:1:2:3::/80', addressKind: 'ipv6-prefix' as const }
+      await store.apply([{ kind: 'open', holding: v4 }, { kind: 'open', holding: v6 }])
+      t.same((await store.lookup({ ip: '10.0.5.31', from: T0, to: T0 })).map((h) => h.address), ['10.0.5.16/28'])
+      t.same(await store.lookup({ ip: '10.0.5.32', from: T0, to: T0 }), [], 'outside the /28')
+      t.same((await store.lookup({ ip: '2001:db8:1:2:3:ffff::9', from: T0, to: T0 })).map((h) => h.address), ['2001:db8:1:2:3::/80'])
+    })
+
+    t.test('timeline, and holdings by ENI and by instance', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      const ip = '203.0.113.50'
+      const hs = [0, 1, 2].map((i) =>
+        makeHolding({ address: ip, eni: `eni-${i}`, instance: `i-${i}`, start: [T0 + i * 10 * MIN, T0 + i * 10 * MIN], end: [T0 + i * 10 * MIN + 5 * MIN, T0 + i * 10 * MIN + 6 * MIN] }),
+      )
+      const later = makeHolding({ address: '203.0.113.51', eni: 'eni-1', instance: 'i-1', start: [T0 + 100 * MIN, T0 + 100 * MIN] })
+      await store.apply([...hs.map((holding) => ({ kind: 'close' as const, holding, closedAt: holding.end!.by })), { kind: 'open', holding: later }])
+      const tl = await store.timeline({ ip, from: T0 + 12 * MIN, to: T0 + 60 * MIN })
+      t.same(tl.map((h) => h.holder.eniId), ['eni-1', 'eni-2'], 'in order, only those overlapping')
+      t.same((await store.holdingsOfEni('eni-1')).map((h) => h.address), [ip, '203.0.113.51'])
+      t.same((await store.holdingsOfInstance('i-1')).map((h) => h.address), [ip, '203.0.113.51'])
+      t.same(await store.holdingsOfInstance('i-none'), [])
+    })
+
+    t.test('replaying every write twice leaves an identical table', async (t) => {
+      const { store } = await openTestStore(t, backend, { retentionMs: 400 * 1440 * MIN })
+      const ops: StoreOperation[] = []
+      for (let i = 0; i < 60; i++) {
+        const h = makeHolding({ address: `203.0.113.${i % 7}`, eni: `eni-${i}`, instance: i % 2 ? `i-${i}` : undefined, start: [T0 + i * MIN, T0 + i * MIN + 1000] })
+        ops.push({ kind: 'open', holding: h })
+        if (i % 3 === 0) {
+          const closed = { ...h, end: { after: T0 + (i + 1) * MIN, by: T0 + (i + 2) * MIN, evidence: [] } }
+          ops.push({ kind: 'close', holding: closed, closedAt: T0 + (i + 2) * MIN })
+          if (i % 6 === 0) {
+            ops.push({ kind: 'refine', previous: closed, next: { ...closed, start: { after: T0 + i * MIN + 500, by: T0 + i * MIN + 500, evidence: [] } } })
+          }
+        }
+      }
+      for (const op of ops) await store.apply([op])
+      const once = await store.scanAll()
+      for (const op of ops) await store.apply([op])
+      const twice = await store.scanAll()
+      t.same(twice, once, 'same items, same content')
+      await store.apply(ops)
+      t.same(await store.scanAll(), once, 'and replaying them as one batch too')
+      t.ok(once.some((i) => i.expiresAt?.N !== undefined), 'closed holdings carry the TTL attribute')
+      t.notOk(once.some((i) => i.state?.S === 'open' && i.expiresAt !== undefined), 'open holdings never expire')
+    })
+
+    t.test('a crash between a close\'s put and its delete loses nothing and doubles nothing', async (t) => {
+      const { store, client, tableName } = await openTestStore(t, backend)
+      const open = makeHolding({ address: '203.0.113.9', eni: 'eni-c', start: [T0, T0] })
+      await store.apply([{ kind: 'open', holding: open }])
+      const closed = { ...open, end: { after: T0 + MIN, by: T0 + 2 * MIN, evidence: [] } }
+      const close: StoreOperation = { kind: 'close', holding: closed, closedAt: T0 + 2 * MIN }
+      const { puts } = planWrites([close])
+      await batchWrite(client, tableName, puts) // the process dies before the deletes
+      const during = await store.lookup({ ip: '203.0.113.9', from: T0 + 10 * MIN, to: T0 + 10 * MIN })
+      t.same(during, [], 'reads already prefer the closed holding: nobody holds it at T0+10m')
+      const stillOpen = await store.openHoldingsOfTarget('111111111111', 'eu-west-1', T0)
+      t.same(stillOpen, [], 'the restarted collector does not see it as open')
+      const repaired = await store.scanAll()
+
+      const clean = await openTestStore(t, backend)
+      await clean.store.apply([{ kind: 'open', holding: open }])
+      await clean.store.apply([close])
+      t.same(repaired.map(itemToHolding), (await clean.store.scanAll()).map(itemToHolding), 'same table as without the crash')
+    })
+
+    t.test('target state', async (t) => {
+      const { client, tableName } = await openTestStore(t, backend)
+      t.equal(await getTargetState(client, tableName, '111111111111', 'eu-west-1'), undefined)
+      const state = { accountId: '111111111111', region: 'eu-west-1', firstCompletePoll: T0, lastCompletePoll: T0 + MIN, consecutiveFailures: 0 }
+      await putTargetState(client, tableName, state)
+      t.same(await getTargetState(client, tableName, '111111111111', 'eu-west-1'), state)
+      const targets = Array.from({ length: 150 }, (_, i) => ({ accountId: String(100000000000 + i), region: 'us-east-1' }))
+      await Promise.all(targets.slice(0, 120).map((tg) => putTargetState(client, tableName, { ...tg, consecutiveFailures: 2, lastError: 'AccessDenied' })))
+      const states = await getTargetStates(client, tableName, [...targets, ...targets])
+      t.equal(states.size, 120, 'all found across more than one BatchGetItem, duplicates asked once')
+    })
+  })
+}
