@@ -188,22 +188,23 @@ export class HoldingStore {
 
   /** Every address an ENI held, oldest first. */
   async holdingsOfEni(eniId: string): Promise<StoredHolding[]> {
-    return dedupe(await this.queryAll({
-      TableName: this.tableName,
-      IndexName: INDEX_BY_ENI,
-      KeyConditionExpression: 'epk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: eniPk(eniId) } },
-    }))
+    return this.holdingsOfHolder(INDEX_BY_ENI, 'epk', eniPk(eniId))
   }
 
   /** Every address an instance's ENIs held, oldest first. */
   async holdingsOfInstance(instanceId: string): Promise<StoredHolding[]> {
-    return dedupe(await this.queryAll({
-      TableName: this.tableName,
-      IndexName: INDEX_BY_INSTANCE,
-      KeyConditionExpression: 'ipk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: instancePk(instanceId) } },
-    }))
+    return this.holdingsOfHolder(INDEX_BY_INSTANCE, 'ipk', instancePk(instanceId))
+  }
+
+  private async holdingsOfHolder(index: string, attribute: string, key: string): Promise<StoredHolding[]> {
+    return dedupe(
+      await this.queryAll({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: `${attribute} = :pk`,
+        ExpressionAttributeValues: { ':pk': { S: key } },
+      }),
+    )
   }
 
   private async queryAll(input: QueryCommandInput): Promise<StoredHolding[]> {
