@@ -97,6 +97,42 @@ export function classify(
   return 'possible'
 }
 
+/** A stretch of time during which a target was not observed by complete polls (a failure streak, downtime). */
+export interface Gap {
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * `classify`, knowing when the holder's target went unwatched. Between two complete polls that both saw
+ * a holding, whohad takes it to have held its address throughout; that is reasonable a poll interval
+ * apart but not across an outage of hours, when the address may have left and come back unseen. So
+ * the proven part of a holding excludes the target's gaps: a window that meets the proven part only
+ * inside gaps is `possible`, not `certain`.
+ */
+export function classifyWatched(
+  holding: Pick<Holding, 'start' | 'end'>,
+  from: number,
+  to: number,
+  watch: { readonly openUntil?: number | undefined; readonly gaps?: readonly Gap[] | undefined },
+): Certainty | undefined {
+  const c = classify(holding, from, to, watch.openUntil)
+  if (c !== 'certain' || !watch.gaps?.length) return c
+  const { start, end } = holding
+  const coreEnd = end ? end.after : Math.max(start.by, watch.openUntil ?? start.by)
+  // The part of the window where the holding is proven, minus the gaps (open intervals: the polls at
+  // their ends did watch).
+  let lo = Math.max(from, start.by)
+  const hi = Math.min(to, coreEnd)
+  for (const gap of [...watch.gaps].sort((a, b) => a.from - b.from)) {
+    if (gap.to <= lo || gap.from >= hi) continue
+    if (gap.from >= lo) return 'certain' // [lo, gap.from] is watched
+    lo = gap.to
+    if (lo > hi) return 'possible'
+  }
+  return 'certain'
+}
+
 /** The bound known from both: the intersection, or undefined when they contradict each other. */
 export function narrowBound(a: Bound, b: Bound): Bound | undefined {
   const after = Math.max(a.after, b.after)
@@ -131,7 +167,6 @@ export function boundsProblems(holding: Pick<Holding, 'start' | 'end'>): string[
   if (end) {
     if (!(end.after <= end.by)) problems.push('end.after is later than end.by')
     if (!(start.after <= end.by)) problems.push('the holding ends before it can have started')
-    if (!(start.by <= end.after)) problems.push('the holding is not proven to hold at any time (start.by > end.after)')
   }
   for (const t of [start.after, start.by, end?.after ?? 0, end?.by ?? 0]) {
     if (!Number.isSafeInteger(t) || t < 0) problems.push(`bound time ${t} is not a whole epoch millisecond`)

@@ -15,6 +15,11 @@ export interface TargetState {
   readonly lastAttempt?: number
   readonly lastError?: string
   readonly consecutiveFailures: number
+  /**
+   * Stretches between two complete polls further apart than the collector's maximum gap (outages,
+   * failure streaks): holdings are not proven inside them. Oldest first, bounded in number.
+   */
+  readonly gaps?: readonly { readonly from: number; readonly to: number }[]
 }
 
 export function targetKey(accountId: string, region: string) {

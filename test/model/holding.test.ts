@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { type Bound, boundsProblems, classify, type Holding, maxSpan, narrowBound } from '../../src/model/holding.ts'
+import { type Bound, boundsProblems, classify, classifyWatched, type Holding, maxSpan, narrowBound } from '../../src/model/holding.ts'
 
 const ev = (ref: string) => [{ source: 'ec2-poll' as const, at: 0, ref }]
 const b = (after: number, by: number, ref = 'x'): Bound => ({ after, by, evidence: ev(ref) })
@@ -46,7 +46,7 @@ t.test('bounds problems', async (t) => {
   t.same(boundsProblems({ start: b(1, 2), end: b(3, 4) }), [])
   t.match(boundsProblems({ start: b(2, 1) }), [/start.after/])
   t.match(boundsProblems({ start: b(1, 2), end: b(4, 3) }), [/end.after/])
-  t.match(boundsProblems({ start: b(5, 6), end: b(1, 2) }), [/before it can have started/, /not proven/])
+  t.match(boundsProblems({ start: b(5, 6), end: b(1, 2) }), [/before it can have started/])
   t.match(boundsProblems({ start: b(1.5, 2) }), [/whole epoch/])
 })
 
@@ -115,4 +115,42 @@ t.test('properties of classification', async (t) => {
     { numRuns: 2000 },
   )
   t.pass('widening the window never weakens an answer')
+})
+
+t.test('gaps in watching make the proven part possible', async (t) => {
+  const h = { start: b(100, 110), end: b(1000, 1010) }
+  const gaps = [{ from: 300, to: 600 }]
+  t.equal(classifyWatched(h, 200, 200, { gaps }), 'certain', 'before the gap')
+  t.equal(classifyWatched(h, 300, 300, { gaps }), 'certain', 'the poll that began the gap watched')
+  t.equal(classifyWatched(h, 400, 400, { gaps }), 'possible', 'inside the gap')
+  t.equal(classifyWatched(h, 350, 550, { gaps }), 'possible', 'a window wholly inside the gap')
+  t.equal(classifyWatched(h, 350, 650, { gaps }), 'certain', 'a window reaching watched time')
+  t.equal(classifyWatched(h, 1005, 1005, { gaps }), 'possible', 'the end window stays possible')
+  t.equal(classifyWatched(h, 2000, 2000, { gaps }), undefined)
+  t.equal(classifyWatched(h, 400, 400, { gaps: [{ from: 300, to: 450 }, { from: 440, to: 700 }] }), 'possible', 'overlapping gaps')
+  t.equal(classifyWatched(h, 460, 460, { gaps: [{ from: 300, to: 450 }, { from: 470, to: 700 }] }), 'certain', 'between two gaps')
+  const open = { start: b(100, 110) }
+  t.equal(classifyWatched(open, 400, 400, { openUntil: 900, gaps }), 'possible')
+  t.equal(classifyWatched(open, 800, 800, { openUntil: 900, gaps }), 'certain')
+})
+
+t.test('gaps only ever weaken certainty, and without gaps nothing changes', async (t) => {
+  const arbBound = fc.tuple(fc.nat(10_000), fc.nat(2_000)).map(([a, w]) => b(a, a + w))
+  const arbHolding = fc
+    .tuple(arbBound, fc.option(fc.tuple(fc.nat(20_000), fc.nat(2_000)), { nil: undefined }))
+    .map(([start, e]) => (e ? { start, end: b(start.by + e[0], start.by + e[0] + e[1]) } : { start }))
+  const arbGaps = fc.array(fc.tuple(fc.nat(40_000), fc.nat(5_000)).map(([f, w]) => ({ from: f, to: f + w })), { maxLength: 4 })
+  let weakened = 0
+  fc.assert(
+    fc.property(arbHolding, fc.nat(40_000), fc.nat(3_000), fc.option(fc.nat(40_000), { nil: undefined }), arbGaps, (h, from, w, openUntil, gaps) => {
+      const plain = classify(h, from, from + w, openUntil)
+      const watched = classifyWatched(h, from, from + w, { openUntil, gaps })
+      if (classifyWatched(h, from, from + w, { openUntil }) !== plain) return false
+      if (plain !== 'certain') return watched === plain
+      if (watched === 'possible') weakened++
+      // certain stays certain unless the whole window sits inside one gap's open interval
+      return gaps.some((g) => g.from < from && from + w < g.to) ? watched === 'possible' : true
+    }),
+  )
+  t.ok(weakened > 0, 'some certain answers fell inside gaps')
 })

@@ -1,0 +1,129 @@
+// Reconcile: the one place where what a poll saw becomes holdings. Pure: given the target's open
+// holdings, a snapshot and when the target was last polled completely, it returns store operations.
+//
+// The rules, each pinned by a property test against a simulated ground truth:
+// - Only a complete snapshot proves absence. A partial, failed, throttled or denied poll closes nothing
+//   (it may still open what it saw: being seen is proof of holding).
+// - A snapshot reads pages over [startedAt, finishedAt], so each thing it saw was there at some instant
+//   in that window, and each thing it missed was missing at some instant in it. Hence a new holding
+//   started in (last complete poll's start, this poll's finish], and a vanished one ended in
+//   (last complete poll's start, this poll's finish]. Evidence from AWS (attach and launch times, state
+//   transitions) narrows those windows only where it agrees with them.
+// - A holding seen by two complete polls is taken to have held in between. Across a long silence (an
+//   outage, a failure streak) the address may have left and come back unseen; the target's state
+//   records such gaps (poll-state.ts) and classification treats the holding as only possible inside them.
+// - One open holding per (address, scope, ENI): the same ENI seen attached to another instance closes
+//   the old holding and opens a new one, because "which instance" is what the abuse desk asks.
+import { type Bound, type Evidence, type Holding, type Holder, narrowBound } from '../model/holding.ts'
+import type { Observation, Snapshot } from '../model/observation.ts'
+import type { StoreOperation } from '../store/holdings.ts'
+
+export interface PollHistory {
+  /** `startedAt` of the target's latest complete poll before this snapshot; absent before the first. */
+  readonly lastCompletePoll?: number
+}
+
+
+/** The key an open holding is stored under: at most one open holding per (address, scope, ENI). */
+export function openKey(h: Pick<Holding, 'address' | 'scope'> & { holder: Pick<Holder, 'eniId'> }): string {
+  return `${h.address}|${h.scope}|${h.holder.eniId}`
+}
+
+export function reconcile(
+  open: readonly Holding[],
+  snapshot: Snapshot,
+  history: PollHistory,
+): StoreOperation[] {
+  const seen = new Map<string, Observation>()
+  for (const o of snapshot.observations) if (!seen.has(openKey(o))) seen.set(openKey(o), o)
+  const current = new Map<string, Holding>()
+  for (const h of open) current.set(openKey(h), h)
+
+  const ops: StoreOperation[] = []
+  // Closes come before opens: a close and an open of the same key (an ENI moved to another instance)
+  // must leave the new open holding in place.
+  for (const [key, holding] of current) {
+    const observation = seen.get(key)
+    if (observation && sameInstance(holding.holder, observation.holder)) {
+      // Only a complete snapshot describes holders fully (a failed DescribeInstances leaves names out).
+      if (snapshot.complete && !sameHolder(holding.holder, observation.holder)) {
+        // Tags, names or descriptions changed: keep the record current, the bounds untouched.
+        ops.push({ kind: 'refine', previous: holding, next: { ...holding, holder: observation.holder } })
+      }
+      continue
+    }
+    // Gone from a complete snapshot, or now held for another instance (proof of change, even in a
+    // partial snapshot, since the ENI was read whole).
+    if (!snapshot.complete && !observation) continue
+    const end = endBound(holding, snapshot, history)
+    ops.push({ kind: 'close', holding: { ...holding, end }, closedAt: snapshot.finishedAt })
+  }
+  for (const [key, observation] of seen) {
+    const holding = current.get(key)
+    if (holding && sameInstance(holding.holder, observation.holder)) continue
+    ops.push({ kind: 'open', holding: openHolding(observation, snapshot, history) })
+  }
+  return ops
+}
+
+function pollEvidence(snapshot: Snapshot, at: number): Evidence {
+  return { source: 'ec2-poll', at, ref: `${snapshot.accountId}/${snapshot.region}/${snapshot.pollId}` }
+}
+
+function openHolding(observation: Observation, snapshot: Snapshot, history: PollHistory): Holding {
+  const window: Bound = {
+    // Absent from the last complete poll (it is not open), so it started after that poll began.
+    after: history.lastCompletePoll ?? 0,
+    by: snapshot.finishedAt,
+    evidence: [
+      ...(history.lastCompletePoll !== undefined
+        ? [{ source: 'ec2-poll' as const, at: history.lastCompletePoll, ref: 'absent from the previous complete poll' }]
+        : []),
+      pollEvidence(snapshot, snapshot.finishedAt),
+    ],
+  }
+  // AWS's own times win where they fit the window; where they contradict it (a poll that read pages
+  // late, an attach time for an address added later), the window is what was observed, so it stays.
+  const start = observation.start ? (narrowBound(window, observation.start) ?? window) : window
+  return {
+    address: observation.address,
+    addressKind: observation.addressKind,
+    scope: observation.scope,
+    holder: observation.holder,
+    start: { ...start, by: Math.min(start.by, snapshot.finishedAt) },
+  }
+}
+
+function endBound(holding: Holding, snapshot: Snapshot, history: PollHistory): Bound {
+  // Seen by every complete poll since it opened, the latest of which began at lastCompletePoll.
+  const provenUntil = Math.max(holding.start.after, history.lastCompletePoll ?? holding.start.after)
+  const window: Bound = {
+    after: provenUntil,
+    by: Math.max(provenUntil, snapshot.finishedAt),
+    evidence: [
+      { source: 'ec2-poll', at: provenUntil, ref: 'present in the previous complete poll' },
+      pollEvidence(snapshot, snapshot.finishedAt),
+    ],
+  }
+  // An instance's stop or termination time (snapshot.instanceStops) is deliberately not used here: it
+  // bounds only holdings proven to last until the transition, and a poll cannot tell those from a
+  // secondary IP, Elastic IP or public IP that went earlier between the same two polls. Using it would
+  // make the end too late, and a lookup confidently wrong.
+  return window
+}
+
+function sameInstance(a: Holder, b: Holder): boolean {
+  return (a.instanceId ?? '') === (b.instanceId ?? '')
+}
+
+function sameHolder(a: Holder, b: Holder): boolean {
+  return stableJson(a) === stableJson(b)
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  )
+}

@@ -1,0 +1,284 @@
+// Reconcile against a simulated ground truth: random histories of who held which address, polled at
+// random with skewed page reads, partial and failed polls. Whatever happens, the holdings must contain
+// the truth within their bounds, never be certain of something false, never be doubled, and replaying
+// a poll must change nothing.
+import fc from 'fast-check'
+import t from 'tap'
+import { reconcile, openKey } from '../../src/collector/reconcile.ts'
+import { afterPoll } from '../../src/collector/poll-state.ts'
+import { type Bound, classifyWatched, type Holding } from '../../src/model/holding.ts'
+import type { Observation, Snapshot } from '../../src/model/observation.ts'
+import type { StoreOperation } from '../../src/store/holdings.ts'
+import type { TargetState } from '../../src/store/targets.ts'
+
+const I = 60_000 // poll interval
+const MAX_GAP = 1.5 * I
+
+interface Segment {
+  readonly address: string
+  readonly scope: string
+  readonly eniId: string
+  readonly instanceId?: string
+  readonly start: number
+  readonly end?: number
+  /** AWS reports the exact start (an attach or launch time). */
+  readonly exact: boolean
+}
+
+const SLOTS = [
+  { address: '203.0.113.7', scope: 'global' },
+  { address: '10.0.0.5', scope: 'vpc-1' },
+  { address: '10.0.0.5', scope: 'vpc-2' },
+]
+const ENIS = ['eni-a', 'eni-b'] // two, so a slot's holders alternate and an address comes back to an ENI
+
+// A slot's history: holders one after another, each holding for at least two poll intervals (a
+// shorter absence between two polls is invisible to any poller), with idle time between or none.
+const arbSlotHistory = fc.array(
+  fc.record({
+    idle: fc.oneof(fc.constant(0), fc.integer({ min: 2 * I, max: 20 * I })),
+    hold: fc.integer({ min: 2 * I, max: 12 * I }),
+    eni: fc.constantFrom(...ENIS),
+    instance: fc.option(fc.constantFrom('i-1', 'i-2'), { nil: undefined, freq: 1 }),
+    exact: fc.boolean(),
+  }),
+  { minLength: 1, maxLength: 8 },
+)
+
+function segmentsOf(histories: (typeof arbSlotHistory extends fc.Arbitrary<infer T> ? T : never)[], horizon: number) {
+  const out: Segment[] = []
+  histories.forEach((steps, i) => {
+    const slot = SLOTS[i]!
+    let t = 1_000
+    let previous: string | undefined
+    for (const s of steps) {
+      // Consecutive holders of one slot differ (the same one continuing is one holding).
+      const eni = s.eni === previous ? ENIS[(ENIS.indexOf(s.eni) + 1) % ENIS.length]! : s.eni
+      const start = t + s.idle
+      if (start >= horizon) break
+      const end = start + s.hold
+      out.push({ ...slot, eniId: eni, start, ...(end < horizon ? { end } : {}), ...(s.instance ? { instanceId: s.instance } : {}), exact: s.exact })
+      previous = eni
+      t = end
+      if (end >= horizon) break
+    }
+  })
+  return out
+}
+
+const heldAt = (s: Segment, r: number) => s.start <= r && (s.end === undefined || r < s.end)
+
+const arbPolls = fc.array(
+  fc.record({
+    skew: fc.integer({ min: 0, max: 5_000 }),
+    jitter: fc.integer({ min: 0, max: 10_000 }),
+    outcome: fc.constantFrom('complete', 'complete', 'complete', 'complete', 'partial', 'failed'),
+    reads: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: ENIS.length, maxLength: ENIS.length }),
+    keep: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+  }),
+  { minLength: 5, maxLength: 60 },
+)
+
+function snapshotAt(k: number, poll: PollSpec, truth: Segment[]): { snapshot: Snapshot; seen: Segment[] } {
+  const startedAt = k * I + poll.jitter
+  const finishedAt = startedAt + poll.skew
+  // Each ENI's page is read at its own instant within the poll.
+  const readAt = (eni: string) => startedAt + Math.round(poll.reads[ENIS.indexOf(eni)]! * poll.skew)
+  let seen: { s: Segment; o: Observation }[] = []
+  if (poll.outcome !== 'failed') {
+    for (const s of truth) {
+      if (!heldAt(s, readAt(s.eniId))) continue
+      seen.push({ s, o: {
+        address: s.address,
+        addressKind: s.scope === 'global' ? 'public-ipv4' : 'private-ipv4',
+        scope: s.scope,
+        holder: { eniId: s.eniId, kind: s.instanceId ? 'instance' : 'interface', accountId: '111111111111', region: 'eu-west-1', ...(s.instanceId ? { instanceId: s.instanceId } : {}) },
+        ...(s.exact ? { start: { after: s.start, by: s.start, evidence: [{ source: 'ec2-attach-time', at: s.start, ref: s.eniId }] } } : {}),
+      } })
+    }
+    if (poll.outcome === 'partial') seen = seen.filter((_, i) => poll.keep[i % poll.keep.length])
+  }
+  const snapshot: Snapshot = {
+    accountId: '111111111111',
+    region: 'eu-west-1',
+    pollId: `p${k}`,
+    startedAt,
+    finishedAt,
+    complete: poll.outcome === 'complete',
+    ...(poll.outcome === 'complete' ? {} : { error: poll.outcome }),
+    observations: seen.map((x) => x.o),
+    instanceStops: new Map(),
+  }
+  return { snapshot, seen: seen.map((x) => x.s) }
+}
+type PollSpec = { skew: number; jitter: number; outcome: string; reads: number[]; keep: boolean[] }
+
+/** A minimal store with the same semantics as HoldingStore.apply, kept in memory. */
+class MemoryStore {
+  readonly open = new Map<string, Holding>()
+  readonly closed: Holding[] = []
+  apply(ops: readonly StoreOperation[]): string[] {
+    const problems: string[] = []
+    const closedHere = new Set<string>()
+    for (const op of ops) {
+      if (op.kind === 'open') {
+        const k = openKey(op.holding)
+        if (this.open.has(k) && !closedHere.has(k)) problems.push(`duplicate open holding ${k}`)
+        this.open.set(k, op.holding)
+      } else if (op.kind === 'close') {
+        const k = openKey(op.holding)
+        if (!this.open.has(k)) problems.push(`close of ${k}, which is not open`)
+        this.open.delete(k)
+        closedHere.add(k)
+        this.closed.push(op.holding)
+      } else {
+        this.open.set(openKey(op.previous), op.next)
+      }
+    }
+    return problems
+  }
+  all(): Holding[] {
+    return [...this.closed, ...this.open.values()]
+  }
+}
+
+const within = (b: Bound, x: number) => b.after <= x && x <= b.by
+const sameIdentity = (h: Holding, s: Segment) =>
+  h.address === s.address && h.scope === s.scope && h.holder.eniId === s.eniId && (h.holder.instanceId ?? '') === (s.instanceId ?? '')
+
+function simulate(histories: Parameters<typeof segmentsOf>[0], polls: PollSpec[]) {
+  const horizon = polls.length * I
+  const truth = segmentsOf(histories, horizon)
+  const store = new MemoryStore()
+  let state: TargetState = { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0 }
+  const problems: string[] = []
+  const observed = new Set<Segment>()
+  let outage = 0
+  polls.forEach((spec, k) => {
+    // Some failures start an outage: the next several polls fail too, long enough for an address
+    // to leave its holder and come back unseen.
+    if (outage === 0 && spec.outcome === 'failed' && spec.jitter < 4_000) outage = 8
+    const poll = outage > 0 ? { ...spec, outcome: 'failed' } : spec
+    if (outage > 0) outage--
+    const { snapshot, seen } = snapshotAt(k, poll, truth)
+    for (const s of seen) observed.add(s)
+    const ops = reconcile([...store.open.values()], snapshot, { lastCompletePoll: state.lastCompletePoll })
+    problems.push(...store.apply(ops))
+    // Replaying the same poll against the result changes nothing.
+    const again = reconcile([...store.open.values()], snapshot, { lastCompletePoll: state.lastCompletePoll })
+    if (again.length > 0) problems.push(`poll ${k} replayed gave ${again.length} more operations: ${JSON.stringify(again)} history ${state.lastCompletePoll} snapshot ${snapshot.startedAt}-${snapshot.finishedAt} complete ${snapshot.complete}`)
+    state = afterPoll(state, snapshot, { maxGapMs: MAX_GAP })
+  })
+  return { truth, store, state, problems, observed, horizon }
+}
+
+t.test('reconcile keeps holdings true to a random history under random poll failures', async (t) => {
+  let checkedCertain = 0
+  fc.assert(
+    fc.property(fc.tuple(arbSlotHistory, arbSlotHistory, arbSlotHistory), arbPolls, fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), (histories, polls, samples) => {
+      const { truth, store, state, problems, observed, horizon } = simulate(histories, polls)
+      if (problems.length > 0) throw new Error(problems.join('\n'))
+      const holdings = store.all()
+      // Every holding is a true one: its start and (once closed) its end inside its bounds. Across a gap
+      // the holding may join two true ones of the same holder: its start is one's, its end a later one's.
+      for (const h of holdings) {
+        const mine = truth.filter((s) => sameIdentity(h, s))
+        const startOk = mine.some((s) => within(h.start, s.start))
+        const endOk = !h.end || mine.some((s) => s.end !== undefined && within(h.end!, s.end))
+        if (!startOk || !endOk) throw new Error(`holding with no true counterpart: ${JSON.stringify(h)}`)
+      }
+      const classifyAt = (h: Holding, T: number) =>
+        classifyWatched(h, T, T, { openUntil: h.end ? undefined : state.lastCompletePoll, gaps: state.gaps })
+      for (const raw of samples) {
+        const T = raw % horizon
+        // Recall: every observed true holder at T is returned.
+        for (const s of truth) {
+          if (!observed.has(s) || !heldAt(s, T)) continue
+          if (!holdings.some((h) => sameIdentity(h, s) && classifyAt(h, T) !== undefined)) {
+            throw new Error(`missed ${s.eniId} holding ${s.address} in ${s.scope} at ${T}`)
+          }
+        }
+        // Precision: everything certain at T is true at T (a handover instant counts for both).
+        for (const h of holdings) {
+          if (classifyAt(h, T) !== 'certain') continue
+          checkedCertain++
+          if (!truth.some((s) => sameIdentity(h, s) && s.start <= T && (s.end === undefined || T <= s.end))) {
+            throw new Error(`certain but false at ${T}: ${JSON.stringify(h)}`)
+          }
+        }
+      }
+    }),
+    { numRuns: 500 },
+  )
+  t.ok(checkedCertain > 1000, `certain answers were checked (${checkedCertain})`)
+})
+
+t.test('a failed or partial poll closes nothing', async (t) => {
+  const holding: Holding = {
+    address: '203.0.113.9',
+    addressKind: 'public-ipv4',
+    scope: 'global',
+    holder: { eniId: 'eni-x', kind: 'interface', accountId: '111111111111', region: 'eu-west-1' },
+    start: { after: 0, by: 1000, evidence: [] },
+  }
+  const base = { accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 5000, finishedAt: 6000, observations: [], instanceStops: new Map() }
+  t.same(reconcile([holding], { ...base, complete: false, error: 'AccessDenied' }, { lastCompletePoll: 2000 }), [])
+  const closed = reconcile([holding], { ...base, complete: true }, { lastCompletePoll: 2000 })
+  t.equal(closed.length, 1)
+  t.match(closed[0], { kind: 'close', closedAt: 6000, holding: { end: { after: 2000, by: 6000 } } })
+})
+
+t.test('an ENI moved to another instance closes one holding and opens the next', async (t) => {
+  const holder = { eniId: 'eni-x', kind: 'instance' as const, accountId: '111111111111', region: 'eu-west-1', instanceId: 'i-old' }
+  const holding: Holding = { address: '10.1.2.3', addressKind: 'private-ipv4', scope: 'vpc-1', holder, start: { after: 0, by: 1000, evidence: [] } }
+  const snapshot: Snapshot = {
+    accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 5000, finishedAt: 6000, complete: false,
+    observations: [{ address: '10.1.2.3', addressKind: 'private-ipv4', scope: 'vpc-1', holder: { ...holder, instanceId: 'i-new' } }],
+    instanceStops: new Map(),
+  }
+  const ops = reconcile([holding], snapshot, { lastCompletePoll: 2000 })
+  t.same(ops.map((o) => o.kind), ['close', 'open'], 'proof of change even in a partial poll')
+  t.match(ops[1], { holding: { holder: { instanceId: 'i-new' }, start: { after: 2000, by: 6000 } } })
+})
+
+t.test('holder metadata changes refine in place, only from complete polls', async (t) => {
+  const holder = { eniId: 'eni-x', kind: 'instance' as const, accountId: '111111111111', region: 'eu-west-1', instanceId: 'i-1', name: 'web-1' }
+  const holding: Holding = { address: '10.1.2.3', addressKind: 'private-ipv4', scope: 'vpc-1', holder, start: { after: 0, by: 1000, evidence: [] } }
+  const observation: Observation = { address: '10.1.2.3', addressKind: 'private-ipv4', scope: 'vpc-1', holder: { ...holder, name: 'web-2' } }
+  const snap = (complete: boolean): Snapshot => ({ accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 5000, finishedAt: 6000, complete, observations: [observation], instanceStops: new Map() })
+  t.same(reconcile([holding], snap(false), { lastCompletePoll: 2000 }), [])
+  t.match(reconcile([holding], snap(true), { lastCompletePoll: 2000 }), [{ kind: 'refine', next: { holder: { name: 'web-2' }, start: holding.start } }])
+})
+
+t.test('evidence that contradicts the poll window is not trusted', async (t) => {
+  const snapshot: Snapshot = {
+    accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 5000, finishedAt: 6000, complete: true,
+    observations: [{
+      address: '203.0.113.9', addressKind: 'public-ipv4', scope: 'global',
+      holder: { eniId: 'eni-x', kind: 'interface', accountId: '111111111111', region: 'eu-west-1' },
+      start: { after: 100, by: 100, evidence: [{ source: 'ec2-attach-time', at: 100, ref: 'eni-x' }] },
+    }],
+    instanceStops: new Map(),
+  }
+  const [op] = reconcile([], snapshot, { lastCompletePoll: 2000 })
+  t.match(op, { kind: 'open', holding: { start: { after: 2000, by: 6000 } } }, 'absent at 2000, so it started after')
+  const [first] = reconcile([], snapshot, {})
+  t.match(first, { holding: { start: { after: 100, by: 100 } } }, 'on a first poll the exact time stands')
+})
+
+t.test('poll state: failures counted, complete polls recorded', async (t) => {
+  const s0: TargetState = { accountId: 'a', region: 'r', consecutiveFailures: 0 }
+  const snap = (startedAt: number, complete: boolean): Snapshot => ({ accountId: 'a', region: 'r', pollId: 'p', startedAt, finishedAt: startedAt + 500, complete, observations: [], instanceStops: new Map(), ...(complete ? {} : { error: 'throttled' }) })
+  const s1 = afterPoll(s0, snap(1000, true), { maxGapMs: MAX_GAP })
+  t.match(s1, { firstCompletePoll: 1000, lastCompletePoll: 1000, consecutiveFailures: 0 })
+  const s2 = afterPoll(s1, snap(61_000, false), { maxGapMs: MAX_GAP })
+  t.match(s2, { firstCompletePoll: 1000, lastCompletePoll: 1000, consecutiveFailures: 1, lastError: 'throttled', lastAttempt: 61_000 })
+  const s3 = afterPoll(s2, snap(91_000, true), { maxGapMs: MAX_GAP })
+  t.match(s3, { firstCompletePoll: 1000, lastCompletePoll: 91_000, consecutiveFailures: 0 })
+  t.equal(s3.lastError, undefined)
+  t.equal(s3.gaps, undefined, 'a gap-length apart is no gap')
+  const s4 = afterPoll(s3, snap(400_000, true), { maxGapMs: MAX_GAP })
+  t.same(s4.gaps, [{ from: 91_000, to: 400_500 }], 'a long silence is a gap')
+  t.same(afterPoll(s4, snap(460_000, true), { maxGapMs: MAX_GAP }).gaps, s4.gaps)
+})
+
