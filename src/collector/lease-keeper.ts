@@ -1,0 +1,60 @@
+// Keeps this process's share of the lease shards: heartbeat, read, plan (pure), claim and release.
+// Run `tick()` every third of a lease period; a process that dies stops renewing and its shards are
+// taken by the others within one lease period.
+import type { LeaseStore } from '../store/leases.ts'
+import { planLeases, shardOf } from './lease-plan.ts'
+import type { Target } from './poll.ts'
+
+export interface LeaseKeeperOptions {
+  readonly me: string
+  readonly shards: number
+  readonly periodMs: number
+  readonly now?: () => number
+}
+
+export class LeaseKeeper {
+  private readonly owned = new Map<number, number>() // shard → lease valid until
+  private readonly now: () => number
+
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly options: LeaseKeeperOptions,
+  ) {
+    this.now = options.now ?? Date.now
+  }
+
+  async tick(): Promise<void> {
+    const { me, shards, periodMs } = this.options
+    const now = this.now()
+    await this.store.heartbeat(me, now + periodMs)
+    const [members, leases] = await Promise.all([this.store.members(now), this.store.leases()])
+    const plan = planLeases({ me, now, shards, members, leases })
+    for (const shard of plan.release) {
+      this.owned.delete(shard)
+      await this.store.release(shard, me)
+    }
+    for (const shard of [...plan.renew, ...plan.acquire]) {
+      const until = now + periodMs
+      if (await this.store.claim(shard, me, now, until)) this.owned.set(shard, until)
+      else this.owned.delete(shard)
+    }
+  }
+
+  /** Whether this process may poll the target now: its shard's lease is ours with time to spare. */
+  owns(target: Target): boolean {
+    const until = this.owned.get(shardOf(target, this.options.shards))
+    return until !== undefined && until - this.now() > this.options.periodMs / 3
+  }
+
+  shardsOwned(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b)
+  }
+
+  /** Give every lease back and leave, so the others take over at once rather than after expiry. */
+  async stop(): Promise<void> {
+    const shards = [...this.owned.keys()]
+    this.owned.clear()
+    for (const shard of shards) await this.store.release(shard, this.options.me)
+    await this.store.leave(this.options.me)
+  }
+}

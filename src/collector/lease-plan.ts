@@ -1,0 +1,56 @@
+// Which lease shards a collector process should hold: pure. Targets are hashed into a fixed number of
+// shards and processes lease shards, not targets, so lease traffic grows with the number of
+// processes, not with the size of the organisation. Each process aims at its fair share of shards;
+// one that holds more than its share (a new process joined) gives the extras back, and a dead
+// process's shards are free once its leases expire.
+import { createHash } from 'node:crypto'
+
+export interface Lease {
+  readonly shard: number
+  readonly owner: string
+  /** Epoch ms after which the lease is free. */
+  readonly until: number
+}
+
+export interface LeasePlan {
+  /** Shards this process holds and keeps (renews). */
+  readonly renew: number[]
+  /** Free or expired shards to try to take, in order. */
+  readonly acquire: number[]
+  /** Shards to give back. */
+  readonly release: number[]
+}
+
+export function shardOf(target: { accountId: string; region: string }, shards: number): number {
+  const digest = createHash('sha1').update(`${target.accountId}#${target.region}`).digest()
+  return digest.readUInt32BE(0) % shards
+}
+
+export function planLeases(input: {
+  readonly me: string
+  readonly now: number
+  readonly shards: number
+  /** Live processes, this one included. */
+  readonly members: readonly string[]
+  readonly leases: readonly Lease[]
+}): LeasePlan {
+  const { me, now, shards } = input
+  const members = [...new Set([...input.members, me])].sort()
+  const live = new Map<number, Lease>()
+  for (const lease of input.leases) if (lease.until > now) live.set(lease.shard, lease)
+  const mine = [...live.values()].filter((l) => l.owner === me).map((l) => l.shard).sort((a, b) => a - b)
+  // Fair share: the first (shards mod members) processes in name order take one more, so the shares
+  // add up to exactly the number of shards.
+  const index = members.indexOf(me)
+  const share = Math.floor(shards / members.length) + (index < shards % members.length ? 1 : 0)
+  if (mine.length > share) {
+    return { renew: mine.slice(0, share), acquire: [], release: mine.slice(share) }
+  }
+  const free: number[] = []
+  for (let s = 0; s < shards; s++) if (!live.has(s)) free.push(s)
+  // Start the search at a place that depends on the process, so that processes starting together
+  // mostly try different shards instead of racing for the same ones.
+  const offset = index < 0 ? 0 : Math.floor((index * shards) / members.length)
+  free.sort((a, b) => ((a - offset + shards) % shards) - ((b - offset + shards) % shards))
+  return { renew: mine, acquire: free.slice(0, share - mine.length), release: [] }
+}

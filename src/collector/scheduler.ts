@@ -1,0 +1,83 @@
+// Runs polls on time: node-cron wakes the scheduler every second, and each owned target whose turn
+// has come is polled, with jitter so that hundreds of targets don't fire in the same second, never
+// two polls of one target at once, and a bounded number in flight. A failing target backs off
+// (an account that denies access is not hammered) but keeps being tried.
+import { schedule, type ScheduledTask } from 'node-cron'
+import type { PollResult, Target } from './poll.ts'
+
+export interface SchedulerOptions {
+  readonly targets: () => readonly Target[]
+  /** Whether this process may poll the target (its lease); all when absent. */
+  readonly owns?: (target: Target) => boolean
+  readonly poll: (target: Target) => Promise<PollResult>
+  readonly intervalMs: number
+  /** Polls in flight at most. */
+  readonly concurrency: number
+  readonly onResult?: (result: PollResult) => void
+  readonly onError?: (target: Target, err: unknown) => void
+  readonly now?: () => number
+  readonly random?: () => number
+}
+
+const key = (t: Target) => `${t.accountId}/${t.region}`
+const MAX_BACKOFF_MS = 15 * 60_000
+
+export class Scheduler {
+  private readonly due = new Map<string, number>()
+  private readonly inFlight = new Map<string, Promise<void>>()
+  private task: ScheduledTask | undefined
+  private readonly now: () => number
+  private readonly random: () => number
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? Date.now
+    this.random = options.random ?? Math.random
+  }
+
+  start(): void {
+    this.task = schedule('* * * * * *', () => this.tick(), { name: 'whohad-collector', noOverlap: true })
+  }
+
+  /** Start every poll that is due; returns how many started. */
+  tick(): number {
+    const now = this.now()
+    let started = 0
+    for (const target of this.options.targets()) {
+      if (this.inFlight.size >= this.options.concurrency) break
+      const k = key(target)
+      if (this.inFlight.has(k) || (this.options.owns && !this.options.owns(target))) continue
+      // A target seen for the first time is spread over the first interval.
+      const due = this.due.get(k) ?? now + Math.floor(this.random() * this.options.intervalMs * 0.5)
+      this.due.set(k, due)
+      if (due > now) continue
+      started++
+      const run = this.options
+        .poll(target)
+        .then((result) => {
+          this.due.set(k, this.nextDue(result.complete ? 0 : result.state.consecutiveFailures))
+          this.options.onResult?.(result)
+        })
+        .catch((err: unknown) => {
+          this.due.set(k, this.nextDue(3))
+          this.options.onError?.(target, err)
+        })
+        .finally(() => this.inFlight.delete(k))
+      this.inFlight.set(k, run)
+    }
+    return started
+  }
+
+  private nextDue(failures: number): number {
+    const interval = this.options.intervalMs
+    const base = failures === 0 ? interval : Math.min(MAX_BACKOFF_MS, interval * 2 ** Math.min(failures - 1, 10))
+    // ±10% jitter keeps targets from falling into step.
+    return this.now() + Math.round(base * (0.9 + 0.2 * this.random()))
+  }
+
+  /** Stop starting polls and wait for those in flight. */
+  async stop(): Promise<void> {
+    await this.task?.stop()
+    await this.task?.destroy()
+    await Promise.all(this.inFlight.values())
+  }
+}

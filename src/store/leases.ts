@@ -1,0 +1,112 @@
+// Leases and membership for collector processes sharing the targets, as conditional writes in the
+// whohad table: one item per shard (pk `LEASE`) and one per live process (pk `WORKER`). A conditional
+// put either takes a lease that is free, expired or already ours, or fails; so two live processes
+// never hold one shard, whatever order their requests arrive in.
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb'
+import type { Lease } from '../collector/lease-plan.ts'
+
+const LEASE_PK = 'LEASE'
+const WORKER_PK = 'WORKER'
+const shardSk = (shard: number) => `shard#${String(shard).padStart(5, '0')}`
+
+export class LeaseStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Every lease item (one query: shards number in the tens or hundreds). */
+  async leases(): Promise<Lease[]> {
+    const items = await this.queryAll(LEASE_PK)
+    return items.map((i) => ({ shard: Number(i.shard?.N), owner: i.owner?.S ?? '', until: Number(i.leaseUntil?.N) }))
+  }
+
+  /** Take or renew a shard's lease until `until`; false when another live process holds it. */
+  async claim(shard: number, owner: string, now: number, until: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: LEASE_PK },
+            sk: { S: shardSk(shard) },
+            shard: { N: String(shard) },
+            owner: { S: owner },
+            leaseUntil: { N: String(until) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now OR #owner = :me',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: owner } },
+        }),
+      )
+      return true
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false
+      throw err
+    }
+  }
+
+  /** Give a lease back (only if still ours). */
+  async release(shard: number, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: LEASE_PK }, sk: { S: shardSk(shard) } },
+          ConditionExpression: '#owner = :me',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':me': { S: owner } },
+        }),
+      )
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')) throw err
+    }
+  }
+
+  /** Say this process is alive until `until`. */
+  async heartbeat(owner: string, until: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { pk: { S: WORKER_PK }, sk: { S: owner }, leaseUntil: { N: String(until) } },
+      }),
+    )
+  }
+
+  async leave(owner: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: WORKER_PK }, sk: { S: owner } } }))
+  }
+
+  /** Processes whose heartbeat has not expired. */
+  async members(now: number): Promise<string[]> {
+    const items = await this.queryAll(WORKER_PK)
+    return items.filter((i) => Number(i.leaseUntil?.N) > now).map((i) => i.sk!.S!)
+  }
+
+  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = []
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      )
+      items.push(...(page.Items ?? []))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return items
+  }
+}

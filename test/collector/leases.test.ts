@@ -1,0 +1,73 @@
+// Leases on a real DynamoDB (both backends): processes share the shards fairly, never two at once, and a
+// dead process's shards move to the others within one lease period.
+import fc from 'fast-check'
+import t from 'tap'
+import { LeaseKeeper } from '../../src/collector/lease-keeper.ts'
+import { planLeases, shardOf } from '../../src/collector/lease-plan.ts'
+import { LeaseStore } from '../../src/store/leases.ts'
+import { BACKENDS, openTestStore } from '../helpers/stores.ts'
+
+const PERIOD = 30_000
+const SHARDS = 16
+
+t.test('fair shares add up to every shard, whoever plans first', async (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 64 }), (n, shards) => {
+      const members = Array.from({ length: n }, (_, i) => `p${i}`)
+      // Each process plans alone on an empty table: its acquire list is its share.
+      const total = members.reduce((sum, me) => sum + planLeases({ me, now: 0, shards, members, leases: [] }).acquire.length, 0)
+      return total === shards
+    }),
+  )
+  const over = planLeases({ me: 'a', now: 0, shards: 4, members: ['a', 'b'], leases: [0, 1, 2, 3].map((shard) => ({ shard, owner: 'a', until: 10 })) })
+  t.same(over, { renew: [0, 1], acquire: [], release: [2, 3] }, 'a process over its share gives the extras back')
+  const expired = planLeases({ me: 'b', now: 20, shards: 2, members: ['b'], leases: [{ shard: 0, owner: 'a', until: 10 }, { shard: 1, owner: 'a', until: 30 }] })
+  t.same(expired, { renew: [], acquire: [0], release: [] }, 'an expired lease is free, a live one is not')
+  t.equal(shardOf({ accountId: '111111111111', region: 'eu-west-1' }, 16), shardOf({ accountId: '111111111111', region: 'eu-west-1' }, 16))
+})
+
+for (const backend of BACKENDS) {
+  t.test(`${backend}: three processes share the shards; a dead one's move within a period`, async (t) => {
+    const { client, tableName } = await openTestStore(t, backend)
+    let now = 1_000_000
+    const keeper = (me: string) => new LeaseKeeper(new LeaseStore(client, tableName), { me, shards: SHARDS, periodMs: PERIOD, now: () => now })
+    const keepers = [keeper('a'), keeper('b'), keeper('c')]
+    const assertExclusive = async (live: LeaseKeeper[], label: string) => {
+      const owned = live.map((k) => k.shardsOwned())
+      const all = owned.flat()
+      t.equal(new Set(all).size, all.length, `${label}: no shard held twice`)
+      const leases = await new LeaseStore(client, tableName).leases()
+      for (const [i, k] of live.entries()) {
+        for (const shard of owned[i]!) {
+          t.ok(leases.some((l) => l.shard === shard && l.owner === ['a', 'b', 'c'][keepers.indexOf(k)] && l.until > now), `${label}: shard ${shard} is leased in the table to its holder`)
+        }
+      }
+      return all.length
+    }
+    // Ticking concurrently, as separate processes would.
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(keepers.map((k) => k.tick()))
+      now += PERIOD / 3
+    }
+    t.equal(await assertExclusive(keepers, 'three live'), SHARDS, 'every shard is held')
+    t.same(keepers.map((k) => k.shardsOwned().length).sort(), [5, 5, 6], 'fair shares')
+
+    // c dies (stops ticking): within one lease period its shards are with a and b.
+    const dead = keepers[2]!.shardsOwned()
+    const live = keepers.slice(0, 2)
+    const diedAt = now
+    let moved = -1
+    for (let step = 0; step < 6; step++) {
+      now += PERIOD / 3
+      await Promise.all(live.map((k) => k.tick()))
+      if (moved < 0 && (await assertExclusive(live, `after death +${step}`)) === SHARDS) moved = now - diedAt
+    }
+    t.ok(moved > 0 && moved <= PERIOD, `c's shards ${dead.join(',')} moved after ${moved} ms (period ${PERIOD} ms, ticks every ${PERIOD / 3})`)
+    t.notOk(keepers[2]!.owns({ accountId: '1', region: 'x' }) && keepers[0]!.owns({ accountId: '1', region: 'x' }), 'a dead process does not think it owns what a live one owns')
+
+    // A clean stop hands the shards over at once.
+    await keepers[1]!.stop()
+    await keepers[0]!.tick()
+    t.equal(keepers[0]!.shardsOwned().length, SHARDS, 'the last process takes everything on its next tick')
+  })
+}
