@@ -1,0 +1,118 @@
+// The collector process: discovers targets, keeps its share of the leases, and polls its targets on
+// schedule (continuous), or polls every target once (`--once`). Sources and the store come in as
+// dependencies, so tests run it against the simulated organisation and either DynamoDB.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { Snapshot } from '../model/observation.ts'
+import type { HoldingStore } from '../store/holdings.ts'
+import { LeaseStore } from '../store/leases.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
+import { pollTarget, type PollResult, type Target } from './poll.ts'
+import { Scheduler } from './scheduler.ts'
+
+export interface DiscoveryResult {
+  readonly targets: readonly Target[]
+  readonly failures: readonly { readonly accountId: string; readonly region?: string; readonly error: string }[]
+}
+
+export interface CollectorDeps {
+  readonly store: HoldingStore
+  readonly client: DynamoDBClient
+  readonly tableName: string
+  readonly discover: () => Promise<DiscoveryResult>
+  readonly takeSnapshot: (target: Target) => Promise<Snapshot>
+  readonly onChanged?: (addresses: readonly string[]) => Promise<void>
+  readonly onResult?: (result: PollResult) => void
+  readonly log?: (message: string) => void
+}
+
+export interface CollectorOptions {
+  readonly intervalMs: number
+  /** Complete polls further apart than this record a gap (see poll-state.ts). */
+  readonly maxGapMs: number
+  readonly concurrency: number
+  /** Share targets with other processes through leases; absent: this process polls everything. */
+  readonly leases?: { readonly me: string; readonly shards: number; readonly periodMs: number }
+  /** How often the list of accounts and regions is read again. */
+  readonly rediscoverMs?: number
+}
+
+/** Poll every target once, `concurrency` at a time. Never throws for one target's failure. */
+export async function collectOnce(
+  deps: CollectorDeps,
+  options: Pick<CollectorOptions, 'maxGapMs' | 'concurrency'>,
+  targets: readonly Target[],
+  onProgress?: (result: PollResult) => void,
+): Promise<PollResult[]> {
+  const results: PollResult[] = []
+  const queue = [...targets]
+  const worker = async () => {
+    for (let target = queue.shift(); target; target = queue.shift()) {
+      const result = await pollOne(deps, options.maxGapMs, target)
+      results.push(result)
+      onProgress?.(result)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, targets.length)) }, worker))
+  return results
+}
+
+async function pollOne(deps: CollectorDeps, maxGapMs: number, target: Target, stillOwner?: (t: Target) => boolean): Promise<PollResult> {
+  try {
+    return await pollTarget({ ...deps, maxGapMs, ...(stillOwner ? { stillOwner } : {}) }, target)
+  } catch (err) {
+    // The store failed (the snapshot never throws): nothing was proven, nothing is closed.
+    const error = `store: ${(err as Error).message}`
+    return {
+      target, complete: false, error, observations: 0, opened: 0, closed: 0, refined: 0, durationMs: 0,
+      state: { accountId: target.accountId, region: target.region, consecutiveFailures: 1, lastError: error },
+    }
+  }
+}
+
+export interface RunningCollector {
+  targets(): readonly Target[]
+  shardsOwned(): number[]
+  stop(): Promise<void>
+}
+
+export async function startCollector(deps: CollectorDeps, options: CollectorOptions): Promise<RunningCollector> {
+  const log = deps.log ?? (() => {})
+  let targets: readonly Target[] = []
+  const discover = async () => {
+    const found = await deps.discover()
+    targets = found.targets
+    for (const f of found.failures) log(`discovery: ${f.accountId}${f.region ? ` ${f.region}` : ''}: ${f.error}`)
+    log(`discovery: ${targets.length} targets`)
+  }
+  await discover()
+  const keeper = options.leases
+    ? new LeaseKeeper(new LeaseStore(deps.client, deps.tableName), options.leases)
+    : undefined
+  if (keeper) await keeper.tick()
+  const owns = keeper ? (t: Target) => keeper.owns(t) : undefined
+  const scheduler = new Scheduler({
+    targets: () => targets,
+    ...(owns ? { owns } : {}),
+    poll: (target) => pollOne(deps, options.maxGapMs, target, owns),
+    intervalMs: options.intervalMs,
+    concurrency: options.concurrency,
+    ...(deps.onResult ? { onResult: deps.onResult } : {}),
+    onError: (target, err) => log(`poll ${target.accountId} ${target.region}: ${(err as Error).message}`),
+  })
+  scheduler.start()
+  const timers: NodeJS.Timeout[] = []
+  if (keeper && options.leases) {
+    timers.push(setInterval(() => keeper.tick().catch((err: unknown) => log(`leases: ${(err as Error).message}`)), options.leases.periodMs / 3))
+  }
+  timers.push(setInterval(() => discover().catch((err: unknown) => log(`discovery: ${(err as Error).message}`)), options.rediscoverMs ?? 10 * 60_000))
+  for (const t of timers) t.unref()
+  return {
+    targets: () => targets,
+    shardsOwned: () => keeper?.shardsOwned() ?? [],
+    async stop() {
+      for (const t of timers) clearInterval(t)
+      await scheduler.stop()
+      await keeper?.stop()
+    },
+  }
+}

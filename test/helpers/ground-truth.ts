@@ -1,0 +1,184 @@
+// The ground-truth check: sample (ip, T) pairs from the simulated organisation's ledger, including T
+// right at reassignments, and compare what whohad answers with what was true. Recall: every true
+// holder is returned. Precision: every `certain` answer is true. Used by the collector's ground-truth
+// test and by the stress runs.
+import ipaddr from 'ipaddr.js'
+import type { LedgerEntry } from '../../src/fakeaws/index.ts'
+import { classifyWatched, type Holding } from '../../src/model/holding.ts'
+import type { HoldingStore } from '../../src/store/holdings.ts'
+import { itemToHolding, type StoredHolding } from '../../src/store/items.ts'
+import type { TargetState } from '../../src/store/targets.ts'
+
+export interface GroundTruthReport {
+  readonly samples: number
+  /** (sample, true holder) pairs checked for recall. */
+  readonly truePairs: number
+  readonly missed: string[]
+  readonly certainChecked: number
+  readonly certainFalse: string[]
+  readonly possible: number
+  readonly duplicateOpen: string[]
+  /** Samples also answered through HoldingStore.lookup, and how many disagreed with the scan. */
+  readonly lookedUp: number
+  readonly lookupMismatches: string[]
+}
+
+/** A deterministic PRNG (mulberry32) so a failing run can be replayed. */
+function rng(seed: number) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** An address a lookup would use for an entry: the IP, or an address inside a delegated prefix. */
+function probeAddress(entry: LedgerEntry): string {
+  if (!entry.ip.includes('/')) return entry.ip
+  const [base] = ipaddr.parseCIDR(entry.ip)
+  const bytes = base.toByteArray()
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1]! | 1) & 0xff
+  return ipaddr.fromByteArray(bytes).toString()
+}
+
+function contains(holdingAddress: string, ip: string): boolean {
+  if (holdingAddress === ip) return true
+  if (!holdingAddress.includes('/')) return false
+  const addr = ipaddr.parse(ip)
+  const [range, bits] = ipaddr.parseCIDR(holdingAddress)
+  return addr.kind() === range.kind() && addr.match([range, bits])
+}
+
+const targetOf = (h: Holding) => `${h.holder.accountId}/${h.holder.region}`
+const describe = (e: LedgerEntry) => `${e.ip} ${e.scope} ${e.eniId} [${new Date(e.start).toISOString()}, ${e.end === undefined ? 'open' : new Date(e.end).toISOString()})`
+
+export async function checkGroundTruth(input: {
+  readonly store: HoldingStore
+  readonly entries: readonly LedgerEntry[]
+  readonly states: ReadonlyMap<string, TargetState> // by `${accountId}/${region}`
+  /** Sample times in [from, to]. */
+  readonly from: number
+  readonly to: number
+  readonly samples: number
+  readonly seed?: number
+  /** How many samples also go through HoldingStore.lookup (slower: real queries). */
+  readonly viaLookup?: number
+}): Promise<GroundTruthReport> {
+  const random = rng(input.seed ?? 1)
+  const items = await input.store.scanAll()
+  const holdings: StoredHolding[] = items.filter((i) => i.address?.S !== undefined && i.holder?.M !== undefined).map(itemToHolding)
+  const byAddress = new Map<string, StoredHolding[]>()
+  for (const h of holdings) {
+    const list = byAddress.get(h.address)
+    if (list) list.push(h)
+    else byAddress.set(h.address, [h])
+  }
+
+  // Duplicate open holdings: two open items for one (address, scope, ENI), or an open item beside its closed twin.
+  const duplicateOpen: string[] = []
+  const openIds = new Map<string, number>()
+  for (const h of holdings) if (!h.end) openIds.set(`${h.address}|${h.scope}|${h.holder.eniId}`, (openIds.get(`${h.address}|${h.scope}|${h.holder.eniId}`) ?? 0) + 1)
+  for (const [id, n] of openIds) if (n > 1) duplicateOpen.push(`${id} open ${n} times`)
+  const closedIds = new Set(holdings.filter((h) => h.end).map((h) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}`))
+  for (const h of holdings) if (!h.end && closedIds.has(`${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}`)) duplicateOpen.push(`${h.address} ${h.holder.eniId} open beside its closed twin`)
+
+  const watch = (h: Holding) => {
+    const state = input.states.get(targetOf(h))
+    return { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: state?.gaps }
+  }
+  const answer = (ip: string, T: number, pool: readonly StoredHolding[]) => {
+    const out: { h: StoredHolding; c: 'certain' | 'possible' }[] = []
+    for (const h of pool) {
+      if (!contains(h.address, ip)) continue
+      const c = classifyWatched(h, T, T, watch(h))
+      if (c) out.push({ h, c })
+    }
+    return out
+  }
+  const poolFor = (ip: string) => {
+    const pool: StoredHolding[] = [...(byAddress.get(ip) ?? [])]
+    for (const [address, list] of byAddress) if (address.includes('/') && contains(address, ip)) pool.push(...list)
+    return pool
+  }
+
+  // Samples: every third at a reassignment instant (an entry's start, its last held millisecond, its
+  // end), the rest uniform in the window over entries alive in it.
+  const relevant = input.entries.filter((e) => e.start <= input.to && (e.end === undefined || e.end >= input.from))
+  const samples: { ip: string; T: number }[] = []
+  for (let i = 0; i < input.samples && relevant.length > 0; i++) {
+    const e = relevant[Math.floor(random() * relevant.length)]!
+    const lo = Math.max(e.start, input.from)
+    const hi = Math.min(e.end ?? input.to, input.to)
+    let T: number
+    const kind = i % 6
+    if (kind === 0) T = e.start
+    else if (kind === 1 && e.end !== undefined) T = e.end - 1
+    else if (kind === 2 && e.end !== undefined) T = e.end
+    else T = Math.floor(lo + random() * Math.max(0, hi - lo))
+    if (T < input.from || T > input.to) T = lo
+    samples.push({ ip: probeAddress(e), T })
+  }
+
+  const truthAt = (ip: string, T: number) => relevant.filter((e) => contains(e.ip, ip) && e.start <= T && (e.end === undefined || T < e.end))
+  const truthIndex = new Map<string, LedgerEntry[]>()
+  for (const e of input.entries) {
+    const list = truthIndex.get(e.ip)
+    if (list) list.push(e)
+    else truthIndex.set(e.ip, [e])
+  }
+  const sameHolder = (h: Holding, e: LedgerEntry) => h.address === e.ip && h.scope === e.scope && h.holder.eniId === e.eniId
+
+  const missed: string[] = []
+  const certainFalse: string[] = []
+  let truePairs = 0
+  let certainChecked = 0
+  let possible = 0
+  const poolCache = new Map<string, StoredHolding[]>()
+  for (const { ip, T } of samples) {
+    const pool = poolCache.get(ip) ?? poolFor(ip)
+    poolCache.set(ip, pool)
+    const got = answer(ip, T, pool)
+    for (const e of truthAt(ip, T)) {
+      truePairs++
+      if (!got.some(({ h }) => sameHolder(h, e))) missed.push(`${ip} at ${new Date(T).toISOString()}: ${describe(e)} not returned`)
+    }
+    for (const { h, c } of got) {
+      if (c === 'possible') {
+        possible++
+        continue
+      }
+      certainChecked++
+      // A handover instant belongs to both holders: closed interval on the truth side.
+      const ok = (truthIndex.get(h.address) ?? []).some((e) => sameHolder(h, e) && e.start <= T && (e.end === undefined || T <= e.end))
+      if (!ok) certainFalse.push(`${ip} at ${new Date(T).toISOString()}: ${h.holder.eniId} certain but did not hold it (start ${JSON.stringify([h.start.after, h.start.by])} end ${JSON.stringify(h.end ? [h.end.after, h.end.by] : 'open')})`)
+    }
+  }
+
+  // The same answers through the real lookup path, for a subset.
+  const lookupMismatches: string[] = []
+  const viaLookup = Math.min(input.viaLookup ?? 0, samples.length)
+  for (let i = 0; i < viaLookup; i++) {
+    const { ip, T } = samples[Math.floor((i * samples.length) / viaLookup)]!
+    const fromStore = await input.store.lookup({ ip, from: T, to: T })
+    const a = answer(ip, T, fromStore).map(({ h, c }) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}|${c}`).sort()
+    const b = answer(ip, T, poolCache.get(ip) ?? poolFor(ip)).map(({ h, c }) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}|${c}`).sort()
+    if (a.join() !== b.join()) lookupMismatches.push(`${ip} at ${T}: lookup ${a.join(' ')} vs scan ${b.join(' ')}`)
+  }
+
+  return { samples: samples.length, truePairs, missed, certainChecked, certainFalse, possible, duplicateOpen, lookedUp: viaLookup, lookupMismatches }
+}
+
+export function formatReport(r: GroundTruthReport): string {
+  const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(3)}%`)
+  return [
+    `ground truth: ${r.samples} samples, ${r.truePairs} true (ip, T, holder) pairs`,
+    `  recall            ${pct(r.truePairs - r.missed.length, r.truePairs)} (${r.missed.length} missed)`,
+    `  certain precision ${pct(r.certainChecked - r.certainFalse.length, r.certainChecked)} (${r.certainChecked} certain answers, ${r.certainFalse.length} false)`,
+    `  possible answers  ${r.possible}`,
+    `  duplicate open    ${r.duplicateOpen.length}`,
+    `  via lookup        ${r.lookedUp} samples, ${r.lookupMismatches.length} disagreements with the scan`,
+  ].join('\n')
+}
