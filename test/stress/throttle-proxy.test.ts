@@ -1,0 +1,38 @@
+// DynamoDB throttling, as DynamoDB sends it, between whohad and a real DynamoDB Local: the SDK retries,
+// and the store loses nothing and answers the same.
+import t from 'tap'
+import { createDynamoClient } from '../../src/store/dynamodb.ts'
+import { HoldingStore, type StoreOperation } from '../../src/store/holdings.ts'
+import { makeHolding } from '../helpers/holdings.ts'
+import { openTestStore } from '../helpers/stores.ts'
+import { startThrottleProxy } from './throttle-proxy.ts'
+
+t.test('a share of requests throttled: every write lands, every read agrees', async (t) => {
+  const { store: direct, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const endpoint = await client.config.endpoint?.()
+  const target = `${endpoint!.protocol}//${endpoint!.hostname}:${endpoint!.port}`
+  let seed = 42
+  const proxy = await startThrottleProxy(target, 0.15, () => ((seed = (seed * 16807) % 2147483647) / 2147483647))
+  t.teardown(() => proxy.close())
+  const throttled = createDynamoClient({ endpoint: proxy.endpoint, region: 'us-east-1', localCredentials: true })
+  t.teardown(() => throttled.destroy())
+  const store = new HoldingStore(throttled, { tableName, batch: { baseDelayMs: 1 } })
+  const ops: StoreOperation[] = []
+  for (let i = 0; i < 120; i++) {
+    const s = 1_000_000 + i * 600_000
+    const h = makeHolding({ address: `198.51.100.${i % 40}`, eni: `eni-${i}`, start: [s, s + 1000] })
+    ops.push({ kind: 'open', holding: h })
+    if (i % 2 === 0) ops.push({ kind: 'close', holding: { ...h, end: { after: s + 5000, by: s + 6000, evidence: [] } }, closedAt: s + 6000 })
+  }
+  await store.apply(ops)
+  t.ok(proxy.stats.throttled > 0, `${proxy.stats.throttled} requests throttled, ${proxy.stats.forwarded} forwarded`)
+  const viaProxy = await store.scanAll()
+  const viaDirect = await direct.scanAll()
+  t.equal(viaDirect.length, 120, 'every holding was written once')
+  t.same(viaProxy, viaDirect, 'reads through throttling agree with direct reads')
+  for (let i = 0; i < 40; i += 4) {
+    const s = 1_000_000 + i * 600_000
+    const [a, b] = await Promise.all([store.lookup({ ip: `198.51.100.${i}`, from: s + 2000, to: s + 2000 }), direct.lookup({ ip: `198.51.100.${i}`, from: s + 2000, to: s + 2000 })])
+    t.same(a, b)
+  }
+})
