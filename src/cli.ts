@@ -2,6 +2,7 @@
 // whohad's command line: one subcommand per module, each living beside the code it drives.
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   serve: () => import('./serve.ts'),
+  collect: () => import('./collect.ts'),
   fakeaws: () => import('./fakeaws/cli.ts'),
 }
 

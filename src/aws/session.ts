@@ -1,0 +1,148 @@
+// Credentials and clients for every target. Member accounts are read through a role assumed from the
+// collector's own credentials (with an ExternalId when configured); role credentials are cached until
+// shortly before they expire, by a clock the caller gives (the simulated organisation expires them on
+// its virtual clock). Clients are cached per target; `endpoint` points every service at one place
+// (the simulated organisation), and is unset against AWS.
+import { ConfigServiceClient } from '@aws-sdk/client-config-service'
+import { EC2Client } from '@aws-sdk/client-ec2'
+import { OrganizationsClient } from '@aws-sdk/client-organizations'
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
+
+export interface AwsSessionOptions {
+  /** Region for the organisation-wide calls (Organizations, STS). */
+  readonly homeRegion: string
+  readonly endpoint?: string
+  /** The collector's own credentials; the SDK's default chain when absent. */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider
+  readonly roleName: string
+  readonly externalId?: string
+  /** The collector's own account: polled with its own credentials, no role. */
+  readonly selfAccountId?: string
+  readonly maxAttempts?: number
+  readonly now?: () => number
+  /** Refresh role credentials this long before they expire. */
+  readonly refreshBeforeMs?: number
+}
+
+export class AccessDeniedError extends Error {
+  override readonly name = 'AccessDeniedError'
+}
+
+export interface Target {
+  readonly accountId: string
+  readonly region: string
+}
+
+export class AwsSession {
+  private readonly roleCache = new Map<string, { credentials: Promise<AwsCredentialIdentity>; expires: number }>()
+  private readonly clients = new Map<string, EC2Client | ConfigServiceClient>()
+  private readonly now: () => number
+  private stsClient: STSClient | undefined
+  private orgClient: OrganizationsClient | undefined
+
+  constructor(private readonly options: AwsSessionOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  private common(region: string) {
+    return {
+      region,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      maxAttempts: this.options.maxAttempts ?? 6,
+      // Adaptive retries slow a client down when AWS throttles it, on top of backoff with jitter.
+      retryMode: 'adaptive',
+    }
+  }
+
+  organizations(): OrganizationsClient {
+    this.orgClient ??= new OrganizationsClient({ ...this.common(this.options.homeRegion), ...this.baseCredentials() })
+    return this.orgClient
+  }
+
+  private sts(): STSClient {
+    this.stsClient ??= new STSClient({ ...this.common(this.options.homeRegion), ...this.baseCredentials() })
+    return this.stsClient
+  }
+
+  private baseCredentials() {
+    return this.options.credentials ? { credentials: this.options.credentials } : {}
+  }
+
+  /** Credentials for reading an account: its role's, or our own for our own account. */
+  credentialsFor(accountId: string): AwsCredentialIdentityProvider | AwsCredentialIdentity | undefined {
+    if (accountId === this.options.selfAccountId) return this.options.credentials
+    return () => this.roleCredentials(accountId)
+  }
+
+  private roleCredentials(accountId: string): Promise<AwsCredentialIdentity> {
+    const cached = this.roleCache.get(accountId)
+    const margin = this.options.refreshBeforeMs ?? 5 * 60_000
+    if (cached && cached.expires - margin > this.now()) return cached.credentials
+    const roleArn = `arn:aws:iam::${accountId}:role/${this.options.roleName}`
+    // One AssumeRole in flight per account, shared by every caller.
+    const credentials = this.sts()
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'whohad',
+          ...(this.options.externalId ? { ExternalId: this.options.externalId } : {}),
+        }),
+      )
+      .then((out) => {
+        const c = out.Credentials
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`)
+        const expires = c.Expiration ? c.Expiration.getTime() : this.now() + 15 * 60_000
+        this.roleCache.set(accountId, { credentials, expires })
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          // The SDK caches identities by their expiration on the wall clock; this cache keeps them by
+          // `now`, which may be another clock. Marking them as about to expire makes the SDK ask this
+          // cache before every request, which costs a map lookup.
+          expiration: new Date(Date.now() + 60_000),
+        }
+      })
+      .catch((err: unknown) => {
+        this.roleCache.delete(accountId)
+        const e = err as Error
+        if (e.name === 'AccessDenied' || e.name === 'AccessDeniedException' || /not authorized|AccessDenied/i.test(e.message)) {
+          throw new AccessDeniedError(`account ${accountId}: cannot assume ${roleArn}${this.options.externalId ? ' (with the configured ExternalId)' : ''}: ${e.message}`)
+        }
+        throw err
+      })
+    // Until it resolves, callers share the promise; its expiry is set when it arrives.
+    this.roleCache.set(accountId, { credentials, expires: Number.POSITIVE_INFINITY })
+    return credentials
+  }
+
+  ec2(target: Target): EC2Client {
+    return this.client(`ec2|${target.accountId}|${target.region}`, () => new EC2Client({ ...this.common(target.region), ...this.credentialsOption(target.accountId) })) as EC2Client
+  }
+
+  config(target: Target): ConfigServiceClient {
+    return this.client(`config|${target.accountId}|${target.region}`, () => new ConfigServiceClient({ ...this.common(target.region), ...this.credentialsOption(target.accountId) })) as ConfigServiceClient
+  }
+
+  private credentialsOption(accountId: string) {
+    const c = this.credentialsFor(accountId)
+    return c ? { credentials: c } : {}
+  }
+
+  private client(key: string, make: () => EC2Client | ConfigServiceClient) {
+    let c = this.clients.get(key)
+    if (!c) {
+      c = make()
+      this.clients.set(key, c)
+    }
+    return c
+  }
+
+  destroy(): void {
+    for (const c of this.clients.values()) c.destroy()
+    this.clients.clear()
+    this.stsClient?.destroy()
+    this.orgClient?.destroy()
+  }
+}

@@ -1,0 +1,71 @@
+// Puts a collector together from settings: the AWS session, discovery, the EC2 source and the store.
+// `whohad collect`, `whohad serve` and `whohad demo` all build it here, so they run the same thing.
+import { randomUUID } from 'node:crypto'
+import os from 'node:os'
+import type { AwsCredentialIdentity } from '@aws-sdk/types'
+import { AwsSession } from '../aws/session.ts'
+import type { OpenStore } from '../store/open.ts'
+import type { CollectorDeps, CollectorOptions } from './collector.ts'
+import { discoverTargets } from './discover.ts'
+import { takeEc2Snapshot } from './ec2-source.ts'
+import type { PollResult } from './poll.ts'
+import type { CollectorSettings } from './settings.ts'
+
+export interface CollectorWiring {
+  readonly deps: CollectorDeps
+  readonly options: CollectorOptions
+  readonly session: AwsSession
+}
+
+export function wireCollector(
+  store: OpenStore,
+  settings: CollectorSettings,
+  extra: {
+    readonly credentials?: AwsCredentialIdentity
+    readonly now?: () => number
+    readonly onChanged?: (addresses: readonly string[]) => Promise<void>
+    readonly onResult?: (result: PollResult) => void
+    readonly log?: (message: string) => void
+    /** Share targets with other collector processes (continuous mode). */
+    readonly leases?: boolean
+  } = {},
+): CollectorWiring {
+  const now = extra.now ?? Date.now
+  const session = new AwsSession({
+    homeRegion: settings.homeRegion,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    ...(extra.credentials ? { credentials: extra.credentials } : {}),
+    roleName: settings.roleName,
+    ...(settings.externalId ? { externalId: settings.externalId } : {}),
+    ...(settings.selfAccountId ? { selfAccountId: settings.selfAccountId } : {}),
+    now,
+  })
+  let polls = 0
+  const deps: CollectorDeps = {
+    store: store.holdings,
+    client: store.client,
+    tableName: store.tableName,
+    discover: () =>
+      discoverTargets(session, {
+        homeRegion: settings.homeRegion,
+        ...(settings.accounts ? { accounts: settings.accounts } : {}),
+        ...(settings.include ? { include: settings.include } : {}),
+        ...(settings.exclude ? { exclude: settings.exclude } : {}),
+        ...(settings.regions ? { regions: settings.regions } : {}),
+      }),
+    takeSnapshot: (target) =>
+      takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now }),
+    ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
+    ...(extra.onResult ? { onResult: extra.onResult } : {}),
+    ...(extra.log ? { log: extra.log } : {}),
+  }
+  const options: CollectorOptions = {
+    intervalMs: settings.intervalMs,
+    maxGapMs: settings.maxGapMs,
+    concurrency: settings.concurrency,
+    ...(extra.leases
+      ? { leases: { me: `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, shards: settings.leaseShards, periodMs: settings.leasePeriodMs } }
+      : {}),
+  }
+  return { deps, options, session }
+}
