@@ -40,6 +40,8 @@ export type StoreOperation =
   | { readonly kind: 'close'; readonly holding: Holding; readonly closedAt: number }
   /** Narrower bounds for a holding already stored (AWS Config evidence, say). */
   | { readonly kind: 'refine'; readonly previous: Holding; readonly next: Holding }
+  /** A closed holding learnt after the fact (AWS Config history of one the polls missed): no open twin. */
+  | { readonly kind: 'record'; readonly holding: Holding; readonly closedAt: number }
 
 export interface HoldingStoreOptions {
   readonly tableName: string
@@ -253,6 +255,9 @@ export function planWrites(
     if (op.kind === 'open') {
       if (op.holding.end) throw new Error(`open of ${holdingIdentity(op.holding)} has an end bound`)
       put(holdingKey(op.holding), holdingToItem(op.holding, retentionMs))
+    } else if (op.kind === 'record') {
+      if (!op.holding.end) throw new Error(`record of ${holdingIdentity(op.holding)} has no end bound`)
+      put(holdingKey(op.holding), holdingToItem({ ...op.holding, closedAt: op.closedAt }, retentionMs))
     } else if (op.kind === 'close') {
       if (!op.holding.end) throw new Error(`close of ${holdingIdentity(op.holding)} has no end bound`)
       put(holdingKey(op.holding), holdingToItem({ ...op.holding, closedAt: op.closedAt }, retentionMs))

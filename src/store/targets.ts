@@ -20,6 +20,10 @@ export interface TargetState {
    * failure streaks): holdings are not proven inside them. Oldest first, bounded in number.
    */
   readonly gaps?: readonly { readonly from: number; readonly to: number }[]
+  /** AWS Config history is read up to here (capture time); the next pass resumes from it. */
+  readonly configCursor?: number
+  /** Why Config history could not be read, when it could not (off, not recording ENIs, denied). */
+  readonly configUnavailable?: string
 }
 
 export function targetKey(accountId: string, region: string) {

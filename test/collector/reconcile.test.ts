@@ -131,8 +131,10 @@ class MemoryStore {
         this.open.delete(k)
         closedHere.add(k)
         this.closed.push(op.holding)
-      } else {
+      } else if (op.kind === 'refine') {
         this.open.set(openKey(op.previous), op.next)
+      } else {
+        problems.push('reconcile never records history')
       }
     }
     return problems

@@ -1,0 +1,207 @@
+// The AWS Config history source: get (every configuration item of every ENI of a target in a time
+// range, 7-day windows, paginated) → transform (pure) → intervals. Config sees every change, so it
+// finds holdings that began and ended between two polls, and it reaches back before whohad ran.
+// Config being off, not recording ENIs, or denied is normal: the source says "unavailable", never
+// "nobody held anything".
+import {
+  type ConfigServiceClient,
+  type ConfigurationItem,
+  GetResourceConfigHistoryCommand,
+  ListDiscoveredResourcesCommand,
+} from '@aws-sdk/client-config-service'
+import type { Bound, Holder, HolderKind } from '../model/holding.ts'
+import { normalizeIp, parseCidr, parseIp, scopeFor } from '../model/ip.ts'
+import type { Observation } from '../model/observation.ts'
+
+export const ENI_RESOURCE_TYPE = 'AWS::EC2::NetworkInterface'
+const WINDOW_MS = 7 * 86_400_000
+
+export type ConfigRead =
+  | { readonly available: true; readonly items: ConfigurationItem[]; readonly resources: number }
+  | { readonly available: false; readonly reason: string }
+
+/** Every configuration item of the target's ENIs captured in (from, to], oldest first per ENI. */
+export async function readEniHistory(client: ConfigServiceClient, range: { from: number; to: number }): Promise<ConfigRead> {
+  try {
+    const ids: string[] = []
+    let nextToken: string | undefined
+    do {
+      const page = await client.send(
+        new ListDiscoveredResourcesCommand({ resourceType: ENI_RESOURCE_TYPE, includeDeletedResources: true, limit: 100, nextToken }),
+      )
+      for (const r of page.resourceIdentifiers ?? []) if (r.resourceId) ids.push(r.resourceId)
+      nextToken = page.nextToken
+    } while (nextToken)
+    const items: ConfigurationItem[] = []
+    // Sequential on purpose: Config's read limits are a few requests per second per account.
+    for (const resourceId of ids) {
+      for (let earlier = range.from; earlier < range.to; earlier += WINDOW_MS) {
+        const later = Math.min(range.to, earlier + WINDOW_MS)
+        let token: string | undefined
+        do {
+          const page = await client.send(
+            new GetResourceConfigHistoryCommand({
+              resourceType: ENI_RESOURCE_TYPE,
+              resourceId,
+              earlierTime: new Date(earlier),
+              laterTime: new Date(later),
+              chronologicalOrder: 'Forward',
+              limit: 100,
+              nextToken: token,
+            }),
+          )
+          items.push(...(page.configurationItems ?? []))
+          token = page.nextToken
+        } while (token)
+      }
+    }
+    return { available: true, items, resources: ids.length }
+  } catch (err) {
+    const e = err as Error
+    if (/NoAvailableConfigurationRecorder|AccessDenied|ResourceNotDiscovered|NoSuchConfigurationRecorder/.test(`${e.name} ${e.message}`)) {
+      return { available: false, reason: `${e.name}: ${e.message}` }
+    }
+    throw err
+  }
+}
+
+/** A holding as Config saw it: what it held, from which item to which. */
+export interface ConfigInterval {
+  readonly address: string
+  readonly addressKind: Observation['addressKind']
+  readonly scope: string
+  readonly holder: Holder
+  readonly start: Bound
+  readonly end?: Bound
+}
+
+interface EniState {
+  readonly capture: number
+  readonly deleted: boolean
+  readonly held: Map<string, Observation>
+}
+
+/**
+ * Items → intervals. A capture time is when Config recorded a change, which happened at or before it,
+ * and no earlier than `maxCaptureDelayMs` before it (Config publishes no bound; the setting is the
+ * assumption, documented in docs/collector.md). Pure.
+ */
+export function configIntervals(
+  items: readonly ConfigurationItem[],
+  target: { accountId: string; region: string },
+  options: { readonly maxCaptureDelayMs: number },
+): ConfigInterval[] {
+  const byEni = new Map<string, ConfigurationItem[]>()
+  for (const item of items) {
+    if (!item.resourceId || !item.configurationItemCaptureTime) continue
+    const list = byEni.get(item.resourceId)
+    if (list) list.push(item)
+    else byEni.set(item.resourceId, [item])
+  }
+  const out: ConfigInterval[] = []
+  for (const [eniId, list] of byEni) {
+    list.sort((a, b) => a.configurationItemCaptureTime!.getTime() - b.configurationItemCaptureTime!.getTime())
+    const states = list.map((item) => stateOf(item, eniId, target))
+    const open = new Map<string, { o: Observation; start: Bound }>()
+    let previousCapture: number | undefined
+    for (const state of states) {
+      const window = (ref: string, source: 'config-item' | 'config-deletion'): Bound => ({
+        // The change came after the previous item's change, which was at least previousCapture − delay.
+        after: Math.max(state.capture - options.maxCaptureDelayMs, previousCapture !== undefined ? previousCapture - options.maxCaptureDelayMs : 0),
+        by: state.capture,
+        evidence: [{ source, at: state.capture, ref }],
+      })
+      const ref = `${eniId} item captured ${new Date(state.capture).toISOString()}`
+      for (const [key, { o, start }] of open) {
+        if (!state.held.has(key)) {
+          out.push({ ...o, start, end: window(ref, state.deleted ? 'config-deletion' : 'config-item') })
+          open.delete(key)
+        }
+      }
+      for (const [key, o] of state.held) {
+        // The first item of a range says only that it was held by then; its start lies earlier.
+        if (!open.has(key)) open.set(key, { o, start: previousCapture === undefined ? { after: 0, by: state.capture, evidence: [{ source: 'config-item', at: state.capture, ref }] } : window(ref, 'config-item') })
+      }
+      previousCapture = state.capture
+    }
+    for (const { o, start } of open.values()) out.push({ ...o, start })
+  }
+  return out
+}
+
+function stateOf(item: ConfigurationItem, eniId: string, target: { accountId: string; region: string }): EniState {
+  const capture = item.configurationItemCaptureTime!.getTime()
+  const deleted = item.configurationItemStatus === 'ResourceDeleted' || item.configurationItemStatus === 'ResourceDeletedNotRecorded'
+  const held = new Map<string, Observation>()
+  if (deleted || !item.configuration) return { capture, deleted, held }
+  let c: ConfigEni
+  try {
+    c = JSON.parse(item.configuration) as ConfigEni
+  } catch {
+    return { capture, deleted, held }
+  }
+  const vpc = c.vpcId ?? 'vpc-unknown'
+  const holder = holderOf(c, eniId, target)
+  const add = (o: Observation) => held.set(`${o.address}|${o.scope}|${o.holder.instanceId ?? ''}`, o)
+  for (const p of c.privateIpAddresses ?? []) {
+    if (!p.privateIpAddress) continue
+    const ip = parseIp(p.privateIpAddress)
+    const scope = scopeFor(ip, vpc)
+    add({ address: ip.text, addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4', scope, holder })
+    const pub = p.association?.publicIp
+    if (pub) add({ address: normalizeIp(pub), addressKind: 'public-ipv4', scope: 'global', holder: p.association?.allocationId ? { ...holder, allocationId: p.association.allocationId } : holder })
+  }
+  for (const a of c.ipv6Addresses ?? []) if (a.ipv6Address) add({ address: normalizeIp(a.ipv6Address), addressKind: 'ipv6', scope: 'global', holder })
+  for (const p of c.ipv4Prefixes ?? []) if (p.ipv4Prefix) add({ address: parseCidr(p.ipv4Prefix).text, addressKind: 'ipv4-prefix', scope: vpc, holder })
+  for (const p of c.ipv6Prefixes ?? []) if (p.ipv6Prefix) add({ address: parseCidr(p.ipv6Prefix).text, addressKind: 'ipv6-prefix', scope: 'global', holder })
+  return { capture, deleted, held }
+}
+
+interface ConfigEni {
+  vpcId?: string
+  subnetId?: string
+  description?: string
+  interfaceType?: string
+  requesterManaged?: boolean
+  attachment?: { instanceId?: string | null } | null
+  privateIpAddresses?: { privateIpAddress?: string; association?: { publicIp?: string; allocationId?: string } | null }[]
+  ipv6Addresses?: { ipv6Address?: string }[]
+  ipv4Prefixes?: { ipv4Prefix?: string }[]
+  ipv6Prefixes?: { ipv6Prefix?: string }[]
+  tagSet?: { key?: string; value?: string }[]
+}
+
+function holderOf(c: ConfigEni, eniId: string, target: { accountId: string; region: string }): Holder {
+  const d = c.description ?? ''
+  const type = c.interfaceType
+  const instanceId = c.attachment?.instanceId ?? undefined
+  const kind: HolderKind = instanceId
+    ? 'instance'
+    : type === 'nat_gateway'
+      ? 'nat-gateway'
+      : d.startsWith('ELB ') || type === 'network_load_balancer'
+        ? 'load-balancer'
+        : type === 'lambda'
+          ? 'lambda'
+          : type === 'vpc_endpoint'
+            ? 'vpc-endpoint'
+            : d === 'RDSNetworkInterface'
+              ? 'rds'
+              : c.requesterManaged
+                ? 'requester-managed'
+                : 'interface'
+  const tags = Object.fromEntries((c.tagSet ?? []).filter((t) => t.key).map((t) => [t.key!, t.value ?? '']))
+  return {
+    eniId,
+    kind,
+    accountId: target.accountId,
+    region: target.region,
+    ...(c.vpcId ? { vpcId: c.vpcId } : {}),
+    ...(c.subnetId ? { subnetId: c.subnetId } : {}),
+    ...(type ? { interfaceType: type } : {}),
+    ...(c.requesterManaged !== undefined ? { requesterManaged: c.requesterManaged } : {}),
+    ...(d ? { description: d } : {}),
+    ...(instanceId ? { instanceId } : {}),
+    ...(Object.keys(tags).length ? { tags } : {}),
+  }
+}
