@@ -1,17 +1,63 @@
-// `whohad serve`: for now it opens the store (creating the table on first start) and keeps it open
-// until stopped; the API and collector mount here as they arrive.
-import { loadConfig } from './config.ts'
+// `whohad serve`: the API and the collector in one process (or either alone), on embedded defaults
+// when nothing is configured. Bound to loopback it may run without API keys; bound anywhere else it
+// refuses to start without them.
+import { parseArgs } from 'node:util'
+import { type ApiKey, buildApp } from './api/app.ts'
+import { startCollector } from './collector/collector.ts'
+import { loadCollectorSettings } from './collector/settings.ts'
+import { wireCollector } from './collector/wiring.ts'
+import { ConfigError, loadConfig } from './config.ts'
 import { openStore } from './store/open.ts'
 
-export async function run(_argv: string[]): Promise<number> {
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+export function apiKeysFrom(text: string | undefined): ApiKey[] {
+  if (!text?.trim()) return []
+  return text.split(',').map((entry) => {
+    const [name, scopes, sha256] = entry.trim().split(':')
+    if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) {
+      throw new ConfigError(`invalid configuration:\n  WHOHAD_API_KEYS: each key must be name:scope1+scope2:sha256-hex (got ${JSON.stringify(entry.trim().slice(0, 20))}…)`)
+    }
+    return { name, scopes: scopes.split('+'), sha256: sha256.toLowerCase() }
+  })
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { 'api-only': { type: 'boolean' }, 'collector-only': { type: 'boolean' } } })
   const config = loadConfig()
+  const host = process.env.WHOHAD_HOST ?? '127.0.0.1'
+  const port = Number(process.env.WHOHAD_PORT ?? 8080)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('invalid configuration:\n  WHOHAD_PORT: must be a port number 0-65535')
+  const apiKeys = apiKeysFrom(process.env.WHOHAD_API_KEYS)
+  if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
+    throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
+  }
   const store = await openStore(config.store)
   process.stdout.write(`whohad: store ready: ${store.location} (${store.table === 'created' ? 'table created' : 'table found'})\n`)
+  const log = (m: string) => process.stderr.write(`whohad: ${m}\n`)
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  if (!values['collector-only']) {
+    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false })
+    const address = await app.fastify.listen({ host, port })
+    process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}\n`)
+  }
+  let collector: Awaited<ReturnType<typeof startCollector>> | undefined
+  if (!values['api-only']) {
+    const wiring = wireCollector(store, loadCollectorSettings(), { log, leases: true, ...(app ? { onChanged: async (a: readonly string[]) => app!.invalidate(a) } : {}) })
+    try {
+      collector = await startCollector(wiring.deps, wiring.options)
+      log(`collector polling ${collector.targets().length} targets`)
+    } catch (err) {
+      log(`collector not started: ${(err as Error).message} (configure AWS access, see docs/collector.md; the API keeps serving what is stored)`)
+    }
+  }
   process.stdout.write('whohad: press Ctrl-C to stop\n')
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
+  await collector?.stop()
+  await app?.fastify.close()
   await store.close()
   process.stdout.write('whohad: stopped\n')
   return 0

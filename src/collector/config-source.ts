@@ -35,6 +35,18 @@ export async function readEniHistory(client: ConfigServiceClient, range: { from:
     const items: ConfigurationItem[] = []
     // Sequential on purpose: Config's read limits are a few requests per second per account.
     for (const resourceId of ids) {
+      // The last item before the range is the baseline: without it, an address in the first item
+      // read could have been there all along or have just arrived.
+      try {
+        const base = await client.send(
+          new GetResourceConfigHistoryCommand({ resourceType: ENI_RESOURCE_TYPE, resourceId, laterTime: new Date(range.from), chronologicalOrder: 'Reverse', limit: 1 }),
+        )
+        const item = base.configurationItems?.[0]
+        if (item?.configurationItemCaptureTime && item.configurationItemCaptureTime.getTime() < range.from) items.push(item)
+      } catch (err) {
+        // Nothing recorded before the range: the first item read is where its history starts.
+        if ((err as Error).name !== 'ResourceNotDiscoveredException') throw err
+      }
       for (let earlier = range.from; earlier < range.to; earlier += WINDOW_MS) {
         const later = Math.min(range.to, earlier + WINDOW_MS)
         let token: string | undefined
@@ -58,7 +70,7 @@ export async function readEniHistory(client: ConfigServiceClient, range: { from:
     return { available: true, items, resources: ids.length }
   } catch (err) {
     const e = err as Error
-    if (/NoAvailableConfigurationRecorder|AccessDenied|ResourceNotDiscovered|NoSuchConfigurationRecorder/.test(`${e.name} ${e.message}`)) {
+    if (/NoAvailableConfigurationRecorder|AccessDenied|NoSuchConfigurationRecorder/.test(`${e.name} ${e.message}`)) {
       return { available: false, reason: `${e.name}: ${e.message}` }
     }
     throw err
@@ -78,6 +90,8 @@ export interface ConfigInterval {
 interface EniState {
   readonly capture: number
   readonly deleted: boolean
+  /** The item that records the ENI's creation: what it holds then began with it. */
+  readonly discovered: boolean
   readonly held: Map<string, Observation>
 }
 
@@ -119,8 +133,10 @@ export function configIntervals(
         }
       }
       for (const [key, o] of state.held) {
-        // The first item of a range says only that it was held by then; its start lies earlier.
-        if (!open.has(key)) open.set(key, { o, start: previousCapture === undefined ? { after: 0, by: state.capture, evidence: [{ source: 'config-item', at: state.capture, ref }] } : window(ref, 'config-item') })
+        // The first item read, unless it records the ENI's creation, says only that the address was
+        // held by then: its start lies earlier, unknown (after: 0).
+        const unknownStart = previousCapture === undefined && !state.discovered
+        if (!open.has(key)) open.set(key, { o, start: unknownStart ? { after: 0, by: state.capture, evidence: [{ source: 'config-item', at: state.capture, ref }] } : window(ref, 'config-item') })
       }
       previousCapture = state.capture
     }
@@ -132,13 +148,14 @@ export function configIntervals(
 function stateOf(item: ConfigurationItem, eniId: string, target: { accountId: string; region: string }): EniState {
   const capture = item.configurationItemCaptureTime!.getTime()
   const deleted = item.configurationItemStatus === 'ResourceDeleted' || item.configurationItemStatus === 'ResourceDeletedNotRecorded'
+  const discovered = item.configurationItemStatus === 'ResourceDiscovered'
   const held = new Map<string, Observation>()
-  if (deleted || !item.configuration) return { capture, deleted, held }
+  if (deleted || !item.configuration) return { capture, deleted, discovered, held }
   let c: ConfigEni
   try {
     c = JSON.parse(item.configuration) as ConfigEni
   } catch {
-    return { capture, deleted, held }
+    return { capture, deleted, discovered, held }
   }
   const vpc = c.vpcId ?? 'vpc-unknown'
   const holder = holderOf(c, eniId, target)
@@ -154,7 +171,7 @@ function stateOf(item: ConfigurationItem, eniId: string, target: { accountId: st
   for (const a of c.ipv6Addresses ?? []) if (a.ipv6Address) add({ address: normalizeIp(a.ipv6Address), addressKind: 'ipv6', scope: 'global', holder })
   for (const p of c.ipv4Prefixes ?? []) if (p.ipv4Prefix) add({ address: parseCidr(p.ipv4Prefix).text, addressKind: 'ipv4-prefix', scope: vpc, holder })
   for (const p of c.ipv6Prefixes ?? []) if (p.ipv6Prefix) add({ address: parseCidr(p.ipv6Prefix).text, addressKind: 'ipv6-prefix', scope: 'global', holder })
-  return { capture, deleted, held }
+  return { capture, deleted, discovered, held }
 }
 
 interface ConfigEni {

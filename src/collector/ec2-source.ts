@@ -26,6 +26,8 @@ export interface SnapshotContext {
   readonly region: string
   readonly pollId: string
   readonly now: () => number
+  /** MaxResults per page; 1000 unless a test wants many pages. */
+  readonly pageSize?: number
 }
 
 /** Read one target. Never throws: a failure anywhere gives an incomplete snapshot with the reason. */
@@ -35,10 +37,11 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
   let error: string | undefined
   try {
     // MaxResults draws on the paginated calls' larger throttling bucket.
-    for await (const page of paginateDescribeNetworkInterfaces({ client: ec2, pageSize: 1000 }, {})) {
+    const pageSize = ctx.pageSize ?? 1000
+    for await (const page of paginateDescribeNetworkInterfaces({ client: ec2, pageSize }, {})) {
       pages.networkInterfaces.push(...(page.NetworkInterfaces ?? []))
     }
-    for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, {})) {
+    for await (const page of paginateDescribeInstances({ client: ec2, pageSize }, {})) {
       for (const r of page.Reservations ?? []) pages.instances.push(...(r.Instances ?? []))
     }
     // DescribeAddresses has no pagination: one call returns every Elastic IP of the region.
@@ -92,9 +95,10 @@ export function transformEc2(
       if (pub) {
         const eip = eips.get(pub)
         const allocationId = p.Association?.AllocationId ?? eip?.AllocationId
-        // An auto-assigned public IPv4 is given at every start, at the launch time; an Elastic IP may
-        // have been associated at any time after the attach.
-        const pubStart = allocationId ? notBeforeAttach : p.Primary ? launch : notBeforeAttach
+        // An auto-assigned public IPv4 is given at every start, but also later (when an Elastic IP is
+        // disassociated, the instance gets a new one), so the launch time is only a lower bound; an
+        // Elastic IP may have been associated at any time after the attach.
+        const pubStart = !allocationId && p.Primary && launch ? { after: launch.after, by: Number.POSITIVE_INFINITY, evidence: launch.evidence } : notBeforeAttach
         observations.push(
           observation(normalizeIp(pub), 'global', 'public-ipv4', allocationId ? { ...holder, allocationId } : holder, pubStart),
         )

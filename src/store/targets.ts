@@ -1,7 +1,7 @@
 // Per-target state: when each (account, region) was last polled completely. An open holding was
 // present in every complete poll since it opened, so this one item per target (rather than a
 // "last seen" write per holding per poll) is what proves an open holding up to now.
-import { BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { type AttributeValue, BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import { TARGET_STATE_SK, targetPk } from './table.ts'
 
@@ -81,4 +81,26 @@ export async function getTargetStates(
 function fromItem(item: Parameters<typeof unmarshall>[0]): TargetState {
   const { pk: _pk, sk: _sk, kind: _kind, ...state } = unmarshall(item)
   return state as TargetState
+}
+
+/**
+ * Every target's state: a Scan for the state items (one per target, hundreds at most), for coverage
+ * and health. Not on a per-lookup path: the API keeps the result for a second.
+ */
+export async function listTargetStates(client: DynamoDBClient, tableName: string): Promise<TargetState[]> {
+  const out: TargetState[] = []
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :sk AND begins_with(pk, :t)',
+        ExpressionAttributeValues: { ':sk': { S: TARGET_STATE_SK }, ':t': { S: 'T#' } },
+        ExclusiveStartKey,
+      }),
+    )
+    for (const item of page.Items ?? []) out.push(fromItem(item))
+    ExclusiveStartKey = page.LastEvaluatedKey
+  } while (ExclusiveStartKey)
+  return out.sort((a, b) => a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region))
 }

@@ -70,6 +70,7 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
     viaLookup: 200,
   })
   t.comment(formatReport(report))
+  for (const m of report.missed.slice(0, 5)) t.comment(m)
   t.same(report.missed.slice(0, 10), [], 'recall 100%')
   t.same(report.certainFalse.slice(0, 10), [], 'certain precision 100%')
   t.same(report.duplicateOpen, [], 'no duplicate open holdings')
@@ -77,7 +78,7 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
 })
 
 t.test('the Config reader rides out Config throttling (real-time refill)', async (t) => {
-  const fake = await startFakeAws({ seed: 5, accounts: 1, regions: 1, enisPerRegion: 8, churn: 60 })
+  const fake = await startFakeAws({ seed: 5, accounts: 1, regions: 1, enisPerRegion: 3, churn: 30 })
   t.teardown(() => fake.close())
   fake.clock.advance(3 * 3600_000)
   const { store, client, tableName } = await openTestStore(t, 'embedded')
@@ -95,7 +96,7 @@ t.test('the Config reader rides out Config throttling (real-time refill)', async
   }, { step: 'finalizeRequest', name: 'countThrottles' })
   const r = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
   t.ok(r.available)
-  t.ok(r.items > 8, `${r.items} items read`)
+  t.ok(r.items > 3, `${r.items} items read`)
   t.ok(r.recorded > 0, `${r.recorded} holdings recorded from history before any poll`)
   t.comment(`${throttled} ThrottlingException answers retried`)
   const again = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)

@@ -5,7 +5,7 @@ import t from 'tap'
 
 function serve(dataDir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, WHOHAD_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
