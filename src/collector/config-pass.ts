@@ -4,7 +4,7 @@
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { HoldingStore } from '../store/holdings.ts'
-import { getTargetState, putTargetState } from '../store/targets.ts'
+import { getTargetState, putTargetState, targetStateOrNew } from '../store/targets.ts'
 import { refineWithConfig } from './config-refine.ts'
 import { configIntervals, readEniHistory } from './config-source.ts'
 import type { Target } from './poll.ts'
@@ -30,11 +30,7 @@ export interface ConfigPassResult {
 
 export async function configPass(deps: ConfigPassDeps, target: Target): Promise<ConfigPassResult> {
   const now = deps.now()
-  const state = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? {
-    accountId: target.accountId,
-    region: target.region,
-    consecutiveFailures: 0,
-  }
+  const state = await targetStateOrNew(deps.client, deps.tableName, target)
   // Re-read a little before the cursor: an item is captured up to maxCaptureDelay after its change.
   const from = Math.max(0, (state.configCursor ?? now - deps.horizonMs) - deps.maxCaptureDelayMs)
   const read = await readEniHistory(deps.configClient(target), { from, to: now })

@@ -4,7 +4,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Snapshot } from '../model/observation.ts'
 import type { HoldingStore, StoreOperation } from '../store/holdings.ts'
-import { getTargetState, putTargetState, type TargetState } from '../store/targets.ts'
+import { putTargetState, targetStateOrNew, type TargetState } from '../store/targets.ts'
 import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
 
@@ -42,11 +42,7 @@ export interface PollResult {
 
 export async function pollTarget(deps: PollDeps, target: Target): Promise<PollResult> {
   const began = Date.now()
-  const state = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? {
-    accountId: target.accountId,
-    region: target.region,
-    consecutiveFailures: 0,
-  }
+  const state = await targetStateOrNew(deps.client, deps.tableName, target)
   const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
   const snapshot = await deps.takeSnapshot(target)
   const ops = reconcile(open, snapshot, { lastCompletePoll: state.lastCompletePoll })

@@ -42,6 +42,11 @@ export async function getTargetState(
   return out.Item ? fromItem(out.Item) : undefined
 }
 
+/** A target's state, or a fresh one for a target never polled. */
+export async function targetStateOrNew(client: DynamoDBClient, tableName: string, target: { accountId: string; region: string }): Promise<TargetState> {
+  return (await getTargetState(client, tableName, target.accountId, target.region)) ?? { accountId: target.accountId, region: target.region, consecutiveFailures: 0 }
+}
+
 export async function putTargetState(client: DynamoDBClient, tableName: string, state: TargetState): Promise<void> {
   await client.send(
     new PutItemCommand({

@@ -1,7 +1,6 @@
 // The collector end to end: the simulated organisation through the real AWS SDK, the real store,
 // polled on its virtual clock; the result checked against the ledger.
 import t from 'tap'
-import { AwsSession } from '../../src/aws/session.ts'
 import { collectOnce } from '../../src/collector/collector.ts'
 import { configPass } from '../../src/collector/config-pass.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
@@ -10,22 +9,14 @@ import type { Target } from '../../src/collector/poll.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { getTargetStates } from '../../src/store/targets.ts'
 import { checkGroundTruth, formatReport } from '../helpers/ground-truth.ts'
+import { fakeSession } from '../helpers/fake-session.ts'
 import { openTestStore } from '../helpers/stores.ts'
 
 t.test('polls every minute for two virtual hours: recall and certain precision against the ledger', async (t) => {
   const fake = await startFakeAws({ seed: 11, accounts: 3, regions: 2, enisPerRegion: 30, churn: 120, throttleClock: 'virtual' })
   t.teardown(() => fake.close())
   const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
-  const session = new AwsSession({
-    homeRegion: fake.regions[0]!,
-    endpoint: fake.endpoint,
-    credentials: fake.managementCredentials,
-    roleName: fake.roleName,
-    ...(fake.externalId ? { externalId: fake.externalId } : {}),
-    selfAccountId: fake.managementAccountId,
-    now: () => fake.clock.now(),
-    maxAttempts: 3,
-  })
+  const session = fakeSession(fake, 3)
   t.teardown(() => session.destroy())
   const { targets, failures } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
   t.same(failures, [])
@@ -82,7 +73,7 @@ t.test('the Config reader rides out Config throttling (real-time refill)', async
   t.teardown(() => fake.close())
   fake.clock.advance(3 * 3600_000)
   const { store, client, tableName } = await openTestStore(t, 'embedded')
-  const session = new AwsSession({ homeRegion: fake.regions[0]!, endpoint: fake.endpoint, credentials: fake.managementCredentials, roleName: fake.roleName, selfAccountId: fake.managementAccountId, now: () => fake.clock.now(), maxAttempts: 10 })
+  const session = fakeSession(fake, 10)
   t.teardown(() => session.destroy())
   const target = { accountId: fake.managementAccountId, region: fake.regions[0]! }
   let throttled = 0

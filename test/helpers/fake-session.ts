@@ -1,0 +1,16 @@
+// An AwsSession on the simulated organisation, as the collector builds one against AWS.
+import { AwsSession } from '../../src/aws/session.ts'
+import type { FakeAws } from '../../src/fakeaws/index.ts'
+
+export function fakeSession(fake: FakeAws, maxAttempts = 3): AwsSession {
+  return new AwsSession({
+    homeRegion: fake.regions[0]!,
+    endpoint: fake.endpoint,
+    credentials: fake.managementCredentials,
+    roleName: fake.roleName,
+    ...(fake.externalId ? { externalId: fake.externalId } : {}),
+    selfAccountId: fake.managementAccountId,
+    now: () => fake.clock.now(),
+    maxAttempts,
+  })
+}
