@@ -41,7 +41,9 @@ export function refineWithConfig(stored: readonly Holding[], intervals: readonly
     for (const c of cs) {
       const matches = hs.filter((h) => coresMeet(h, c))
       if (matches.length === 0) {
-        if (c.end && c.start.after > 0) ops.push({ kind: 'record', holding: c, closedAt: c.end.by })
+        // Recorded by an earlier pass already: the same items give the same bounds.
+        const known = hs.some((h) => sameBound(h.start, c.start) && sameBound(h.end, c.end))
+        if (c.end && c.start.after > 0 && !known) ops.push({ kind: 'record', holding: c, closedAt: c.end.by })
         continue
       }
       const h = matches[0]!
