@@ -191,7 +191,7 @@ export async function checkGroundTruth(input: {
 export function formatReport(r: GroundTruthReport): string {
   const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(3)}%`)
   return [
-    `ground truth: ${r.samples} samples, ${r.truePairs} true (ip, T, holder) pairs (+${r.unknowable} unknowable: begun where no poll could see)`,
+    `ground truth: ${r.samples} samples, ${r.truePairs} true (ip, T, holder) pairs (+${r.unknowable} unknowable: no complete poll fell inside them and their Config history was unreadable)`,
     `  recall            ${pct(r.truePairs - r.missed.length, r.truePairs)} (${r.missed.length} missed)`,
     `  certain precision ${pct(r.certainChecked - r.certainFalse.length, r.certainChecked)} (${r.certainChecked} certain answers, ${r.certainFalse.length} false)`,
     `  possible answers  ${r.possible}`,
