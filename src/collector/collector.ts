@@ -23,6 +23,8 @@ export interface CollectorDeps {
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
   readonly onResult?: (result: PollResult) => void
   readonly log?: (message: string) => void
+  /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
+  readonly configPass?: (target: Target) => Promise<unknown>
 }
 
 export interface CollectorOptions {
@@ -34,6 +36,8 @@ export interface CollectorOptions {
   readonly leases?: { readonly me: string; readonly shards: number; readonly periodMs: number }
   /** How often the list of accounts and regions is read again. */
   readonly rediscoverMs?: number
+  /** How often each target's AWS Config history is read (after a complete poll). */
+  readonly configEveryMs?: number
 }
 
 /** Poll every target once, `concurrency` at a time. Never throws for one target's failure. */
@@ -90,10 +94,21 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     : undefined
   if (keeper) await keeper.tick()
   const owns = keeper ? (t: Target) => keeper.owns(t) : undefined
+  // Config history is read in the target's poll turn, so it never races that target's poll.
+  const configDue = new Map<string, number>()
+  const pollAndConfig = async (target: Target) => {
+    const result = await pollOne(deps, options.maxGapMs, target, owns)
+    const k = `${target.accountId}/${target.region}`
+    if (deps.configPass && result.complete && (configDue.get(k) ?? 0) <= Date.now()) {
+      configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
+      await deps.configPass(target).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
+    }
+    return result
+  }
   const scheduler = new Scheduler({
     targets: () => targets,
     ...(owns ? { owns } : {}),
-    poll: (target) => pollOne(deps, options.maxGapMs, target, owns),
+    poll: pollAndConfig,
     intervalMs: options.intervalMs,
     concurrency: options.concurrency,
     ...(deps.onResult ? { onResult: deps.onResult } : {}),

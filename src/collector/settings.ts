@@ -42,6 +42,8 @@ const schema = z.object({
   WHOHAD_LEASE_SHARDS: z.coerce.number().int().min(1).max(4096).default(64),
   WHOHAD_LEASE_PERIOD: duration('30s'),
   WHOHAD_CONFIG_HORIZON_DAYS: z.coerce.number().int().min(0).max(400).default(90),
+  WHOHAD_CONFIG_EVERY: duration('15m', 86_400_000),
+  WHOHAD_CONFIG_MAX_DELAY: duration('15m', 86_400_000),
   AWS_REGION: z.string().default('us-east-1'),
 })
 
@@ -60,6 +62,10 @@ export interface CollectorSettings {
   readonly leaseShards: number
   readonly leasePeriodMs: number
   readonly configHorizonMs: number
+  /** How often each target's Config history is read. */
+  readonly configEveryMs: number
+  /** Assumed longest delay between a change and Config's capture of it (AWS publishes none). */
+  readonly configMaxDelayMs: number
   readonly homeRegion: string
 }
 
@@ -84,6 +90,8 @@ export function loadCollectorSettings(env: Record<string, string | undefined> = 
     leaseShards: v.WHOHAD_LEASE_SHARDS,
     leasePeriodMs: v.WHOHAD_LEASE_PERIOD,
     configHorizonMs: v.WHOHAD_CONFIG_HORIZON_DAYS * 86_400_000,
+    configEveryMs: v.WHOHAD_CONFIG_EVERY,
+    configMaxDelayMs: v.WHOHAD_CONFIG_MAX_DELAY,
     homeRegion: v.AWS_REGION,
   }
 }

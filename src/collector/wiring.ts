@@ -6,6 +6,7 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types'
 import { AwsSession } from '../aws/session.ts'
 import type { OpenStore } from '../store/open.ts'
 import type { CollectorDeps, CollectorOptions } from './collector.ts'
+import { configPass } from './config-pass.ts'
 import { discoverTargets } from './discover.ts'
 import { takeEc2Snapshot } from './ec2-source.ts'
 import type { PollResult } from './poll.ts'
@@ -57,12 +58,27 @@ export function wireCollector(
       takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now }),
     ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
     ...(extra.onResult ? { onResult: extra.onResult } : {}),
+    configPass: (target) =>
+      configPass(
+        {
+          store: store.holdings,
+          client: store.client,
+          tableName: store.tableName,
+          configClient: (t) => session.config(t),
+          maxCaptureDelayMs: settings.configMaxDelayMs,
+          horizonMs: settings.configHorizonMs,
+          now,
+          ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
+        },
+        target,
+      ),
     ...(extra.log ? { log: extra.log } : {}),
   }
   const options: CollectorOptions = {
     intervalMs: settings.intervalMs,
     maxGapMs: settings.maxGapMs,
     concurrency: settings.concurrency,
+    configEveryMs: settings.configEveryMs,
     ...(extra.leases
       ? { leases: { me: `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, shards: settings.leaseShards, periodMs: settings.leasePeriodMs } }
       : {}),
