@@ -15,7 +15,7 @@ const HELP = `usage: whohad collect [--once] [--json]
            (exit 0: all complete; 3: some targets failed; 1: could not start)
   --json   with --once, print the summary as JSON
 
-Configuration is read from the environment: see docs/collector.md.
+Configuration is read from the environment: see the README, Configuration.
 `
 
 export async function run(argv: string[]): Promise<number> {

@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       collector = await startCollector(wiring.deps, wiring.options)
       log(`collector polling ${collector.targets().length} targets`)
     } catch (err) {
-      log(`collector not started: ${(err as Error).message} (configure AWS access, see docs/collector.md; the API keeps serving what is stored)`)
+      log(`collector not started: ${(err as Error).message} (configure AWS access: see the README, Configuration; the API keeps serving what is stored)`)
     }
   }
   process.stdout.write('whohad: press Ctrl-C to stop\n')
