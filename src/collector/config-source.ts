@@ -98,7 +98,7 @@ interface EniState {
 /**
  * Items → intervals. A capture time is when Config recorded a change, which happened at or before it,
  * and no earlier than `maxCaptureDelayMs` before it (Config publishes no bound; the setting is the
- * assumption, documented in docs/collector.md). Pure.
+ * assumption, WHOHAD_CONFIG_MAX_DELAY, documented in the README). Pure.
  */
 export function configIntervals(
   items: readonly ConfigurationItem[],
