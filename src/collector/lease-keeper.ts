@@ -15,6 +15,8 @@ export interface LeaseKeeperOptions {
 export class LeaseKeeper {
   private readonly owned = new Map<number, number>() // shard → lease valid until
   private readonly now: () => number
+  private stopped = false
+  private ticking: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly store: LeaseStore,
@@ -23,7 +25,14 @@ export class LeaseKeeper {
     this.now = options.now ?? Date.now
   }
 
-  async tick(): Promise<void> {
+  /** One round; rounds never overlap, and none starts after stop(). */
+  tick(): Promise<void> {
+    // A failed round (the store unreachable) is reported to this caller and does not stop the next.
+    this.ticking = this.ticking.catch(() => {}).then(() => (this.stopped ? undefined : this.round()))
+    return this.ticking
+  }
+
+  private async round(): Promise<void> {
     const { me, shards, periodMs } = this.options
     const now = this.now()
     await this.store.heartbeat(me, now + periodMs)
@@ -52,6 +61,9 @@ export class LeaseKeeper {
 
   /** Give every lease back and leave, so the others take over at once rather than after expiry. */
   async stop(): Promise<void> {
+    // A round in flight could claim again after the release: let it finish first.
+    this.stopped = true
+    await this.ticking.catch(() => {})
     const shards = [...this.owned.keys()]
     this.owned.clear()
     for (const shard of shards) await this.store.release(shard, this.options.me)
