@@ -21,6 +21,19 @@ const schema = z.object({
     .int('must be a whole number of days')
     .positive('must be at least 1')
     .default(400),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.url({ protocol: /^rediss?$/, message: 'must be a URL like redis://localhost:6379' }).optional())
+    .optional(),
+  WHOHAD_REDIS_CLUSTER: z.enum(['0', '1', 'true', 'false'], { message: 'must be true or false' }).optional(),
+  WHOHAD_CACHE_STALE_MS: z.coerce
+    .number({ message: 'must be milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be 0 or more')
+    .max(60_000, 'must be at most 60000 (answers touching the present change every poll)')
+    .default(2_000),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name like eu-west-1').default('us-east-1'),
 })
 
@@ -35,6 +48,13 @@ export interface Config {
     readonly dataDir: string
     readonly region: string
     readonly retentionMs: number
+  }
+  readonly cache: {
+    /** Redis (shared by every API and collector process); unset: an in-process LRU. */
+    readonly redisUrl?: string
+    readonly cluster: boolean
+    /** The staleness bound: how long an answer touching the present, or a first-level entry, may be served. */
+    readonly staleMs: number
   }
 }
 
@@ -59,6 +79,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dataDir: v.WHOHAD_DATA_DIR,
       region: v.AWS_REGION,
       retentionMs: v.WHOHAD_RETENTION_DAYS * 86_400_000,
+    },
+    cache: {
+      ...(v.REDIS_URL ? { redisUrl: v.REDIS_URL } : {}),
+      cluster: v.WHOHAD_REDIS_CLUSTER === '1' || v.WHOHAD_REDIS_CLUSTER === 'true',
+      staleMs: v.WHOHAD_CACHE_STALE_MS,
     },
   }
 }

@@ -3,6 +3,7 @@
 // refuses to start without them.
 import { parseArgs } from 'node:util'
 import { type ApiKey, buildApp } from './api/app.ts'
+import { openCache, reliableInvalidation } from './cache/open.ts'
 import { startCollector } from './collector/collector.ts'
 import { loadCollectorSettings } from './collector/settings.ts'
 import { wireCollector } from './collector/wiring.ts'
@@ -29,21 +30,28 @@ export async function run(argv: string[]): Promise<number> {
   const port = Number(process.env.WHOHAD_PORT ?? 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('invalid configuration:\n  WHOHAD_PORT: must be a port number 0-65535')
   const apiKeys = apiKeysFrom(process.env.WHOHAD_API_KEYS)
+  const rateLimit = Number(process.env.WHOHAD_RATE_LIMIT ?? 6000)
+  if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new ConfigError('invalid configuration:\n  WHOHAD_RATE_LIMIT: must be a whole number of requests per minute per key')
   if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
     throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
   }
   const store = await openStore(config.store)
   process.stdout.write(`whohad: store ready: ${store.location} (${store.table === 'created' ? 'table created' : 'table found'})\n`)
   const log = (m: string) => process.stderr.write(`whohad: ${m}\n`)
+  // Without Redis, an API process alone cannot hear another process's collector: it keeps answers
+  // no longer than the staleness bound.
+  const cache = openCache(config.cache, log)
+  if (!config.cache.redisUrl && values['api-only']) log(`no REDIS_URL: answers are cached at most ${config.cache.staleMs} ms, since no collector can reach this process`)
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   if (!values['collector-only']) {
-    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false })
+    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false, cache, staleMs: config.cache.staleMs, rateLimitPerMinute: rateLimit, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
     const address = await app.fastify.listen({ host, port })
-    process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}\n`)
+    process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
   }
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined
+  const invalidation = reliableInvalidation(cache, { log })
   if (!values['api-only']) {
-    const wiring = wireCollector(store, loadCollectorSettings(), { log, leases: true, ...(app ? { onChanged: async (a: readonly string[]) => app!.invalidate(a) } : {}) })
+    const wiring = wireCollector(store, loadCollectorSettings(), { log, leases: true, onChanged: invalidation.invalidate, ...(app ? { onResult: app.metrics.pollResult } : {}) })
     try {
       collector = await startCollector(wiring.deps, wiring.options)
       log(`collector polling ${collector.targets().length} targets`)
@@ -57,7 +65,9 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve)
   })
   await collector?.stop()
+  invalidation.stop()
   await app?.fastify.close()
+  await cache.close()
   await store.close()
   process.stdout.write('whohad: stopped\n')
   return 0

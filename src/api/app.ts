@@ -1,19 +1,25 @@
 // The HTTP API: buildApp() gives the same Fastify instance to tests (inject) and to `whohad serve`.
-// Bad input is a 4xx with an RFC 9457 problem that says how to fix it; never a 5xx, never a guess.
+// Requests are validated by the zod schemas in schemas.ts (also the source of /docs). Bad input is a 4xx
+// RFC 9457 problem that says how to fix it; never a 5xx, never a guess.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { LRUCache } from 'lru-cache'
-import { classifyWatched } from '../model/holding.ts'
-import { InvalidIpError, parseIp } from '../model/ip.ts'
-import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { LocalCache } from '../cache/local.ts'
+import type { AnswerCache } from '../cache/types.ts'
 import type { HoldingStore } from '../store/holdings.ts'
-import type { StoredHolding } from '../store/items.ts'
 import { listTargetStates, type TargetState } from '../store/targets.ts'
-import { coverageOf } from './coverage.ts'
+import { Answers } from './answers.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { registerCurrentRoutes } from './routes-current.ts'
+import { registerLookupRoutes } from './routes-lookup.ts'
 
 export interface ApiKey {
   readonly name: string
@@ -30,11 +36,22 @@ export interface AppOptions {
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */
   readonly maxGapMs?: number
   readonly logger?: boolean
-  /** How long an answer touching the present may be served from the in-process cache. */
-  readonly freshForMs?: number
+  /** Defaults to an in-process LRU. */
+  readonly cache?: AnswerCache
+  /** The staleness bound: how long an answer touching the present may be served from the cache. */
+  readonly staleMs?: number
+  /**
+   * How long an answer wholly before every target's last complete poll may be cached (its holdings are
+   * still guarded by invalidation). Set it to `staleMs` when no collector can reach this process's cache.
+   */
+  readonly settledMs?: number
+  /** Requests per minute per API key (per client address when the API runs open). */
+  readonly rateLimitPerMinute?: number
+  /** The largest CIDR block /v1/cidrs answers, in addresses. */
+  readonly maxCidrAddresses?: number
 }
 
-class Problem extends Error {
+export class Problem extends Error {
   constructor(
     readonly status: number,
     readonly title: string,
@@ -49,36 +66,92 @@ const UI_FILES: Record<string, string> = { 'app.js': 'text/javascript', 'style.c
 
 export interface App {
   readonly fastify: FastifyInstance
-  /** The collector wrote holdings of these addresses: drop answers that may include them. */
-  invalidate(addresses: readonly string[]): void
+  readonly metrics: Metrics
+  readonly cache: AnswerCache
+  /** The collector wrote holdings of these addresses (in this process): drop answers built on them. */
+  invalidate(addresses: readonly string[]): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The name of the API key the request was made with. */
+    whohadKey?: string
+  }
+}
+
+export type WhohadFastify = FastifyInstance<any, any, any, any, ZodTypeProvider> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface RouteContext {
+  readonly app: WhohadFastify
+  readonly options: AppOptions
+  readonly answers: Answers
+  readonly cache: AnswerCache
+  readonly targetStates: () => Promise<TargetState[]>
+  readonly metrics: Metrics
+  readonly staleMs: number
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ? { redact: ['req.headers.authorization'] } : false,
+    // 10,000 batch items of ~100 bytes each, with room to spare; larger bodies get a 413 problem.
     bodyLimit: 2 * 1024 * 1024,
-  })
-  const maxGapMs = options.maxGapMs ?? 5 * 60_000
-  const keys = options.apiKeys ?? []
+    // RFC 9457 problems for oversized query strings too, instead of a silent truncation.
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  // Response schemas document the API (/docs) and the tests check replies against them; replies are
+  // serialised as-is, so that a cached answer's text is sent without being parsed again.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
 
-  // Target states change once per poll; reading them once a second is plenty for coverage.
+  const keys = options.apiKeys ?? []
+  const staleMs = options.staleMs ?? 2_000
+  const cache = options.cache ?? new LocalCache()
+
+  // Target states change once per poll per target; reading them at most once a second is plenty.
   let states: { at: number; list: Promise<TargetState[]> } | undefined
   const targetStates = () => {
-    if (!states || Date.now() - states.at > 1000) states = { at: Date.now(), list: listTargetStates(options.client, options.tableName) }
+    if (!states || Date.now() - states.at > 1000) {
+      const list = listTargetStates(options.client, options.tableName)
+      states = { at: Date.now(), list }
+      list.catch(() => {
+        if (states?.list === list) states = undefined
+      })
+    }
     return states.list
   }
-  const answers = new LRUCache<string, object>({ max: 10_000, ttl: options.freshForMs ?? 2_000 })
+  const metrics = createMetrics(targetStates)
+  const answers = new Answers({
+    store: options.store,
+    cache,
+    targetStates,
+    maxGapMs: options.maxGapMs ?? 5 * 60_000,
+    staleMs,
+    settledMs: options.settledMs ?? 5 * 60_000,
+    onCache: metrics.cacheRead,
+  })
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; validationContext?: string }, _req, reply) => {
     if (err instanceof Problem) return problem(reply, err.status, err.title, err.detail)
+    if (hasZodFastifySchemaValidationErrors(err)) return problem(reply, 400, 'Bad request', validationDetail(err.validation, err.validationContext))
+    if (err.statusCode === 429) return problem(reply, 429, 'Too many requests', err.message)
+    if (err.statusCode === 413) return problem(reply, 413, 'Request too large', 'the body is over 2 MB; send at most 10,000 lookups per batch')
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problem(reply, err.statusCode, 'Bad request', err.message)
     app.log.error(err)
     return problem(reply, 503, 'Store unavailable', 'the store could not answer; try again shortly')
   })
   app.setNotFoundHandler((req, reply) => problem(reply, 404, 'Not found', `no route ${req.method} ${req.url.split('?')[0]}; see /docs for the API`))
 
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] },
+    },
+  })
+
   app.addHook('onRequest', async (req) => {
-    if (keys.length === 0 || !req.url.startsWith('/v1/')) return
+    if (keys.length === 0) return
+    const needs = req.url.startsWith('/v1/') ? 'lookup' : req.url.startsWith('/metrics') ? 'metrics' : undefined
+    if (!needs) return
     const header = req.headers.authorization ?? ''
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : ''
     if (!token) throw new Problem(401, 'Unauthorized', 'send an API key as "Authorization: Bearer <key>"')
@@ -88,18 +161,44 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return want.length === digest.length && timingSafeEqual(want, digest)
     })
     if (!key) throw new Problem(401, 'Unauthorized', 'that API key is not known to this server')
-    if (!key.scopes.includes('lookup') && !key.scopes.includes('admin')) throw new Problem(403, 'Forbidden', `key ${key.name} may not run lookups`)
+    if (!key.scopes.includes(needs) && !key.scopes.includes('admin')) throw new Problem(403, 'Forbidden', `key "${key.name}" lacks the "${needs}" scope`)
+    req.whohadKey = key.name
   })
 
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_req, reply) => {
+  await app.register(rateLimit, {
+    max: options.rateLimitPerMinute ?? 6_000,
+    timeWindow: 60_000,
+    // After authentication, so that the limit is per key; open servers limit per client address.
+    hook: 'preHandler',
+    keyGenerator: (req: FastifyRequest) => (req.whohadKey ? `key:${req.whohadKey}` : `ip:${req.ip}`),
+    allowList: (req: FastifyRequest) => req.url === '/healthz' || req.url === '/readyz',
+    errorResponseBuilder: (_req, context) => ({ statusCode: 429, message: `over ${context.max} requests per minute for this key; retry in ${context.after}` }),
+  })
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'whohad', description: 'Which of our AWS resources held IP address X at time T?', version: '1' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: keys.length ? [{ apiKey: [] }] : [],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const cacheHealth = cache.health()
     try {
       const list = await targetStates()
       const now = Date.now()
       return {
-        status: 'ready',
+        status: cacheHealth.state === 'ok' ? 'ready' : 'degraded',
         store: 'ok',
-        cache: { backend: 'memory', state: 'ok' },
+        cache: cacheHealth,
         targets: list.map((s) => ({
           accountId: s.accountId,
           region: s.region,
@@ -109,113 +208,54 @@ export async function buildApp(options: AppOptions): Promise<App> {
         })),
       }
     } catch (err) {
-      return reply.code(503).send({ status: 'not ready', store: (err as Error).message })
+      return reply.code(503).send({ status: 'not ready', store: (err as Error).message, cache: cacheHealth })
     }
   })
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(readFileSync(path.join(UI_DIR, 'index.html'))))
-  app.get<{ Params: { file: string } }>('/ui/:file', async (req, reply) => {
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(readFileSync(path.join(UI_DIR, 'index.html'))))
+  app.get<{ Params: { file: string } }>('/ui/:file', { schema: { hide: true } }, async (req, reply) => {
     const type = UI_FILES[req.params.file]
     if (!type) throw new Problem(404, 'Not found', `no file ${req.params.file}`)
     return reply.type(`${type}; charset=utf-8`).send(readFileSync(path.join(UI_DIR, req.params.file)))
   })
 
-  const answer = async (ipText: string, from: number, to: number, filter: { vpc?: string | undefined; account?: string | undefined }) => {
-    const list = await targetStates()
-    const byTarget = new Map(list.map((s) => [`${s.accountId}/${s.region}`, s]))
-    const found = await options.store.lookup({ ip: ipText, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) })
-    const holdings = found
-      .map((h) => {
-        const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: state?.gaps })
-        return certainty ? render(h, certainty, state) : undefined
-      })
-      .filter((x) => x !== undefined)
-      .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: coverageOf(list, from, to, maxGapMs) }
-  }
+  const context: RouteContext = { app, options, answers, cache, targetStates, metrics, staleMs }
+  registerLookupRoutes(context)
+  registerCurrentRoutes(context)
 
-  app.get<{ Params: { ip: string }; Querystring: Record<string, string> }>('/v1/ips/:ip', async (req) => {
-    const q = onlyKnown(req.query, ['at', 'window', 'vpc', 'account'])
-    const ip = ipParam(req.params.ip)
-    const at = timeParam('at', q.at)
-    const window = q.window === undefined ? 0 : durationParam('window', q.window)
-    const key = `${ip}|${at}|${window}|${q.vpc ?? ''}|${q.account ?? ''}`
-    const cached = answers.get(key)
-    if (cached) return cached
-    const body = { ip, at: formatTime(at), window: window / 1000, ...(await answer(ip, at - window, at + window, { vpc: q.vpc, account: q.account })) }
-    answers.set(key, body)
-    return body
-  })
-
-  app.get<{ Params: { ip: string }; Querystring: Record<string, string> }>('/v1/ips/:ip/timeline', async (req) => {
-    const q = onlyKnown(req.query, ['from', 'to', 'vpc', 'account'])
-    const ip = ipParam(req.params.ip)
-    const from = timeParam('from', q.from)
-    const to = timeParam('to', q.to)
-    if (to < from) throw new Problem(400, 'Bad request', '"to" is before "from"')
-    if (to - from > 31 * 86_400_000) throw new Problem(400, 'Bad request', 'a timeline covers at most 31 days; narrow from/to')
-    const { holdings, coverage } = await answer(ip, from, to, { vpc: q.vpc, account: q.account })
-    holdings.sort((a, b) => a.start.after - b.start.after)
-    return { ip, from: formatTime(from), to: formatTime(to), holdings, coverage }
-  })
-
-  // In one process the collector's writes reach the cache at once; answers are also kept at most
-  // `freshForMs`, which bounds staleness for anything written behind the API's back.
-  return { fastify: app, invalidate: (addresses) => { if (addresses.length > 0) answers.clear() } }
-}
-
-function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined) {
   return {
-    certainty,
-    address: h.address,
-    addressKind: h.addressKind,
-    scope: h.scope,
-    holder: h.holder,
-    start: h.start,
-    ...(h.end ? { end: h.end } : { provenUntil: state?.lastCompletePoll ?? h.start.by }),
+    fastify: app as unknown as FastifyInstance,
+    metrics,
+    cache,
+    invalidate: async (addresses) => {
+      await cache.invalidate(addresses)
+    },
   }
 }
 
-function problem(reply: FastifyReply, status: number, title: string, detail: string) {
+export function problem(reply: FastifyReply, status: number, title: string, detail: string) {
   return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail })
 }
 
-function onlyKnown(query: unknown, known: readonly string[]): Record<string, string | undefined> {
-  const q = (query ?? {}) as Record<string, unknown>
-  for (const [k, v] of Object.entries(q)) {
-    if (!known.includes(k)) throw new Problem(400, 'Bad request', `unknown parameter "${k}": this route takes ${known.join(', ')}`)
-    if (typeof v !== 'string') throw new Problem(400, 'Bad request', `"${k}" given more than once`)
-  }
-  return q as Record<string, string | undefined>
+interface ValidationIssue {
+  /** The zod issue code. */
+  readonly keyword?: string
+  readonly instancePath?: string
+  readonly message?: string
+  readonly params?: { readonly keys?: readonly string[] }
 }
 
-function ipParam(text: string): string {
-  try {
-    return parseIp(text).text
-  } catch (err) {
-    if (err instanceof InvalidIpError) throw new Problem(400, 'Bad request', `"ip": ${err.message}`)
-    throw err
-  }
+/** One sentence per zod issue, naming the field: `"at": not a time: use ISO-8601 …`. */
+export function validationDetail(validation: readonly ValidationIssue[], context: string | undefined): string {
+  const where = context === 'body' ? 'field' : 'parameter'
+  return validation
+    .map((v) => {
+      const keys = v.params?.keys ?? []
+      if (v.keyword === 'unrecognized_keys') return `unknown ${where}${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`
+      const name = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+      if (!name) return String(v.message)
+      return v.message?.startsWith('is ') ? `"${name}" ${v.message}` : `"${name}": ${v.message}`
+    })
+    .join('; ')
 }
-
-function timeParam(name: string, text: string | undefined): number {
-  if (text === undefined || text === '') throw new Problem(400, 'Bad request', `"${name}" is required: use ISO-8601 like 2026-11-20T10:00:00Z or epoch seconds`)
-  try {
-    return parseTime(text)
-  } catch (err) {
-    if (err instanceof InvalidTimeError) throw new Problem(400, 'Bad request', `"${name}": ${err.message}`)
-    throw err
-  }
-}
-
-function durationParam(name: string, text: string): number {
-  try {
-    return parseDuration(text, 7 * 86_400_000)
-  } catch (err) {
-    if (err instanceof InvalidDurationError) throw new Problem(400, 'Bad request', `"${name}": ${err.message}`)
-    throw err
-  }
-}
-
-export type { FastifyRequest }

@@ -1,25 +1,40 @@
 // The cache's contract, shared by the API (reads through it) and the collector (invalidates through it).
-// Answers are cached per looked-up address; an answer depends on the holdings stored under that address
-// and under each delegated-prefix block containing it, so invalidating any of those keys must reach it.
+// An answer depends on the holdings stored under a few store addresses (the looked-up IP and each
+// delegated-prefix block containing it); invalidating any of them must reach every answer built on it.
 
 export interface CacheHealth {
   readonly backend: 'memory' | 'redis'
-  /** `degraded`: Redis unreachable, answers come from the store until it is back. */
+  /** `degraded`: Redis unreachable; answers come from the store until it is back. */
   readonly state: 'ok' | 'degraded'
   readonly detail?: string
 }
 
+export interface CacheRead {
+  readonly key: string
+  /** Store addresses (canonical IP or CIDR text, as `Holding.address`) the answer was built from. */
+  readonly dependsOn: readonly string[]
+}
+
+/** What a reader must hand back to `set`: the versions it saw before it read the store. */
+export type Stamp = unknown
+
+export interface Cached {
+  readonly value: string | undefined
+  /** Pass to `set` after reading the store, so that a write that raced the read voids the entry. */
+  readonly stamp: Stamp
+}
+
 export interface AnswerCache {
+  /** Each entry's cached answer (undefined on a miss), in order. Never throws: a miss when the backend is down. */
+  getMany(reads: readonly CacheRead[]): Promise<Cached[]>
   /**
-   * A cached answer, or undefined. `dependsOn` lists the store keys the answer was built from (the address
-   * and its containing prefix blocks); an entry is valid only while none of them changed since it was set.
+   * Cache an answer for `ttlMs`. An entry is served only while none of the addresses it depends on has
+   * been invalidated since `stamp` was taken, and never past its time to live. Never throws.
    */
-  get(key: string, dependsOn: readonly string[]): Promise<string | undefined>
-  /** `immutable`: the answer's window lies wholly before anything the collector can still change. */
-  set(key: string, dependsOn: readonly string[], value: string, options: { readonly immutable: boolean }): Promise<void>
+  set(read: CacheRead, stamp: Stamp, value: string, ttlMs: number): Promise<void>
   /**
-   * The collector calls this after it wrote holdings of these addresses (canonical IP or CIDR text, as
-   * `Holding.address`). Through Redis it reaches every API process, within the staleness bound the README states.
+   * The collector calls this after its write of these addresses returned. Through Redis it reaches every
+   * API process. Throws when the invalidation could not be delivered (the caller keeps it for retry).
    */
   invalidate(addresses: readonly string[]): Promise<void>
   health(): CacheHealth

@@ -142,3 +142,23 @@ export function scopeFor(ip: Ip, vpcId: string | undefined): string {
 export function isVpcScoped(ip: Ip): boolean {
   return ip.version === 4 && isPrivate(ip)
 }
+
+/** Every address in a block, in order; the caller bounds the block's size first (see `cidrSize`). */
+export function addressesIn(cidr: Cidr): Ip[] {
+  const count = cidrSize(cidr)
+  if (count > 65_536n) throw new InvalidCidrError(cidr.text, 'it holds more than 65,536 addresses')
+  const base = ipaddr.parse(cidr.network.text).toByteArray()
+  const out: Ip[] = []
+  for (let n = 0; n < Number(count); n++) {
+    const bytes = [...base]
+    // Add n to the address, carrying from the last byte (n < 2^16 touches at most three bytes).
+    let carry = n
+    for (let i = bytes.length - 1; i >= 0 && carry > 0; i--) {
+      const sum = bytes[i]! + (carry & 0xff)
+      bytes[i] = sum & 0xff
+      carry = (carry >> 8) + (sum >> 8)
+    }
+    out.push(toIp(ipaddr.fromByteArray(bytes)))
+  }
+  return out
+}

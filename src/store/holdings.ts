@@ -99,8 +99,7 @@ export class HoldingStore {
    * (the address and, for delegated prefixes, the blocks containing it), whatever its history.
    */
   async lookup(query: WindowQuery): Promise<StoredHolding[]> {
-    const ip = typeof query.ip === 'string' ? parseIp(query.ip) : query.ip
-    const addresses = [ip.text, ...this.containingPrefixes(ip)]
+    const addresses = this.addressKeys(typeof query.ip === 'string' ? parseIp(query.ip) : query.ip)
     const pages = await Promise.all(
       addresses.flatMap((address) => LEVELS.map((level) => this.queryLevel(address, level, query.from, query.to))),
     )
@@ -116,6 +115,11 @@ export class HoldingStore {
   async timeline(query: WindowQuery): Promise<StoredHolding[]> {
     const found = await this.lookup(query)
     return found.sort((a, b) => a.start.after - b.start.after || a.scope.localeCompare(b.scope))
+  }
+
+  /** The store addresses a lookup of `ip` reads: the IP and each delegated-prefix block containing it. */
+  addressKeys(ip: Ip): string[] {
+    return [ip.text, ...this.containingPrefixes(ip)]
   }
 
   private containingPrefixes(ip: Ip): string[] {
@@ -172,6 +176,16 @@ export class HoldingStore {
       )
     }
     return open.filter((h) => !closedIds.has(holdingIdentity(h)))
+  }
+
+  /** The open holdings of a target as stored, without crash repair: for readers such as the API. */
+  async currentOfTarget(accountId: string, region: string): Promise<StoredHolding[]> {
+    return this.queryAll({
+      TableName: this.tableName,
+      IndexName: INDEX_BY_TARGET,
+      KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
+      ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
+    })
   }
 
   /** Holdings of a target closed in [since, until], by when they were closed. */

@@ -1,0 +1,163 @@
+// Answers to "who held X at T", read through the cache. An answer is the store's holdings classified
+// against the targets' watch record, plus the coverage block; it is cached as the JSON text it is sent as.
+import { classifyWatched } from '../model/holding.ts'
+import { parseIp } from '../model/ip.ts'
+import { formatTime } from '../model/time.ts'
+import type { HoldingStore } from '../store/holdings.ts'
+import type { StoredHolding } from '../store/items.ts'
+import type { TargetState } from '../store/targets.ts'
+import type { AnswerCache, CacheRead, Cached } from '../cache/types.ts'
+import { coverageOf } from './coverage.ts'
+
+export interface PointQuery {
+  /** Canonical IP text. */
+  readonly ip: string
+  readonly at: number
+  readonly windowMs: number
+  readonly vpc?: string | undefined
+  readonly account?: string | undefined
+}
+
+export interface AnswerOptions {
+  readonly store: HoldingStore
+  readonly cache: AnswerCache
+  readonly targetStates: () => Promise<TargetState[]>
+  readonly maxGapMs: number
+  /** Time to live of answers touching the present (they change with every poll): the staleness bound. */
+  readonly staleMs: number
+  /** Time to live of answers wholly before every target's last complete poll. */
+  readonly settledMs: number
+  readonly onCache?: (hit: boolean) => void
+}
+
+export type Rendered = ReturnType<typeof render>
+
+export class Answers {
+  constructor(private readonly o: AnswerOptions) {}
+
+  /** The cache key and dependencies of a point lookup. */
+  read(q: PointQuery, format: 'whohad' | 'ecs' = 'whohad'): CacheRead {
+    return {
+      key: `${format === 'ecs' ? 'e' : 'p'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}`,
+      dependsOn: this.o.store.addressKeys(parseIp(q.ip)),
+    }
+  }
+
+  /** Point lookups, each answered from the cache or the store; texts in order. */
+  async points(queries: readonly PointQuery[], format: 'whohad' | 'ecs' = 'whohad', concurrency = 32): Promise<string[]> {
+    const reads = queries.map((q) => this.read(q, format))
+    const cached = await this.o.cache.getMany(reads)
+    const out: string[] = new Array(queries.length)
+    const misses: number[] = []
+    cached.forEach((c, i) => {
+      if (c.value !== undefined) out[i] = c.value
+      else misses.push(i)
+    })
+    this.count(queries.length - misses.length, misses.length)
+    if (misses.length === 0) return out
+    const states = await this.o.targetStates()
+    let next = 0
+    const worker = async () => {
+      while (next < misses.length) {
+        const i = misses[next++]!
+        out[i] = await this.compute(queries[i]!, format, reads[i]!, cached[i]!, states)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, misses.length) }, worker))
+    return out
+  }
+
+  private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[]): Promise<string> {
+    const from = q.at - q.windowMs
+    const to = q.at + q.windowMs
+    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states)
+    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
+    const text = JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+    await this.o.cache.set(read, cached.stamp, text, settledBefore(states) > to ? this.o.settledMs : this.o.staleMs)
+    return text
+  }
+
+  /** Every holding overlapping [from, to], oldest first (not cached: timelines are rare and wide). */
+  async timeline(ip: string, from: number, to: number, filter: { vpc?: string | undefined; account?: string | undefined }) {
+    const { holdings, coverage } = await this.classified(ip, from, to, filter, await this.o.targetStates())
+    holdings.sort((a, b) => a.start.after - b.start.after)
+    return { ip, from: formatTime(from), to: formatTime(to), holdings, coverage }
+  }
+
+  private async classified(ip: string, from: number, to: number, filter: { vpc?: string | undefined; account?: string | undefined }, states: TargetState[]) {
+    const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
+    const found = await this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) })
+    const holdings = found
+      .map((h) => {
+        const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
+        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: state?.gaps })
+        return certainty ? render(h, certainty, state) : undefined
+      })
+      .filter((x) => x !== undefined)
+      .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
+    return { holdings, coverage: coverageOf(states, from, to, this.o.maxGapMs) }
+  }
+
+  private count(hits: number, misses: number) {
+    if (!this.o.onCache) return
+    for (let i = 0; i < hits; i++) this.o.onCache(true)
+    for (let i = 0; i < misses; i++) this.o.onCache(false)
+  }
+}
+
+/**
+ * Before this time nothing the collector does can change an answer's holdings' watch record: every
+ * polled target has completed a poll after it (gaps are recorded when the poll that ends them lands).
+ * Holdings themselves are guarded by the cache's per-address versions, not by this.
+ */
+export function settledBefore(states: readonly TargetState[]): number {
+  let min = Number.POSITIVE_INFINITY
+  for (const s of states) if (s.lastCompletePoll !== undefined) min = Math.min(min, s.lastCompletePoll)
+  return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min
+}
+
+export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined) {
+  return {
+    certainty,
+    address: h.address,
+    addressKind: h.addressKind,
+    scope: h.scope,
+    holder: h.holder,
+    start: h.start,
+    ...(h.end ? { end: h.end } : { provenUntil: state?.lastCompletePoll ?? h.start.by }),
+  }
+}
+
+/** Elastic Common Schema field names, for SIEM enrichment pipelines that index what they get as-is. */
+export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; coverage: { state: string; detail: string } }) {
+  return {
+    'source.ip': body.ip,
+    '@timestamp': body.at,
+    'whohad.coverage': body.coverage.state,
+    'whohad.coverage_detail': body.coverage.detail,
+    holders: body.holdings.map((h) => ({
+      'cloud.provider': 'aws',
+      'cloud.account.id': h.holder.accountId,
+      'cloud.region': h.holder.region,
+      ...(h.holder.instanceId ? { 'cloud.instance.id': h.holder.instanceId } : {}),
+      ...(h.holder.name ? { 'cloud.instance.name': h.holder.name } : {}),
+      ...(h.holder.instanceType ? { 'cloud.machine.type': h.holder.instanceType } : {}),
+      'cloud.service.name': serviceOf(h.holder.kind),
+      ...(h.holder.tags ? { labels: h.holder.tags } : {}),
+      'whohad.certainty': h.certainty,
+      'whohad.eni.id': h.holder.eniId,
+      'whohad.holder.kind': h.holder.kind,
+      ...(h.holder.vpcId ? { 'whohad.vpc.id': h.holder.vpcId } : {}),
+      ...(h.holder.subnetId ? { 'whohad.subnet.id': h.holder.subnetId } : {}),
+      'whohad.start': formatTime(h.start.after),
+      ...('end' in h && h.end ? { 'whohad.end': formatTime(h.end.by) } : {}),
+    })),
+  }
+}
+
+function serviceOf(kind: string): string {
+  if (kind === 'instance') return 'ec2'
+  if (kind === 'load-balancer') return 'elb'
+  if (kind === 'nat-gateway') return 'vpc'
+  return kind
+}

@@ -1,0 +1,57 @@
+// Prometheus metrics (prom-client), one registry per app so that tests can build several.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { PollResult } from '../collector/poll.ts'
+import type { TargetState } from '../store/targets.ts'
+
+export function createMetrics(targetStates: () => Promise<TargetState[]>, now: () => number = Date.now) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const requests = new Histogram({
+    name: 'whohad_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const cache = new Counter({ name: 'whohad_cache_requests_total', help: 'Answer cache reads by result', labelNames: ['result'] as const, registers: [registry] })
+  const lookups = new Counter({ name: 'whohad_lookups_total', help: 'Point lookups answered (batch items included)', registers: [registry] })
+  new Gauge({
+    name: 'whohad_target_last_complete_poll_age_seconds',
+    help: 'Seconds since each target (account, region) was last polled completely; absent if never',
+    labelNames: ['account', 'region'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const s of await targetStates().catch(() => [])) {
+        if (s.lastCompletePoll !== undefined) this.set({ account: s.accountId, region: s.region }, Math.max(0, (now() - s.lastCompletePoll) / 1000))
+      }
+    },
+  })
+  new Gauge({
+    name: 'whohad_target_consecutive_failures',
+    help: 'Failed polls in a row, per target',
+    labelNames: ['account', 'region'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const s of await targetStates().catch(() => [])) this.set({ account: s.accountId, region: s.region }, s.consecutiveFailures)
+    },
+  })
+  const polls = new Counter({ name: 'whohad_collector_polls_total', help: 'Target polls by this process, by result', labelNames: ['result'] as const, registers: [registry] })
+  const changes = new Counter({ name: 'whohad_collector_holding_changes_total', help: 'Holdings opened, closed or refined by this process', labelNames: ['change'] as const, registers: [registry] })
+  return {
+    registry,
+    requests,
+    cacheRead: (hit: boolean) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+    lookups,
+    /** Wire to the collector's onResult when it runs in this process. */
+    pollResult: (r: PollResult) => {
+      polls.inc({ result: r.abandoned ? 'abandoned' : r.complete ? 'complete' : 'failed' })
+      if (r.opened) changes.inc({ change: 'opened' }, r.opened)
+      if (r.closed) changes.inc({ change: 'closed' }, r.closed)
+      if (r.refined) changes.inc({ change: 'refined' }, r.refined)
+    },
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

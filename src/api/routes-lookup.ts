@@ -1,0 +1,117 @@
+// Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
+import { z } from 'zod'
+import { addressesIn, cidrSize } from '../model/ip.ts'
+import { formatTime } from '../model/time.ts'
+import type { PointQuery } from './answers.ts'
+import { Problem, type RouteContext } from './app.ts'
+import * as s from './schemas.ts'
+
+const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 429: s.problem }
+
+export function registerLookupRoutes({ app, answers, targetStates, metrics, options }: RouteContext): void {
+  const maxCidr = options.maxCidrAddresses ?? 256
+
+  app.get(
+    '/v1/ips/:ip',
+    {
+      schema: {
+        summary: 'Who held this address at a time',
+        description: 'Every holding that may contain `at` (or overlaps at ± window), each `certain` or `possible`, and whether whohad was watching then (`coverage`).',
+        params: s.ipParams,
+        querystring: s.pointQuery,
+        response: { 200: s.pointAnswer, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query
+      const [text] = await answers.points([{ ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account }])
+      metrics.lookups.inc()
+      return reply.type('application/json; charset=utf-8').send(text as never)
+    },
+  )
+
+  app.get(
+    '/v1/ips/:ip/timeline',
+    {
+      schema: {
+        summary: 'Every holding of this address over a range',
+        params: s.ipParams,
+        querystring: s.timelineQuery,
+        response: { 200: s.timelineAnswer, ...problems },
+      },
+    },
+    async (req) => answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account }),
+  )
+
+  // The block's slash may come encoded (10.0.1.0%2F28) or not (10.0.1.0/28): the wildcard takes both.
+  app.get(
+    '/v1/cidrs/*',
+    {
+      schema: {
+        summary: 'Who held any address in a block at a time',
+        description: `Blocks of at most ${maxCidr} addresses.`,
+        params: z.strictObject({ '*': s.cidr }),
+        querystring: s.cidrQuery,
+        response: { 200: z.object({ cidr: z.string(), at: z.string(), holdings: z.array(s.holdingAnswer), coverage: s.coverage }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      const block = req.params['*']
+      if (cidrSize(block) > BigInt(maxCidr)) {
+        throw new Problem(400, 'Bad request', `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.log2(maxCidr)} or smaller)`)
+      }
+      const q = req.query
+      const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account })))
+      metrics.lookups.inc(texts.length)
+      const seen = new Set<string>()
+      const holdings: z.infer<typeof s.holdingAnswer>[] = []
+      let coverage: z.infer<typeof s.coverage> | undefined
+      for (const text of texts) {
+        const answer = JSON.parse(text) as z.infer<typeof s.pointAnswer>
+        coverage ??= answer.coverage
+        for (const h of answer.holdings) {
+          // A delegated prefix is found by each of its addresses: list it once.
+          const id = `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}`
+          if (!seen.has(id)) holdings.push(h)
+          seen.add(id)
+        }
+      }
+      return reply.send({ cidr: block.text, at: formatTime(q.at), holdings, coverage: coverage! })
+    },
+  )
+
+  app.post(
+    '/v1/lookups',
+    {
+      schema: {
+        summary: 'A batch of point lookups',
+        description: `Up to ${s.MAX_BATCH} {ip, at[, window, vpc, account]} items, answered in order. An item with bad input gets an error of its own; the rest are answered.`,
+        body: s.lookupsBody,
+        response: { 200: z.object({ results: z.array(z.unknown()) }), ...problems, 413: s.problem },
+      },
+    },
+    async (req, reply) => {
+      const { lookups, format } = req.body
+      const queries: PointQuery[] = []
+      const slots: (number | string)[] = []
+      for (const raw of lookups) {
+        const item = s.batchItem.safeParse(raw)
+        if (item.success) {
+          slots.push(queries.length)
+          queries.push({ ip: item.data.ip, at: item.data.at, windowMs: item.data.window ?? 0, vpc: item.data.vpc, account: item.data.account })
+        } else {
+          const detail = item.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.path.length ? `"${i.path.join('.')}"${i.message.startsWith('is ') ? ' ' : ': '}${i.message}` : i.message)).join('; ')
+          slots.push(JSON.stringify({ error: { status: 400, detail } }))
+        }
+      }
+      // Target states once for the whole batch; answers from the cache or the store.
+      await targetStates()
+      const texts = await answers.points(queries, format)
+      metrics.lookups.inc(queries.length)
+      // Assembled as text: cached answers are already JSON, and re-parsing 10,000 of them would cost more
+      // than answering them.
+      const body = `{"results":[${slots.map((slot) => (typeof slot === 'number' ? texts[slot] : slot)).join(',')}]}`
+      return reply.type('application/json; charset=utf-8').send(body as never)
+    },
+  )
+}
