@@ -73,7 +73,10 @@ export class Answers {
     const { holdings, coverage } = await this.classified(q.ip, from, to, q, states)
     const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
     const text = JSON.stringify(format === 'ecs' ? toEcs(body) : body)
-    await this.o.cache.set(read, cached.stamp, text, settledBefore(states) > to ? this.o.settledMs : this.o.staleMs)
+    // Immutable unless the collector writes this address (which invalidates it): every target has polled
+    // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
+    const settled = settledBefore(states) > to && holdings.every((h) => 'end' in h)
+    await this.o.cache.set(read, cached.stamp, text, settled ? this.o.settledMs : this.o.staleMs)
     return text
   }
 
