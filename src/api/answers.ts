@@ -48,19 +48,23 @@ export class Answers {
     const reads = queries.map((q) => this.read(q, format))
     const cached = await this.o.cache.getMany(reads)
     const out: string[] = new Array(queries.length)
-    const misses: number[] = []
+    // Batches repeat lookups: each distinct one that missed is answered once.
+    const missed = new Map<string, number[]>()
     cached.forEach((c, i) => {
       if (c.value !== undefined) out[i] = c.value
-      else misses.push(i)
+      else missed.set(reads[i]!.key, [...(missed.get(reads[i]!.key) ?? []), i])
     })
+    const misses = [...missed.values()]
     this.count(queries.length - misses.length, misses.length)
     if (misses.length === 0) return out
     const states = await this.o.targetStates()
     let next = 0
     const worker = async () => {
       while (next < misses.length) {
-        const i = misses[next++]!
-        out[i] = await this.compute(queries[i]!, format, reads[i]!, cached[i]!, states)
+        const same = misses[next++]!
+        const i = same[0]!
+        const text = await this.compute(queries[i]!, format, reads[i]!, cached[i]!, states)
+        for (const j of same) out[j] = text
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, misses.length) }, worker))

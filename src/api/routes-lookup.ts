@@ -1,6 +1,6 @@
 // Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
 import { z } from 'zod'
-import { addressesIn, cidrSize } from '../model/ip.ts'
+import { addressesIn, type Cidr, cidrSize } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { PointQuery } from './answers.ts'
 import { Problem, type RouteContext } from './app.ts'
@@ -43,42 +43,39 @@ export function registerLookupRoutes({ app, answers, targetStates, metrics, opti
     async (req) => answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account }),
   )
 
-  // The block's slash may come encoded (10.0.1.0%2F28) or not (10.0.1.0/28): the wildcard takes both.
-  app.get(
-    '/v1/cidrs/*',
-    {
-      schema: {
-        summary: 'Who held any address in a block at a time',
-        description: `Blocks of at most ${maxCidr} addresses.`,
-        params: z.strictObject({ '*': s.cidr }),
-        querystring: s.cidrQuery,
-        response: { 200: z.object({ cidr: z.string(), at: z.string(), holdings: z.array(s.holdingAnswer), coverage: s.coverage }), ...problems },
-      },
-    },
-    async (req, reply) => {
-      const block = req.params['*']
-      if (cidrSize(block) > BigInt(maxCidr)) {
-        throw new Problem(400, 'Bad request', `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.log2(maxCidr)} or smaller)`)
+  // The block's slash may come encoded (10.0.1.0%2F28, the documented form) or not (10.0.1.0/28): a
+  // hidden wildcard route takes the second.
+  const cidrSchema = (params: z.ZodType, hide: boolean) => ({
+    summary: 'Who held any address in a block at a time',
+    description: `Blocks of at most ${maxCidr} addresses. Encode the slash (10.0.1.0%2F28) or not.`,
+    hide,
+    params,
+    querystring: s.cidrQuery,
+    response: { 200: z.object({ cidr: z.string(), at: z.string(), holdings: z.array(s.holdingAnswer), coverage: s.coverage }), ...problems },
+  })
+  const cidrHandler = async (block: Cidr, q: z.infer<typeof s.cidrQuery>) => {
+    if (cidrSize(block) > BigInt(maxCidr)) {
+      throw new Problem(400, 'Bad request', `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.floor(Math.log2(maxCidr))} or smaller)`)
+    }
+    const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account })))
+    metrics.lookups.inc(texts.length)
+    const seen = new Set<string>()
+    const holdings: z.infer<typeof s.holdingAnswer>[] = []
+    let coverage: z.infer<typeof s.coverage> | undefined
+    for (const text of texts) {
+      const answer = JSON.parse(text) as z.infer<typeof s.pointAnswer>
+      coverage ??= answer.coverage
+      for (const h of answer.holdings) {
+        // A delegated prefix is found by each of its addresses: list it once.
+        const id = `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}`
+        if (!seen.has(id)) holdings.push(h)
+        seen.add(id)
       }
-      const q = req.query
-      const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account })))
-      metrics.lookups.inc(texts.length)
-      const seen = new Set<string>()
-      const holdings: z.infer<typeof s.holdingAnswer>[] = []
-      let coverage: z.infer<typeof s.coverage> | undefined
-      for (const text of texts) {
-        const answer = JSON.parse(text) as z.infer<typeof s.pointAnswer>
-        coverage ??= answer.coverage
-        for (const h of answer.holdings) {
-          // A delegated prefix is found by each of its addresses: list it once.
-          const id = `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}`
-          if (!seen.has(id)) holdings.push(h)
-          seen.add(id)
-        }
-      }
-      return reply.send({ cidr: block.text, at: formatTime(q.at), holdings, coverage: coverage! })
-    },
-  )
+    }
+    return { cidr: block.text, at: formatTime(q.at), holdings, coverage: coverage! }
+  }
+  app.get('/v1/cidrs/:cidr', { schema: cidrSchema(s.cidrParams, false) }, async (req) => cidrHandler((req.params as { cidr: Cidr }).cidr, req.query))
+  app.get('/v1/cidrs/*', { schema: cidrSchema(z.strictObject({ '*': s.cidr }), true) }, async (req) => cidrHandler((req.params as { '*': Cidr })['*'], req.query))
 
   app.post(
     '/v1/lookups',
