@@ -24,7 +24,7 @@ export interface CollectorDeps {
   readonly onResult?: (result: PollResult) => void
   readonly log?: (message: string) => void
   /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
-  readonly configPass?: (target: Target) => Promise<unknown>
+  readonly configPass?: (target: Target, stillOwned: () => boolean) => Promise<unknown>
 }
 
 export interface CollectorOptions {
@@ -101,7 +101,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     const k = `${target.accountId}/${target.region}`
     if (deps.configPass && result.complete && (configDue.get(k) ?? 0) <= Date.now()) {
       configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
-      await deps.configPass(target).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
+      await deps.configPass(target, () => owns?.(target) ?? true).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
     }
     return result
   }

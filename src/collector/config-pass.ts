@@ -28,7 +28,11 @@ export interface ConfigPassResult {
   readonly refined: number
 }
 
-export async function configPass(deps: ConfigPassDeps, target: Target): Promise<ConfigPassResult> {
+/**
+ * `stillOwned`: whether this process still holds the target's lease. Reading Config takes long; a process
+ * that lost the lease meanwhile writes nothing (the new owner's pass will do the work).
+ */
+export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true): Promise<ConfigPassResult> {
   const now = deps.now()
   const state = await targetStateOrNew(deps.client, deps.tableName, target)
   // Re-read a little before the cursor: an item is captured up to maxCaptureDelay after its change.
@@ -44,12 +48,14 @@ export async function configPass(deps: ConfigPassDeps, target: Target): Promise<
     deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER),
   ])
   const ops = refineWithConfig([...open, ...closed], intervals)
+  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
   if (ops.length > 0) {
     await deps.store.apply(ops)
     await deps.onChanged?.([...new Set(ops.map((o) => (o.kind === 'refine' ? o.next.address : o.holding.address)))])
   }
   // Re-read the state: the poll may have written it while Config was being read.
   const latest = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? state
+  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
   const { configUnavailable: _gone, ...rest } = latest
   await putTargetState(deps.client, deps.tableName, { ...rest, configCursor: now })
   return {

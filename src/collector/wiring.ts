@@ -58,7 +58,7 @@ export function wireCollector(
       takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now }),
     ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
     ...(extra.onResult ? { onResult: extra.onResult } : {}),
-    configPass: (target) =>
+    configPass: (target, stillOwned) =>
       configPass(
         {
           store: store.holdings,
@@ -71,6 +71,7 @@ export function wireCollector(
           ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
         },
         target,
+        stillOwned,
       ),
     ...(extra.log ? { log: extra.log } : {}),
   }

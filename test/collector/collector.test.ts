@@ -85,6 +85,10 @@ t.test('the Config reader rides out Config throttling (real-time refill)', async
       throw err
     }
   }, { step: 'finalizeRequest', name: 'countThrottles' })
+  const before = (await store.scanAll()).length
+  const lost = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target, () => false)
+  t.match(lost, { recorded: 0, reason: /lease lost/ })
+  t.equal((await store.scanAll()).length, before, 'a process that lost the lease while reading Config writes nothing')
   const r = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
   t.ok(r.available)
   t.ok(r.items > 3, `${r.items} items read`)
