@@ -3,6 +3,7 @@
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   serve: () => import('./serve.ts'),
   collect: () => import('./collect.ts'),
+  lookup: () => import('./lookup.ts'),
   fakeaws: () => import('./fakeaws/cli.ts'),
 }
 
