@@ -33,6 +33,8 @@ export interface AnswerOptions {
 export type Rendered = ReturnType<typeof render>
 
 export class Answers {
+  private readonly inFlight = new Map<string, Promise<string>>()
+
   constructor(private readonly o: AnswerOptions) {}
 
   /** The cache key and dependencies of a point lookup. */
@@ -63,7 +65,14 @@ export class Answers {
       while (next < misses.length) {
         const same = misses[next++]!
         const i = same[0]!
-        const text = await this.compute(queries[i]!, format, reads[i]!, cached[i]!, states)
+        const key = reads[i]!.key
+        // Requests that miss on the same key at once (an entry just expired under load) share one read.
+        let flight = this.inFlight.get(key)
+        if (!flight) {
+          flight = this.compute(queries[i]!, format, reads[i]!, cached[i]!, states).finally(() => this.inFlight.delete(key))
+          this.inFlight.set(key, flight)
+        }
+        const text = await flight
         for (const j of same) out[j] = text
       }
     }

@@ -168,8 +168,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(rateLimit, {
     max: options.rateLimitPerMinute ?? 6_000,
     timeWindow: 60_000,
-    // After authentication, so that the limit is per key; open servers limit per client address.
-    hook: 'preHandler',
+    // The plugin's hook is a route-level onRequest hook: it runs after the global authentication hook
+    // (so the limit is per key; open servers limit per client address) and before any route's own
+    // pre-validation fast path, which may answer from the cache.
+    hook: 'onRequest',
     keyGenerator: (req: FastifyRequest) => (req.whohadKey ? `key:${req.whohadKey}` : `ip:${req.ip}`),
     allowList: (req: FastifyRequest) => req.url === '/healthz' || req.url === '/readyz',
     errorResponseBuilder: (_req, context) => ({ statusCode: 429, message: `over ${context.max} requests per minute for this key; retry in ${context.after}` }),

@@ -1,5 +1,7 @@
 // Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
+import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
+import type { CacheRead } from '../cache/types.ts'
 import { addressesIn, type Cidr, cidrSize } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { PointQuery } from './answers.ts'
@@ -8,8 +10,11 @@ import * as s from './schemas.ts'
 
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 429: s.problem }
 
-export function registerLookupRoutes({ app, answers, targetStates, metrics, options }: RouteContext): void {
+export function registerLookupRoutes({ app, answers, targetStates, metrics, options, cache }: RouteContext): void {
   const maxCidr = options.maxCidrAddresses ?? 256
+  // The hot path: a URL already parsed maps to its cache key (a pure function of the URL), and a hit
+  // in the in-process level is sent before validation runs again. Misses take the validated route.
+  const parsedUrls = new LRUCache<string, CacheRead>({ max: 20_000 })
 
   app.get(
     '/v1/ips/:ip',
@@ -21,10 +26,20 @@ export function registerLookupRoutes({ app, answers, targetStates, metrics, opti
         querystring: s.pointQuery,
         response: { 200: s.pointAnswer, ...problems },
       },
+      preValidation: async (req, reply) => {
+        const read = parsedUrls.get(req.url)
+        const text = read && cache.peek?.(read.key)
+        if (text === undefined) return
+        metrics.cacheRead(true)
+        metrics.lookups.inc()
+        return reply.type('application/json; charset=utf-8').send(text as never)
+      },
     },
     async (req, reply) => {
       const q = req.query
-      const [text] = await answers.points([{ ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account }])
+      const query = { ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account }
+      parsedUrls.set(req.url, answers.read(query))
+      const [text] = await answers.points([query])
       metrics.lookups.inc()
       return reply.type('application/json; charset=utf-8').send(text as never)
     },

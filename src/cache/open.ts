@@ -6,7 +6,7 @@ import type { AnswerCache } from './types.ts'
 
 export function openCache(config: Config['cache'], log?: (m: string) => void): AnswerCache {
   if (!config.redisUrl) return new LocalCache()
-  return new RedisCache({ url: config.redisUrl, cluster: config.cluster, localTtlMs: config.staleMs, ...(log ? { log } : {}) })
+  return new RedisCache({ url: config.redisUrl, cluster: config.cluster, localTtlMs: 5 * 60_000, ...(log ? { log } : {}) })
 }
 
 /**

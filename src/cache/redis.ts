@@ -5,8 +5,9 @@
 // answer depends on *before* it reads the store, and the entry it writes carries them; an entry is served
 // only while its versions are still current. So a write that races a read voids the entry instead of
 // leaving a stale one behind. The collector also publishes the addresses it wrote, and every API process
-// drops its first-level entries built on them; the first level's time to live bounds what a lost message
-// can cost.
+// drops its first-level entries built on them. The first level is trusted only while this process is
+// subscribed: when the subscription drops, messages may be lost, so the first level is bypassed until it
+// is back and then emptied.
 //
 // Version keys have no expiry and entries do: run Redis with a `volatile-*` eviction policy (or
 // `noeviction`), so that memory pressure evicts answers, never versions. Redis down: every read is a miss
@@ -22,7 +23,7 @@ export interface RedisCacheOptions {
   readonly cluster?: boolean
   /** Key prefix, so that several deployments can share one Redis. */
   readonly prefix?: string
-  /** Time to live of first-level (in-process) entries: the staleness bound if a pub/sub message is lost. */
+  /** Longest time to live of first-level (in-process) entries (entries never outlive their Redis twin). */
   readonly localTtlMs: number
   readonly log?: (message: string) => void
 }
@@ -35,6 +36,8 @@ export class RedisCache implements AnswerCache {
   private readonly local = new LocalCache()
   private readonly prefix: string
   private lastError: string | undefined
+  /** Whether invalidation messages can reach this process now (the first level is usable). */
+  private subscribed = false
 
   constructor(private readonly options: RedisCacheOptions) {
     this.prefix = options.prefix ?? 'whohad:'
@@ -62,8 +65,19 @@ export class RedisCache implements AnswerCache {
     // Entries cached while messages could not arrive may be stale: start the first level afresh.
     this.subscriber.on('ready', () => {
       this.local.clear()
-      void this.subscriber.subscribe(CHANNEL).catch(() => undefined)
+      this.subscriber.subscribe(CHANNEL).then(
+        () => {
+          this.local.clear()
+          this.subscribed = true
+        },
+        () => undefined,
+      )
     })
+    for (const event of ['close', 'end', 'reconnecting']) {
+      this.subscriber.on(event, () => {
+        this.subscribed = false
+      })
+    }
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
         this.local.drop(JSON.parse(message) as string[])
@@ -83,7 +97,7 @@ export class RedisCache implements AnswerCache {
 
   /** Synchronous first-level read for the hot path. */
   peek(key: string): string | undefined {
-    return this.local.peek(key)
+    return this.subscribed ? this.local.peek(key) : undefined
   }
 
   async getMany(reads: readonly CacheRead[]): Promise<Cached[]> {
@@ -91,7 +105,7 @@ export class RedisCache implements AnswerCache {
     const out: Cached[] = new Array(reads.length)
     const misses: number[] = []
     reads.forEach((r, i) => {
-      const value = this.local.peek(r.key)
+      const value = this.peek(r.key)
       if (value !== undefined) out[i] = { value, stamp: { local: localStamp } }
       else misses.push(i)
     })
@@ -113,12 +127,18 @@ export class RedisCache implements AnswerCache {
         const i = misses[j]!
         const stamp = { local: localStamp, versions }
         let value: string | undefined
+        let expires = 0
         if (entry) {
-          const sep = entry.indexOf('\n')
-          // An entry is "<versions joined by ,>\n<answer>", valid only while those versions are current.
-          if (sep > 0 && entry.slice(0, sep) === versions.join(',')) value = entry.slice(sep + 1)
+          // An entry is "<versions joined by ,>\n<expiry, epoch ms>\n<answer>", valid only while those
+          // versions are current.
+          const a = entry.indexOf('\n')
+          const b = entry.indexOf('\n', a + 1)
+          if (a > 0 && b > a && entry.slice(0, a) === versions.join(',')) {
+            value = entry.slice(b + 1)
+            expires = Number(entry.slice(a + 1, b))
+          }
         }
-        if (value !== undefined) this.local.put(reads[i]!, localStamp, value, this.options.localTtlMs)
+        if (value !== undefined && this.subscribed) this.local.put(reads[i]!, localStamp, value, Math.min(expires - Date.now(), this.options.localTtlMs))
         out[i] = { value, stamp }
       })
       return out
@@ -131,10 +151,10 @@ export class RedisCache implements AnswerCache {
 
   async set(read: CacheRead, stamp: unknown, value: string, ttlMs: number): Promise<void> {
     const s = stamp as { local: number; versions?: string[] }
-    this.local.put(read, s.local, value, Math.min(ttlMs, this.options.localTtlMs))
+    if (this.subscribed) this.local.put(read, s.local, value, Math.min(ttlMs, this.options.localTtlMs))
     if (!s.versions || ttlMs <= 0 || this.client.status !== 'ready') return
     try {
-      await this.client.set(this.entryKey(read.key), `${s.versions.join(',')}\n${value}`, 'PX', Math.ceil(ttlMs))
+      await this.client.set(this.entryKey(read.key), `${s.versions.join(',')}\n${Date.now() + ttlMs}\n${value}`, 'PX', Math.ceil(ttlMs))
     } catch (err) {
       this.lastError = (err as Error).message
     }

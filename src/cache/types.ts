@@ -37,6 +37,8 @@ export interface AnswerCache {
    * API process. Throws when the invalidation could not be delivered (the caller keeps it for retry).
    */
   invalidate(addresses: readonly string[]): Promise<void>
+  /** The in-process level's entry, synchronously (undefined when absent or not trusted right now). */
+  peek?(key: string): string | undefined
   health(): CacheHealth
   close(): Promise<void>
 }

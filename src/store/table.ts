@@ -86,6 +86,16 @@ export function targetPk(accountId: string, region: string): string {
 
 export const TARGET_STATE_SK = 'state'
 
+/**
+ * Target states also sit in the byTarget index under one partition, so that listing them is a Query of
+ * a few hundred items, never a Scan of the whole table (which grows with every holding ever recorded).
+ */
+export const TARGET_LIST_TPK = 'TARGETS'
+
+export function targetListTsk(accountId: string, region: string): string {
+  return `${accountId}#${region}`
+}
+
 /** Sort key in the byTarget index: open holdings are what a reconcile diffs against. */
 export function targetOpenSk(address: string, scope: string, eniId: string): string {
   return `open#${address}#${scope}#${eniId}`

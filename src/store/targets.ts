@@ -1,9 +1,9 @@
 // Per-target state: when each (account, region) was last polled completely. An open holding was
 // present in every complete poll since it opened, so this one item per target (rather than a
 // "last seen" write per holding per poll) is what proves an open holding up to now.
-import { type AttributeValue, BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
+import { type AttributeValue, BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
-import { TARGET_STATE_SK, targetPk } from './table.ts'
+import { INDEX_BY_TARGET, TARGET_LIST_TPK, TARGET_STATE_SK, targetListTsk, targetPk } from './table.ts'
 
 export interface TargetState {
   readonly accountId: string
@@ -52,7 +52,7 @@ export async function putTargetState(client: DynamoDBClient, tableName: string, 
     new PutItemCommand({
       TableName: tableName,
       Item: marshall(
-        { pk: targetPk(state.accountId, state.region), sk: TARGET_STATE_SK, kind: 'target', ...state },
+        { pk: targetPk(state.accountId, state.region), sk: TARGET_STATE_SK, tpk: TARGET_LIST_TPK, tsk: targetListTsk(state.accountId, state.region), kind: 'target', ...state },
         { removeUndefinedValues: true },
       ),
     }),
@@ -84,23 +84,25 @@ export async function getTargetStates(
 }
 
 function fromItem(item: Parameters<typeof unmarshall>[0]): TargetState {
-  const { pk: _pk, sk: _sk, kind: _kind, ...state } = unmarshall(item)
+  const { pk: _pk, sk: _sk, tpk: _tpk, tsk: _tsk, kind: _kind, ...state } = unmarshall(item)
   return state as TargetState
 }
 
 /**
- * Every target's state: a Scan for the state items (one per target, hundreds at most), for coverage
- * and health. Not on a per-lookup path: the API keeps the result for a second.
+ * Every target's state, for coverage and health: one Query of the byTarget index's target list (an
+ * item per target, hundreds at most). The index is eventually consistent; the API keeps the result
+ * for a second anyway.
  */
 export async function listTargetStates(client: DynamoDBClient, tableName: string): Promise<TargetState[]> {
   const out: TargetState[] = []
   let ExclusiveStartKey: Record<string, AttributeValue> | undefined
   do {
     const page = await client.send(
-      new ScanCommand({
+      new QueryCommand({
         TableName: tableName,
-        FilterExpression: 'sk = :sk AND begins_with(pk, :t)',
-        ExpressionAttributeValues: { ':sk': { S: TARGET_STATE_SK }, ':t': { S: 'T#' } },
+        IndexName: INDEX_BY_TARGET,
+        KeyConditionExpression: 'tpk = :t',
+        ExpressionAttributeValues: { ':t': { S: TARGET_LIST_TPK } },
         ExclusiveStartKey,
       }),
     )

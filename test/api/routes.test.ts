@@ -170,5 +170,8 @@ t.test('scopes and per-key rate limits', async (t) => {
   const limited = await as('desk', `/v1/ips/203.0.113.7?at=${T0}`)
   t.match(limited.json(), { status: 429, detail: /over 5 requests per minute/ })
   t.equal((await as('ops', `/v1/ips/203.0.113.7?at=${T0}`)).statusCode, 200, 'limits are per key: another key is unaffected')
+  // The same URL is now answered from the in-process cache before validation: keys still apply.
+  t.equal((await fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7?at=${T0}` })).statusCode, 401, 'a cached answer still needs a key')
+  t.equal((await as('prom', `/v1/ips/203.0.113.7?at=${T0}`)).statusCode, 403, 'and the lookup scope')
   t.equal((await fastify.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'health is never limited')
 })

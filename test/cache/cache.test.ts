@@ -132,7 +132,7 @@ t.test('the staleness bound end to end: the collector writes, two API processes 
     onChanged: invalidation.invalidate,
   }
   const apps = await Promise.all(
-    [0, 1].map(async () => buildApp({ store, client, tableName, cache: new RedisCache({ url: redis.url, localTtlMs: STALE_MS }), staleMs: STALE_MS })),
+    [0, 1].map(async () => buildApp({ store, client, tableName, cache: new RedisCache({ url: redis.url, localTtlMs: 5 * 60_000 }), staleMs: STALE_MS })),
   )
   // The reference answers come straight from the store: nothing cached.
   const reference = await buildApp({ store, client, tableName, cache: new LocalCache(), staleMs: 0, settledMs: 0 })

@@ -1,0 +1,27 @@
+// bench:collect at a tiny scale (2 accounts × 4 regions): it runs to the end and prints its three
+// figures as numbers. The figures themselves are for the full run; this only keeps the bench working.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+t.test('bench:collect prints its three figures', async (t) => {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/collect.ts'],
+      // WHOHAD_TEST_DYNAMODB_ENDPOINT (set by npm test) is passed on: the bench then reuses that DynamoDB Local.
+      { cwd: ROOT, env: { ...process.env, BENCH_SCALE: '0.02', BENCH_POLLS: '1' }, timeout: 90_000 },
+      (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+    )
+  })
+  for (const figure of ['1. initial sync ÷ floor', '2. writes per changed holding (steady state)', '3. collector peak RSS (MB)']) {
+    const line = stdout.split('\n').find((l) => l.trim().startsWith(figure))
+    t.ok(line, `prints "${figure}"`)
+    const value = Number(line?.slice(line.indexOf(figure) + figure.length).trim().split(/\s+/)[0])
+    t.ok(Number.isFinite(value) && value > 0, `${figure}: ${value} is a positive number`)
+  }
+  t.match(stdout, /floor: [\d.]+ s = max\(rate-limit floor/, 'says how the floor was derived')
+})
