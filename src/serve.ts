@@ -32,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
   const apiKeys = apiKeysFrom(process.env.WHOHAD_API_KEYS)
   const rateLimit = Number(process.env.WHOHAD_RATE_LIMIT ?? 6000)
   if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new ConfigError('invalid configuration:\n  WHOHAD_RATE_LIMIT: must be a whole number of requests per minute per key')
+  const maxCidr = Number(process.env.WHOHAD_MAX_CIDR_ADDRESSES ?? 256)
+  if (!Number.isInteger(maxCidr) || maxCidr < 1 || maxCidr > 65_536) throw new ConfigError('invalid configuration:\n  WHOHAD_MAX_CIDR_ADDRESSES: must be a whole number from 1 to 65536')
   if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
     throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
   }
@@ -44,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!config.cache.redisUrl && values['api-only']) log(`no REDIS_URL: answers are cached at most ${config.cache.staleMs} ms, since no collector can reach this process`)
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   if (!values['collector-only']) {
-    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false, cache, staleMs: config.cache.staleMs, rateLimitPerMinute: rateLimit, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false, cache, staleMs: config.cache.staleMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
     const address = await app.fastify.listen({ host, port })
     process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
   }

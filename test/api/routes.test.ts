@@ -175,3 +175,35 @@ t.test('scopes and per-key rate limits', async (t) => {
   t.equal((await as('prom', `/v1/ips/203.0.113.7?at=${T0}`)).statusCode, 403, 'and the lookup scope')
   t.equal((await fastify.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'health is never limited')
 })
+
+t.test('a real listening server on a real redis-server: every route, twice (the second from the cache)', async (t) => {
+  const { startRedis } = await import('../helpers/redis.ts')
+  const { RedisCache } = await import('../../src/cache/redis.ts')
+  const redis = await startRedis(t)
+  const cache = new RedisCache({ url: redis.url, localTtlMs: 60_000 })
+  t.teardown(() => cache.close())
+  const fastify = await setup(t, { cache })
+  const base = await fastify.listen({ host: '127.0.0.1', port: 0 })
+  const calls: [string, RequestInit?][] = [
+    [`/v1/ips/203.0.113.7?at=${T0}`],
+    [`/v1/ips/203.0.113.7/timeline?from=${T0 - 120 * MIN}&to=${T0}`],
+    [`/v1/cidrs/10.0.1.0/28?at=${T0}`],
+    ['/v1/lookups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lookups: [{ ip: '203.0.113.7', at: T0 }] }) }],
+    ['/v1/enis/eni-0b2'],
+    ['/v1/instances/i-0c3'],
+    ['/v1/instances'],
+    ['/healthz'],
+    ['/readyz'],
+    ['/metrics'],
+    ['/docs/json'],
+  ]
+  for (const round of ['store', 'cache']) {
+    for (const [path, init] of calls) {
+      const res = await fetch(base + path, init)
+      t.equal(res.status, 200, `${round}: ${path}`)
+    }
+  }
+  const ready = await (await fetch(`${base}/readyz`)).json()
+  t.match(ready, { status: 'ready', cache: { backend: 'redis', state: 'ok' } })
+  t.match(await (await fetch(`${base}/metrics`)).text(), /whohad_cache_requests_total\{result="hit"\} [1-9]/)
+})

@@ -66,3 +66,28 @@ export async function startRedis(t: { teardown(fn: () => unknown): void }): Prom
   })
   return { url: `redis://127.0.0.1:${port}`, port, stop, start }
 }
+
+/** Three real redis-server nodes joined into a cluster (no replicas); the URL names the first. */
+export async function startRedisCluster(t: { teardown(fn: () => unknown): void }): Promise<{ url: string }> {
+  const ports = [await freePort(), await freePort(), await freePort()]
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'whohad-redis-cluster-'))
+  const children: ChildProcess[] = []
+  t.teardown(async () => {
+    for (const c of children) c.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+  for (const port of ports) {
+    children.push(
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`], { stdio: 'ignore' }),
+    )
+  }
+  for (const port of ports) await waitForPort(port, true)
+  const { execFileSync } = await import('node:child_process')
+  execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' })
+  const deadline = Date.now() + 15_000
+  while (!/cluster_state:ok/.test(execFileSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info']).toString())) {
+    if (Date.now() > deadline) throw new Error('the Redis cluster did not become ready')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { url: `redis://127.0.0.1:${ports[0]}` }
+}
