@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!config.cache.redisUrl && values['api-only']) log(`no REDIS_URL: answers are cached at most ${config.cache.staleMs} ms, since no collector can reach this process`)
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   if (!values['collector-only']) {
-    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: false, cache, staleMs: config.cache.staleMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: process.env.WHOHAD_LOG_LEVEL ?? 'warn' }, cache, staleMs: config.cache.staleMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
     const address = await app.fastify.listen({ host, port })
     process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
   }

@@ -35,7 +35,8 @@ export interface AppOptions {
   readonly apiKeys?: readonly ApiKey[]
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */
   readonly maxGapMs?: number
-  readonly logger?: boolean
+  /** Request logs (pino): off by default; the Authorization header is always redacted. */
+  readonly logger?: boolean | { readonly level?: string; readonly stream?: NodeJS.WritableStream }
   /** Defaults to an in-process LRU. */
   readonly cache?: AnswerCache
   /** The staleness bound: how long an answer touching the present may be served from the cache. */
@@ -93,7 +94,9 @@ export interface RouteContext {
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: options.logger ? { redact: ['req.headers.authorization'] } : false,
+    logger: options.logger
+      ? { redact: ['req.headers.authorization'], ...(typeof options.logger === 'object' ? options.logger : {}) }
+      : false,
     // 10,000 batch items of ~100 bytes each, with room to spare; larger bodies get a 413 problem.
     bodyLimit: 2 * 1024 * 1024,
     // RFC 9457 problems for oversized query strings too, instead of a silent truncation.

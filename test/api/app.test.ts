@@ -91,6 +91,20 @@ t.test('API keys: required when configured, never logged', async (t) => {
   t.equal((await fastify.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'health needs no key')
 })
 
+t.test('request logs carry the request, never the key', async (t) => {
+  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { PassThrough } = await import('node:stream')
+  const stream = new PassThrough()
+  let logged = ''
+  stream.on('data', (d: Buffer) => (logged += d.toString()))
+  const app = await buildApp({ store, client, tableName, logger: { level: 'info', stream }, apiKeys: [{ name: 'desk', scopes: ['lookup'], sha256: createHash('sha256').update('k-very-secret').digest('hex') }] })
+  t.teardown(() => app.fastify.close())
+  await app.fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7?at=${T0}`, headers: { authorization: 'Bearer k-very-secret' } })
+  await app.fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7?at=${T0}`, headers: { authorization: 'Bearer k-wrong-secret' } })
+  t.match(logged, /\/v1\/ips\/203\.0\.113\.7/, 'requests are logged')
+  t.notMatch(logged, /k-very-secret|k-wrong-secret/, 'keys, right or wrong, are not')
+})
+
 t.test('a real listening server: the page, health, readiness', async (t) => {
   const { fastify } = await setup(t)
   const address = await fastify.listen({ host: '127.0.0.1', port: 0 })
