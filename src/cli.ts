@@ -4,6 +4,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   serve: () => import('./serve.ts'),
   collect: () => import('./collect.ts'),
   lookup: () => import('./lookup.ts'),
+  demo: () => import('./demo.ts'),
   fakeaws: () => import('./fakeaws/cli.ts'),
 }
 

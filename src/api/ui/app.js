@@ -130,6 +130,8 @@ function renderTimeline(ip, T, from, to, holdings, now) {
     const endBy = h.end ? h.end.by : now
     const endAfter = h.end ? h.end.after : (h.provenUntil ?? h.start.by)
     const g = el('g', { class: 'holding', tabindex: 0, role: 'button', 'aria-label': sentence(h, ip) })
+    // The whole row is the click target, not only the thin bars and the label's glyphs.
+    g.append(el('rect', { class: 'row-hit', x: 0, y, width, height: rowH, fill: 'transparent', 'pointer-events': 'all' }))
     g.append(el('text', { x: 4, y: y + 17 }, holderName(h).slice(0, 38)))
     g.append(el('rect', { class: 'bar-possible', x: x(h.start.after), y: y + 5, width: Math.max(1, x(endBy) - x(h.start.after)), height: rowH - 10 }))
     if (endAfter >= h.start.by) {

@@ -1,0 +1,111 @@
+// `whohad demo` (`npm run demo`): whohad in a minute, with no AWS, Docker or Redis. A simulated
+// organisation churns in real time; the collector polls it through the real AWS SDK into a fresh embedded
+// store; the API and page serve it. An hour of history is played first (polled every simulated minute),
+// so that there is something to ask about; then everything runs live until Ctrl-C.
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildApp } from './api/app.ts'
+import { LocalCache } from './cache/local.ts'
+import { collectOnce, startCollector } from './collector/collector.ts'
+import { loadCollectorSettings } from './collector/settings.ts'
+import { wireCollector } from './collector/wiring.ts'
+import { loadConfig } from './config.ts'
+import { startFakeAws } from './fakeaws/fake.ts'
+import { itemToHolding, type StoredHolding } from './store/items.ts'
+import { openStore } from './store/open.ts'
+
+const HELP = `usage: whohad demo [--port 8080] [--history 60] [--interval 10s]
+
+  --port       API port (default: $WHOHAD_PORT or 8080; 0 picks a free one)
+  --history    minutes of history to play before going live (default 60)
+  --interval   live poll interval (default 10s)
+
+Starts a simulated AWS organisation, the collector and the API on 127.0.0.1 with a throwaway store.
+Ctrl-C stops everything and deletes the store.
+`
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, history: { type: 'string', default: '60' }, interval: { type: 'string', default: '10s' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const port = Number(values.port ?? process.env.WHOHAD_PORT ?? 8080)
+  const historyMinutes = Number(values.history)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number')
+  if (!Number.isInteger(historyMinutes) || historyMinutes < 0 || historyMinutes > 24 * 60) throw new Error('--history must be 0-1440 minutes')
+  const out = (line: string) => process.stdout.write(`${line}\n`)
+
+  // The simulated world starts `history` minutes ago and follows the wall clock; playing the history
+  // moves it forward in one-minute steps until it is back at (about) the present.
+  const fake = await startFakeAws({ seed: 42, accounts: 3, regions: 2, enisPerRegion: 24, churn: 240, clock: 'realtime', startTime: Date.now() - historyMinutes * 60_000, throttling: 'off' })
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'whohad-demo-'))
+  const config = loadConfig({ ...process.env, WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dataDir, WHOHAD_DYNAMODB_ENDPOINT: '' })
+  const store = await openStore(config.store)
+  const settings = { ...loadCollectorSettings({ WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_POLL_INTERVAL: values.interval, WHOHAD_CONFIG_EVERY: '5m', WHOHAD_CONFIG_HORIZON_DAYS: '1' }), homeRegion: fake.regions[0]! }
+  const cache = new LocalCache()
+  const log = (m: string) => process.stderr.write(`whohad demo: ${m}\n`)
+  const now = () => fake.clock.now()
+  const wiring = wireCollector(store, settings, { credentials: fake.managementCredentials, now, log, onChanged: (a) => cache.invalidate(a) })
+
+  out(`whohad demo: simulated organisation ${fake.activeAccountIds.length} accounts × ${fake.regions.length} regions at ${fake.endpoint}`)
+  const { targets } = await wiring.deps.discover()
+  for (let minute = 0; minute < historyMinutes; minute++) {
+    await collectOnce(wiring.deps, wiring.options, targets)
+    fake.clock.advance(60_000)
+    if (minute % 10 === 9) out(`  played ${minute + 1} of ${historyMinutes} minutes of history`)
+  }
+  for (const target of targets) await wiring.deps.configPass?.(target, () => true)
+  const collector = await startCollector(wiring.deps, wiring.options)
+
+  const app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, cache, maxGapMs: settings.maxGapMs })
+  const url = await app.fastify.listen({ host: '127.0.0.1', port })
+  const picks = await interesting(store, now())
+  out('')
+  out(`whohad is answering at ${url}  (API: ${url}/docs)`)
+  out('')
+  out('Addresses with a story (times are shown in UTC):')
+  for (const p of picks) out(`  ${p.ip.padEnd(16)} ${p.why}: ${url}/?ip=${encodeURIComponent(p.ip)}&at=${encodeURIComponent(new Date(p.at).toISOString())}`)
+  out('')
+  out('Press Ctrl-C to stop.')
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  out('whohad demo: stopping')
+  await collector.stop()
+  await app.fastify.close()
+  wiring.session.destroy()
+  await store.close()
+  await fake.close()
+  rmSync(dataDir, { recursive: true, force: true })
+  out('whohad demo: stopped')
+  return 0
+}
+
+/** Picks from what was collected: a reassigned public address, a NAT gateway's, a private one in two VPCs. */
+async function interesting(store: Awaited<ReturnType<typeof openStore>>, now: number): Promise<{ ip: string; why: string; at: number }[]> {
+  const holdings: StoredHolding[] = (await store.holdings.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).map(itemToHolding)
+  const byAddress = new Map<string, StoredHolding[]>()
+  for (const h of holdings) byAddress.set(h.address, [...(byAddress.get(h.address) ?? []), h])
+  const picks: { ip: string; why: string; at: number }[] = []
+  // A time inside what was watched: the middle of a closed holding's proven part, or a minute ago.
+  const midpoint = (h: StoredHolding) => (h.end ? Math.round((h.start.by + h.end.after) / 2) : now - 60_000)
+  const reassigned = [...byAddress.values()].filter((hs) => hs[0]!.addressKind === 'public-ipv4').sort((a, b) => new Set(b.map((h) => h.holder.eniId)).size - new Set(a.map((h) => h.holder.eniId)).size)[0]
+  if (reassigned) {
+    const closed = reassigned.filter((h) => h.end).sort((a, b) => a.start.after - b.start.after)
+    const middle = closed[Math.floor(closed.length / 2)] ?? reassigned[0]!
+    picks.push({ ip: middle.address, why: `public, held by ${new Set(reassigned.map((h) => h.holder.eniId)).size} ENIs in turn`, at: midpoint(middle) })
+  }
+  const nat = holdings.find((h) => h.holder.kind === 'nat-gateway' && h.addressKind === 'public-ipv4') ?? holdings.find((h) => h.holder.kind === 'nat-gateway')
+  if (nat) picks.push({ ip: nat.address, why: `a NAT gateway's (${nat.holder.name ?? nat.holder.eniId})`, at: midpoint(nat) })
+  const twoVpcs = [...byAddress.values()].find((hs) => hs[0]!.addressKind === 'private-ipv4' && new Set(hs.map((h) => h.scope)).size >= 2 && hs.filter((h) => !h.end).length >= 2)
+  if (twoVpcs) {
+    const open = twoVpcs.filter((h) => !h.end)
+    picks.push({ ip: twoVpcs[0]!.address, why: `private, held in ${new Set(twoVpcs.map((h) => h.scope)).size} VPCs`, at: open.length ? now - 60_000 : midpoint(twoVpcs[0]!) })
+  }
+  return picks
+}
