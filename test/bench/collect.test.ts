@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { childEnv } from '../helpers/child-env.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -13,7 +14,7 @@ t.test('bench:collect prints its three figures', async (t) => {
       process.execPath,
       ['--import', 'tsx', 'bench/collect.ts'],
       // WHOHAD_TEST_DYNAMODB_ENDPOINT (set by npm test) is passed on: the bench then reuses that DynamoDB Local.
-      { cwd: ROOT, env: { ...process.env, BENCH_SCALE: '0.02', BENCH_POLLS: '1' }, timeout: 90_000 },
+      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1' }), timeout: 90_000 },
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     )
   })

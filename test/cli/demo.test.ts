@@ -2,10 +2,11 @@
 // times, and Ctrl-C stops everything.
 import { spawn } from 'node:child_process'
 import t from 'tap'
+import { childEnv } from '../helpers/child-env.ts'
 
 t.test('whohad demo answers for the addresses it prints, and stops on SIGINT', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--port', '0', '--history', '15', '--interval', '5s'], {
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

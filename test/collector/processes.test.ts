@@ -16,6 +16,7 @@ import { LeaseStore } from '../../src/store/leases.ts'
 import { targetPk } from '../../src/store/table.ts'
 import { listTargetStates, type TargetState } from '../../src/store/targets.ts'
 import { startDynamoDbLocal } from '../helpers/dynamodb-local.ts'
+import { childEnv } from '../helpers/child-env.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CLI = path.join(ROOT, 'src', 'cli.ts')
@@ -66,7 +67,7 @@ async function stopProc(p: Proc, graceMs = 5_000): Promise<void> {
 /** The environment without anything whohad or AWS that the caller's shell may carry. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!/^(WHOHAD_|AWS_)/.test(k)) env[k] = v
+  for (const [k, v] of Object.entries(childEnv())) if (!/^(WHOHAD_|AWS_)/.test(k)) env[k] = v
   return { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true', ...extra }
 }
 

@@ -2,10 +2,11 @@
 // directory must stop with a clear message, and data survives a restart.
 import { spawn } from 'node:child_process'
 import t from 'tap'
+import { childEnv } from '../helpers/child-env.ts'
 
 function serve(dataDir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: childEnv({ WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true' }),
   })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
