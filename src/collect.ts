@@ -6,6 +6,7 @@ import { collectOnce, startCollector } from './collector/collector.ts'
 import { progressBar, summaryTable } from './collector/report.ts'
 import { loadCollectorSettings } from './collector/settings.ts'
 import { wireCollector } from './collector/wiring.ts'
+import { openCache, reliableInvalidation } from './cache/open.ts'
 import { loadConfig } from './config.ts'
 import { openStore } from './store/open.ts'
 
@@ -49,9 +50,13 @@ export async function run(argv: string[]): Promise<number> {
         session.destroy()
       }
     }
+    // With Redis, every API process hears of what this collector wrote (see the README's cache section).
+    const cache = config.cache.redisUrl ? openCache(config.cache, log) : undefined
+    const invalidation = cache ? reliableInvalidation(cache, { log }) : undefined
     const { deps, options, session } = wireCollector(store, settings, {
       log,
       leases: true,
+      ...(invalidation ? { onChanged: invalidation.invalidate } : {}),
       onResult: (r) => {
         if (!r.complete) log(`${r.target.accountId} ${r.target.region}: ${r.error}`)
         else if (r.opened + r.closed + r.refined > 0) log(`${r.target.accountId} ${r.target.region}: +${r.opened} -${r.closed} ~${r.refined}`)
@@ -66,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
     log('stopping: finishing polls in flight, handing leases back')
     await collector.stop()
     session.destroy()
+    invalidation?.stop()
+    await cache?.close()
     return 0
   } finally {
     await store.close()

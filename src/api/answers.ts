@@ -1,6 +1,6 @@
 // Answers to "who held X at T", read through the cache. An answer is the store's holdings classified
 // against the targets' watch record, plus the coverage block; it is cached as the JSON text it is sent as.
-import { classifyWatched } from '../model/holding.ts'
+import { classifyWatched, unwatched } from '../model/holding.ts'
 import { parseIp } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { HoldingStore } from '../store/holdings.ts'
@@ -106,7 +106,7 @@ export class Answers {
     const holdings = found
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: state?.gaps })
+        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) })
         return certainty ? render(h, certainty, state) : undefined
       })
       .filter((x) => x !== undefined)

@@ -104,6 +104,15 @@ export interface Gap {
 }
 
 /**
+ * The stretches a target was not watched: its recorded gaps, and everything before its first complete
+ * poll (all of time, if it never had one). Before the first complete poll a holding may have been seen
+ * by a partial poll, but nothing proves it held on between that sighting and the first complete poll.
+ */
+export function unwatched(state: { readonly firstCompletePoll?: number; readonly gaps?: readonly Gap[] } | undefined): Gap[] {
+  return [{ from: Number.NEGATIVE_INFINITY, to: state?.firstCompletePoll ?? Number.POSITIVE_INFINITY }, ...(state?.gaps ?? [])]
+}
+
+/**
  * `classify`, knowing when the holder's target went unwatched. Between two complete polls that both saw
  * a holding, whohad takes it to have held its address throughout; that is reasonable a poll interval
  * apart but not across an outage of hours, when the address may have left and come back unseen. So

@@ -4,7 +4,7 @@
 // test and by the stress runs.
 import ipaddr from 'ipaddr.js'
 import type { LedgerEntry } from '../../src/fakeaws/index.ts'
-import { classifyWatched, type Holding } from '../../src/model/holding.ts'
+import { classifyWatched, type Holding, unwatched } from '../../src/model/holding.ts'
 import { containingCidr, parseIp } from '../../src/model/ip.ts'
 import type { HoldingStore } from '../../src/store/holdings.ts'
 import { itemToHolding, type StoredHolding } from '../../src/store/items.ts'
@@ -95,7 +95,7 @@ export async function checkGroundTruth(input: {
 
   const watch = (h: Holding) => {
     const state = input.states.get(targetOf(h))
-    return { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: state?.gaps }
+    return { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) }
   }
   const answer = (ip: string, T: number, pool: readonly StoredHolding[]) => {
     const out: { h: StoredHolding; c: 'certain' | 'possible' }[] = []

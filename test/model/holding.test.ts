@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { type Bound, boundsProblems, classify, classifyWatched, type Holding, maxSpan, narrowBound } from '../../src/model/holding.ts'
+import { type Bound, boundsProblems, classify, classifyWatched, type Holding, maxSpan, narrowBound, unwatched } from '../../src/model/holding.ts'
 
 const ev = (ref: string) => [{ source: 'ec2-poll' as const, at: 0, ref }]
 const b = (after: number, by: number, ref = 'x'): Bound => ({ after, by, evidence: ev(ref) })
@@ -158,4 +158,15 @@ t.test('gaps only ever weaken certainty, and without gaps nothing changes', asyn
     { numRuns: 1000 },
   )
   t.ok(weakened > 0, 'some certain answers fell inside gaps')
+})
+
+t.test('before a target\'s first complete poll nothing is proven (a counterexample fast-check found)', async (t) => {
+  // Seen by a partial poll at 1000, polls failing until the first complete poll at 540000, which saw
+  // the same ENI holding the address again: it may have left and come back in between.
+  const open = { start: b(0, 1000) }
+  const state = { firstCompletePoll: 540_000, gaps: [] }
+  t.equal(classifyWatched(open, 121_001, 121_001, { openUntil: 540_000, gaps: unwatched(state) }), 'possible')
+  t.equal(classifyWatched(open, 540_000, 540_000, { openUntil: 540_000, gaps: unwatched(state) }), 'certain', 'the first complete poll watched')
+  t.equal(classifyWatched(open, 121_001, 121_001, { openUntil: 540_000, gaps: unwatched(undefined) }), 'possible', 'never polled completely: nothing certain')
+  t.same(unwatched({ firstCompletePoll: 10, gaps: [{ from: 20, to: 30 }] }), [{ from: Number.NEGATIVE_INFINITY, to: 10 }, { from: 20, to: 30 }])
 })
