@@ -1,0 +1,36 @@
+// `npm run bench`: every benchmark, one after another on this machine, then docs/BENCHMARKS.md, written
+// from exactly what each printed (and printed here too). Ratios, not absolute times, are the figures to
+// compare across machines: each is measured side by side in one run.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+
+const BENCHES = [
+  { name: 'store', command: 'npm run bench:store', script: 'bench/store.ts', what: 'a point lookup of a public IP with 1,000 past holders vs one GetItem (issue 2)' },
+  { name: 'api', command: 'npm run bench:api', script: 'bench/api.ts', what: 'the API under autocannon: cached lookups vs hello world, batches, uncached lookups (issue 5)' },
+  { name: 'collector', command: 'npm run bench:collect', script: 'bench/collect.ts', what: 'the collector on a 100,000-ENI organisation: initial sync, steady-state writes, memory (issue 4)' },
+]
+
+const began = new Date()
+const sections: string[] = []
+for (const b of BENCHES) {
+  process.stderr.write(`bench: ${b.command} …\n`)
+  const t = Date.now()
+  const r = spawnSync(process.execPath, ['--import', 'tsx', b.script], { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 64 * 1024 * 1024 })
+  const seconds = ((Date.now() - t) / 1000).toFixed(0)
+  const status = r.status === 0 ? '' : ` — exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`
+  sections.push(`## ${b.name}: ${b.what}\n\n\`${b.command}\` (${seconds} s${status})\n\n\`\`\`\n${(r.stdout ?? '').trimEnd()}\n\`\`\`\n`)
+}
+const cpus = os.cpus()
+const doc = `# Benchmarks
+
+Produced by \`npm run bench\` on ${began.toISOString().slice(0, 10)}; every figure below is what the command printed, in one run
+on one machine. Absolute times depend on the machine and on what else ran on it; the ratios are
+measured side by side in the same run and are the figures to compare.
+
+Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.
+AWS DynamoDB Local (Java), \`redis-server\` and the simulated organisation run on the same machine.
+
+${sections.join('\n')}`
+writeFileSync('docs/BENCHMARKS.md', doc)
+process.stdout.write(doc)
