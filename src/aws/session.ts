@@ -8,6 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
+import { limitClient, TokenBucket } from './token-bucket.ts'
 
 export interface AwsSessionOptions {
   /** Region for the organisation-wide calls (Organizations, STS). */
@@ -23,7 +24,15 @@ export interface AwsSessionOptions {
   readonly now?: () => number
   /** Refresh role credentials this long before they expire. */
   readonly refreshBeforeMs?: number
+  /**
+   * Requests per second per target and service, and the burst: below AWS's own buckets (EC2's
+   * Describe calls refill at 20/s with a burst of 100 per account and region; Config's at a few per second).
+   */
+  readonly rateLimits?: { readonly ec2: { ratePerSecond: number; burst: number }; readonly config: { ratePerSecond: number; burst: number } }
 }
+
+/** Half of AWS's default refill rates, so that whohad never takes more than half an account's share. */
+export const DEFAULT_RATE_LIMITS = { ec2: { ratePerSecond: 10, burst: 20 }, config: { ratePerSecond: 2, burst: 4 } }
 
 export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError'
@@ -118,11 +127,13 @@ export class AwsSession {
   }
 
   ec2(target: Target): EC2Client {
-    return this.client(`ec2|${target.accountId}|${target.region}`, () => new EC2Client({ ...this.common(target.region), ...this.credentialsOption(target.accountId) })) as EC2Client
+    const limits = (this.options.rateLimits ?? DEFAULT_RATE_LIMITS).ec2
+    return this.client(`ec2|${target.accountId}|${target.region}`, () => limitClient(new EC2Client({ ...this.common(target.region), ...this.credentialsOption(target.accountId) }), new TokenBucket(limits))) as EC2Client
   }
 
   config(target: Target): ConfigServiceClient {
-    return this.client(`config|${target.accountId}|${target.region}`, () => new ConfigServiceClient({ ...this.common(target.region), ...this.credentialsOption(target.accountId) })) as ConfigServiceClient
+    const limits = (this.options.rateLimits ?? DEFAULT_RATE_LIMITS).config
+    return this.client(`config|${target.accountId}|${target.region}`, () => limitClient(new ConfigServiceClient({ ...this.common(target.region), ...this.credentialsOption(target.accountId) }), new TokenBucket(limits))) as ConfigServiceClient
   }
 
   private credentialsOption(accountId: string) {

@@ -12,5 +12,8 @@ export function fakeSession(fake: FakeAws, maxAttempts = 3): AwsSession {
     selfAccountId: fake.managementAccountId,
     now: () => fake.clock.now(),
     maxAttempts,
+    // Tests on the virtual clock make an hour of polls in seconds of real time: the real-time token
+    // buckets would only slow them (the buckets are tested on their own in test/aws/token-bucket.test.ts).
+    rateLimits: { ec2: { ratePerSecond: 1e6, burst: 1e6 }, config: { ratePerSecond: 1e6, burst: 1e6 } },
   })
 }
