@@ -5,9 +5,10 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
-import { tableDefinition } from './table.ts'
+import { tableDefinition, TTL_ATTRIBUTE } from './table.ts'
 
 export interface ClientOptions {
   readonly endpoint?: string
@@ -42,5 +43,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if ((err as Error).name !== 'ResourceInUseException') throw err
   }
   await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName })
+  // Closed holdings carry an expiry (WHOHAD_RETENTION_DAYS); turn DynamoDB's TTL on for it. The embedded
+  // store has no TTL and keeps everything, as the table design allows.
+  await client
+    .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } }))
+    .catch(() => undefined)
   return 'created'
 }

@@ -38,7 +38,8 @@ const MEMBER_SERVICES = new Set(['ec2', 'config'])
  */
 const NOT_GRANTED: Record<string, string> = {
   'dynamodb:CreateTable':
-    'ensureTable() creates a missing table; in AWS deploy/table.yaml creates it (with TTL and point-in-time recovery, which ensureTable does not set), so the role may not create tables',
+    'ensureTable() creates a missing table; in AWS deploy/table.yaml creates it (with TTL and point-in-time recovery), so the role may not create tables',
+  'dynamodb:UpdateTimeToLive': 'ensureTable() turns TTL on for a table it created itself; deploy/table.yaml sets TTL for the table in AWS',
   'dynamodb:Scan': 'HoldingStore.scanAll() serves tests and `whohad demo` on the embedded store, never serve, collect or lookup against AWS',
 }
 
