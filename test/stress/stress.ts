@@ -187,8 +187,13 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     }
     const apiRssEndMiB = rssMiB(api.child.pid!)
 
-    // Let the collector catch up, stop it cleanly, read the Config history it has not read yet, check.
-    await sleep(12_000)
+    // Let the collector catch up (every target but the denied one polled completely after the faults),
+    // stop it cleanly, read the Config history it has not read yet, check.
+    const faultsOver = fake.clock.now()
+    await until('every readable target polled completely after the faults', 180_000, async () => {
+      const states = await listTargetStates(client, tableName)
+      return states.every((s) => s.accountId === deniedAccount || (s.lastCompletePoll ?? 0) > faultsOver) ? true : undefined
+    }, () => collector.output())
     collector.child.kill('SIGTERM')
     await new Promise((r) => collector.child.once('exit', r))
     const session = fakeSession(fake, 6)
@@ -198,7 +203,9 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     // Config captures a change up to two minutes after it: jump the world ahead so that everything up to
     // the end of the run is captured (what happens in the jump lies after the sampled range). Config's own
     // rate limits are tested elsewhere; here they would only make the check slow.
-    const sampledTo = fake.clock.now() - 30_000
+    // Sample only time every readable target was watched through (after its last complete poll whohad
+    // says it is not watching, and Config history does not open holdings).
+    const sampledTo = Math.min(...(await listTargetStates(client, tableName)).filter((s) => s.accountId !== deniedAccount).map((s) => s.lastCompletePoll ?? 0))
     fake.clock.advance(3 * 60_000)
     fake.faults.setDefaultThrottling(false)
     const states = await listTargetStates(client, tableName)
@@ -228,6 +235,8 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     })
     o.log(formatReport(groundTruth))
     for (const m of groundTruth.missed.slice(0, 8)) o.log(`  missed: ${m}`)
+    for (const m of groundTruth.duplicateOpen.slice(0, 8)) o.log(`  duplicate open: ${m}`)
+    for (const m of groundTruth.certainFalse.slice(0, 8)) o.log(`  certain but false: ${m}`)
     return { phases, apiRssStartMiB, apiRssEndMiB, dynamoThrottled: proxy.stats.throttled, collectorRestarts, groundTruth, seconds: (Date.now() - began) / 1000 }
   } finally {
     for (const fn of cleanups.reverse()) await fn()
