@@ -39,10 +39,13 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
   })
   const polls = new Counter({ name: 'whohad_collector_polls_total', help: 'Target polls by this process, by result', labelNames: ['result'] as const, registers: [registry] })
   const changes = new Counter({ name: 'whohad_collector_holding_changes_total', help: 'Holdings opened, closed or refined by this process', labelNames: ['change'] as const, registers: [registry] })
+  // Label children made once: the hot path increments without hashing labels.
+  const hits = cache.labels({ result: 'hit' })
+  const misses = cache.labels({ result: 'miss' })
   return {
     registry,
     requests,
-    cacheRead: (hit: boolean) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+    cacheRead: (hit: boolean) => (hit ? hits : misses).inc(),
     lookups,
     /** Wire to the collector's onResult when it runs in this process. */
     pollResult: (r: PollResult) => {
