@@ -48,7 +48,10 @@ export async function run(argv: string[]): Promise<number> {
   const cache = new LocalCache()
   const log = (m: string) => process.stderr.write(`whohad demo: ${m}\n`)
   const now = () => fake.clock.now()
-  const wiring = wireCollector(store, settings, { credentials: fake.managementCredentials, now, log, onChanged: (a) => cache.invalidate(a) })
+  // The simulated organisation does not throttle (it is a demo); whohad's own buckets, set for AWS's
+  // limits, would only make playing the history slow.
+  const unlimited = { ratePerSecond: 1e6, burst: 1e6 }
+  const wiring = wireCollector(store, settings, { credentials: fake.managementCredentials, now, log, onChanged: (a) => cache.invalidate(a), rateLimits: { ec2: unlimited, config: unlimited } })
 
   out(`whohad demo: simulated organisation ${fake.activeAccountIds.length} accounts × ${fake.regions.length} regions at ${fake.endpoint}`)
   const { targets } = await wiring.deps.discover()

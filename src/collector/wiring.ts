@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { AwsCredentialIdentity } from '@aws-sdk/types'
-import { AwsSession } from '../aws/session.ts'
+import { AwsSession, type AwsSessionOptions } from '../aws/session.ts'
 import type { OpenStore } from '../store/open.ts'
 import type { CollectorDeps, CollectorOptions } from './collector.ts'
 import { configPass } from './config-pass.ts'
@@ -29,6 +29,8 @@ export function wireCollector(
     readonly log?: (message: string) => void
     /** Share targets with other collector processes (continuous mode). */
     readonly leases?: boolean
+    /** Per-target request rates (default: half of AWS's; see AwsSession). */
+    readonly rateLimits?: AwsSessionOptions['rateLimits']
   } = {},
 ): CollectorWiring {
   const now = extra.now ?? Date.now
@@ -39,6 +41,7 @@ export function wireCollector(
     roleName: settings.roleName,
     ...(settings.externalId ? { externalId: settings.externalId } : {}),
     ...(settings.selfAccountId ? { selfAccountId: settings.selfAccountId } : {}),
+    ...(extra.rateLimits ? { rateLimits: extra.rateLimits } : {}),
     now,
   })
   let polls = 0
