@@ -29,6 +29,9 @@ t.test('continuous collection: schedule, leases, Config', async (t) => {
     now: () => fake.clock.now(),
     leases: true,
     onChanged: async (a) => void changed.push(...a),
+    // The fake does not throttle here, and the token buckets are tested on their own: at Config's 2/s a
+    // first pass over an hour of deleted ENIs would outlast this test's wait.
+    rateLimits: { ec2: { ratePerSecond: 1e6, burst: 1e6 }, config: { ratePerSecond: 1e6, burst: 1e6 } },
   })
   t.teardown(() => session.destroy())
   const collector = await startCollector(deps, options)
