@@ -8,6 +8,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
+import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { tableDefinition, TTL_ATTRIBUTE } from './table.ts'
 
 export interface ClientOptions {
@@ -24,8 +25,20 @@ export function createDynamoClient(options: ClientOptions): DynamoDBClient {
     ...(options.localCredentials
       ? { credentials: { accessKeyId: 'whohadlocal', secretAccessKey: 'whohadlocal' } }
       : {}),
-    maxAttempts: 8,
+    retryStrategy: new ConfiguredRetryStrategy(DYNAMODB_MAX_ATTEMPTS, (attempt) => dynamoBackoffMs(attempt)),
   })
+}
+
+/**
+ * DynamoDB answers in milliseconds, so its throttling and 5xx are retried soon and often (AWS's older
+ * SDKs used a 50 ms base for DynamoDB alone), with full jitter under a 1 s cap. The SDK's default backs
+ * off up to 20 s: a lookup waiting on one unlucky query then outlives the client that asked for it.
+ */
+export const DYNAMODB_MAX_ATTEMPTS = 10
+
+/** Delay before retry `attempt` (1, 2, ...): uniform in [0, min(1 s, 50 ms × 2^attempt)). */
+export function dynamoBackoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(1000, 50 * 2 ** attempt))
 }
 
 /** Create the table when it is missing; an existing table is left as it is. */

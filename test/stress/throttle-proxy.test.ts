@@ -1,7 +1,7 @@
 // DynamoDB throttling, as DynamoDB sends it, between whohad and a real DynamoDB Local: the SDK retries,
 // and the store loses nothing and answers the same.
 import t from 'tap'
-import { createDynamoClient } from '../../src/store/dynamodb.ts'
+import { createDynamoClient, dynamoBackoffMs } from '../../src/store/dynamodb.ts'
 import { HoldingStore, type StoreOperation } from '../../src/store/holdings.ts'
 import { makeHolding } from '../helpers/holdings.ts'
 import { openTestStore } from '../helpers/stores.ts'
@@ -35,4 +35,26 @@ t.test('a share of requests throttled: every write lands, every read agrees', as
     const [a, b] = await Promise.all([store.lookup({ ip: `198.51.100.${i}`, from: s + 2000, to: s + 2000 }), direct.lookup({ ip: `198.51.100.${i}`, from: s + 2000, to: s + 2000 })])
     t.same(a, b)
   }
+})
+
+t.test('DynamoDB retries: soon, jittered, capped at a second', async (t) => {
+  t.same([1, 2, 3, 4, 5, 10].map((n) => dynamoBackoffMs(n, () => 0.999999)), [99, 199, 399, 799, 999, 999], 'the ceiling doubles from 100 ms up to 1 s')
+  t.equal(dynamoBackoffMs(3, () => 0), 0, 'full jitter: anywhere from no wait')
+})
+
+t.test('lookups through heavy throttling all succeed', async (t) => {
+  const { store: direct, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const endpoint = await client.config.endpoint?.()
+  const proxy = await startThrottleProxy(`${endpoint!.protocol}//${endpoint!.hostname}:${endpoint!.port}`, 0.3)
+  t.teardown(() => proxy.close())
+  const throttled = createDynamoClient({ endpoint: proxy.endpoint, region: 'us-east-1', localCredentials: true })
+  t.teardown(() => throttled.destroy())
+  const store = new HoldingStore(throttled, { tableName })
+  await direct.apply([{ kind: 'open', holding: makeHolding({ address: '10.1.2.3', eni: 'eni-t', start: [1_000_000, 1_001_000] }) }])
+  // 100 lookups of a private IPv4 (8 queries each), 10 at a time, with 30% of requests throttled. (Far
+  // more at once would spend the SDK's retry quota, which stops retries when most requests fail.)
+  const found: Awaited<ReturnType<typeof store.lookup>>[] = []
+  for (let i = 0; i < 10; i++) found.push(...(await Promise.all(Array.from({ length: 10 }, () => store.lookup({ ip: '10.1.2.3', from: 2_000_000, to: 2_000_000 })))))
+  t.ok(proxy.stats.throttled > 100, `${proxy.stats.throttled} requests throttled, ${proxy.stats.forwarded} forwarded`)
+  t.ok(found.every((f) => f.length === 1 && f[0]!.holder.eniId === 'eni-t'), 'every lookup answered, and answered right')
 })
