@@ -28,11 +28,18 @@ export interface SnapshotContext {
   readonly now: () => number
   /** MaxResults per page; 1000 unless a test wants many pages. */
   readonly pageSize?: number
+  /**
+   * How far `now` may be from AWS's clock, whose times (attach and launch times, Config captures) the
+   * holdings also carry and abuse reports quote. The window the snapshot read in is widened by it on
+   * both sides, so that its bounds hold in AWS's time too.
+   */
+  readonly clockSkewMs?: number
 }
 
 /** Read one target. Never throws: a failure anywhere gives an incomplete snapshot with the reason. */
 export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Promise<Snapshot> {
-  const startedAt = ctx.now()
+  const skew = ctx.clockSkewMs ?? 0
+  const startedAt = ctx.now() - skew
   const pages = { networkInterfaces: [] as NetworkInterface[], instances: [] as Instance[], addresses: [] as Address[] }
   let error: string | undefined
   try {
@@ -50,7 +57,7 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
     const e = err as Error & { $metadata?: { httpStatusCode?: number } }
     error = `${e.name}: ${e.message}`
   }
-  const finishedAt = ctx.now()
+  const finishedAt = ctx.now() + skew
   const { observations, instanceStops } = transformEc2(pages, ctx)
   return {
     accountId: ctx.accountId,

@@ -44,6 +44,7 @@ const schema = z.object({
   WHOHAD_CONFIG_HORIZON_DAYS: z.coerce.number().int().min(0).max(400).default(90),
   WHOHAD_CONFIG_EVERY: duration('15m', 86_400_000),
   WHOHAD_CONFIG_MAX_DELAY: duration('15m', 86_400_000),
+  WHOHAD_CLOCK_SKEW: duration('1s', 3_600_000),
   AWS_REGION: z.string().default('us-east-1'),
 })
 
@@ -66,6 +67,8 @@ export interface CollectorSettings {
   readonly configEveryMs: number
   /** Assumed longest delay between a change and Config's capture of it (AWS publishes none). */
   readonly configMaxDelayMs: number
+  /** How far this host's clock may be from AWS's: poll windows are widened by it on both sides. */
+  readonly clockSkewMs: number
   readonly homeRegion: string
 }
 
@@ -92,6 +95,7 @@ export function loadCollectorSettings(env: Record<string, string | undefined> = 
     configHorizonMs: v.WHOHAD_CONFIG_HORIZON_DAYS * 86_400_000,
     configEveryMs: v.WHOHAD_CONFIG_EVERY,
     configMaxDelayMs: v.WHOHAD_CONFIG_MAX_DELAY,
+    clockSkewMs: v.WHOHAD_CLOCK_SKEW,
     homeRegion: v.AWS_REGION,
   }
 }

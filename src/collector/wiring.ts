@@ -58,7 +58,7 @@ export function wireCollector(
         ...(settings.regions ? { regions: settings.regions } : {}),
       }),
     takeSnapshot: (target) =>
-      takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now }),
+      takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now, clockSkewMs: settings.clockSkewMs }),
     ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
     ...(extra.onResult ? { onResult: extra.onResult } : {}),
     configPass: (target, stillOwned) =>

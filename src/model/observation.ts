@@ -25,9 +25,12 @@ export interface Snapshot {
   readonly region: string
   /** Unique per poll; evidence refers to it. */
   readonly pollId: string
-  /** When the first request was sent (epoch ms). Everything absent was absent at some time after this. */
+  /**
+   * When the first request was sent (epoch ms), less the clock-skew allowance. Everything absent was
+   * absent at some time after this.
+   */
   readonly startedAt: number
-  /** When the last page arrived. Everything present was present at some time before this. */
+  /** When the last page arrived, plus the clock-skew allowance. Everything present was present at some time before this. */
   readonly finishedAt: number
   /** True only when every page of every call succeeded. Only a complete snapshot proves absence. */
   readonly complete: boolean

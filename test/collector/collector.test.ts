@@ -68,6 +68,46 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
   t.same(report.lookupMismatches.slice(0, 5), [], 'HoldingStore.lookup agrees with the scan')
 })
 
+t.test('a collector clock off AWS\'s by 20 s: the skew allowance keeps the bounds true', async (t) => {
+  // The ledger is in AWS's time; the collector stamps polls with its own clock. Ahead, it would claim a
+  // start began after it did; behind, that a holding was certain before it began.
+  const run = async (offsetMs: number, clockSkewMs: number) => {
+    const fake = await startFakeAws({ seed: 23, accounts: 2, regions: 1, enisPerRegion: 20, churn: 240, throttleClock: 'virtual' })
+    t.teardown(() => fake.close())
+    const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
+    const session = fakeSession(fake, 3)
+    t.teardown(() => session.destroy())
+    const { targets } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
+    const deps = {
+      store, client, tableName,
+      discover: async () => ({ targets, failures: [] }),
+      takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: 'p', now: () => fake.clock.now() + offsetMs, clockSkewMs }),
+    }
+    const from = fake.clock.now()
+    for (let poll = 0; poll < 30; poll++) {
+      await collectOnce(deps, { maxGapMs: 5 * 60_000, concurrency: 2 }, targets)
+      fake.clock.advance(60_000)
+    }
+    // Config history records what lived between two polls (in AWS's time, whatever the collector's clock).
+    fake.faults.setDefaultThrottling(false)
+    for (const target of targets) {
+      await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() + offsetMs }, target)
+    }
+    const states = await getTargetStates(client, tableName, targets)
+    return checkGroundTruth({
+      store, entries: fake.ledger.entries(), states: new Map([...states.values()].map((s) => [`${s.accountId}/${s.region}`, s])),
+      from: from + 60_000, to: fake.clock.now() - 120_000, samples: 2000, viaLookup: 0,
+    })
+  }
+  for (const offset of [20_000, -20_000]) {
+    const allowed = await run(offset, 30_000)
+    for (const m of [...allowed.missed, ...allowed.certainFalse].slice(0, 4)) t.comment(m)
+    t.same([allowed.missed.length, allowed.certainFalse.length], [0, 0], `clock ${offset > 0 ? 'ahead' : 'behind'}, 30 s allowed: recall and certain precision 100%`)
+    const none = await run(offset, 0)
+    t.ok(none.missed.length + none.certainFalse.length > 0, `clock ${offset > 0 ? 'ahead' : 'behind'}, no allowance: ${none.missed.length} missed, ${none.certainFalse.length} certain but false`)
+  }
+})
+
 t.test('the Config reader rides out Config throttling (real-time refill)', async (t) => {
   // Config answers GetResourceConfigHistory at 1/s after a burst of 5 (real time): two hours of light
   // churn gives a few dozen calls, enough to be throttled many times, not so many that this takes minutes.
