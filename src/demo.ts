@@ -13,7 +13,7 @@ import { loadCollectorSettings } from './collector/settings.ts'
 import { wireCollector } from './collector/wiring.ts'
 import { loadConfig } from './config.ts'
 import { startFakeAws } from './fakeaws/fake.ts'
-import { itemToHolding, type StoredHolding } from './store/items.ts'
+import { itemToHoldings, type StoredHolding } from './store/items.ts'
 import { openStore } from './store/open.ts'
 
 const HELP = `usage: whohad demo [--port 8080] [--history 60] [--interval 10s]
@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Picks from what was collected: a reassigned public address, a NAT gateway's, a private one in two VPCs. */
 async function interesting(store: Awaited<ReturnType<typeof openStore>>, now: number): Promise<{ ip: string; why: string; at: number }[]> {
-  const holdings: StoredHolding[] = (await store.holdings.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).map(itemToHolding)
+  const holdings: StoredHolding[] = (await store.holdings.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).flatMap(itemToHoldings)
   const byAddress = new Map<string, StoredHolding[]>()
   for (const h of holdings) byAddress.set(h.address, [...(byAddress.get(h.address) ?? []), h])
   const picks: { ip: string; why: string; at: number }[] = []

@@ -7,7 +7,7 @@ import type { HoldingStore } from '../store/holdings.ts'
 import { getTargetState, putTargetState, targetStateOrNew } from '../store/targets.ts'
 import { refineWithConfig } from './config-refine.ts'
 import { configIntervals, readEniHistory } from './config-source.ts'
-import type { Target } from './poll.ts'
+import { changedAddresses, type Target } from './poll.ts'
 
 export interface ConfigPassDeps {
   readonly store: HoldingStore
@@ -43,15 +43,15 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
     return { available: false, reason: read.reason, items: 0, recorded: 0, refined: 0 }
   }
   const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs })
-  const [open, closed] = await Promise.all([
-    deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0),
-    deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER),
-  ])
+  // One after the other: reading the open holdings finishes any split a crash interrupted, whose
+  // pieces the closed ones must then include.
+  const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+  const closed = await deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
   const ops = refineWithConfig([...open, ...closed], intervals)
   if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
   if (ops.length > 0) {
     await deps.store.apply(ops)
-    await deps.onChanged?.([...new Set(ops.map((o) => (o.kind === 'refine' ? o.next.address : o.holding.address)))])
+    await deps.onChanged?.(changedAddresses(ops))
   }
   // Re-read the state: the poll may have written it while Config was being read.
   const latest = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? state
@@ -61,7 +61,7 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   return {
     available: true,
     items: read.items.length,
-    recorded: ops.filter((o) => o.kind === 'record').length,
-    refined: ops.filter((o) => o.kind === 'refine').length,
+    recorded: ops.reduce((n, o) => n + (o.kind === 'record' ? 1 : o.kind === 'split' ? o.pieces.length : 0), 0),
+    refined: ops.filter((o) => o.kind === 'refine' || o.kind === 'split').length,
   }
 }

@@ -34,9 +34,7 @@ export function refineWithConfig(stored: readonly Holding[], intervals: readonly
       const pieces = splitAtAbsences(h, cs)
       if (!pieces) continue
       split.add(h)
-      const last = pieces[pieces.length - 1]!
-      ops.push({ kind: 'refine', previous: h, next: last })
-      for (const p of pieces.slice(0, -1)) ops.push({ kind: 'record', holding: p, closedAt: p.end!.by })
+      ops.push({ kind: 'split', previous: h, pieces: pieces.slice(0, -1), next: pieces[pieces.length - 1]! })
     }
     for (const c of cs) {
       const matches = hs.filter((h) => coresMeet(h, c))

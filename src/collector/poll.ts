@@ -70,6 +70,6 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {
   const out = new Set<string>()
-  for (const op of ops) out.add(op.kind === 'refine' ? op.next.address : op.holding.address)
+  for (const op of ops) out.add(op.kind === 'refine' || op.kind === 'split' ? op.next.address : op.holding.address)
   return [...out]
 }

@@ -17,6 +17,8 @@ import {
   holdingToItem,
   type Item,
   itemToHolding,
+  itemToHoldings,
+  pendingPieces,
   type StoredHolding,
   toKey,
 } from './items.ts'
@@ -42,6 +44,11 @@ export type StoreOperation =
   | { readonly kind: 'refine'; readonly previous: Holding; readonly next: Holding }
   /** A closed holding learnt after the fact (AWS Config history of one the polls missed): no open twin. */
   | { readonly kind: 'record'; readonly holding: Holding; readonly closedAt: number }
+  /**
+   * A stored holding cut where AWS Config saw the address leave and come back between two polls: the
+   * closed `pieces` before the last cut (each ends where its absence began), and `next`, what remains.
+   */
+  | { readonly kind: 'split'; readonly previous: Holding; readonly pieces: readonly Holding[]; readonly next: Holding }
 
 export interface HoldingStoreOptions {
   readonly tableName: string
@@ -86,11 +93,20 @@ export class HoldingStore {
    * Apply operations: every put first, then every delete. A crash between the two leaves a closed
    * holding beside its open item, never neither; reads prefer the closed one and
    * `openHoldingsOfTarget` removes the leftover, so nothing is lost and nothing is doubled.
+   *
+   * A split of an open holding keeps its open item (same key) but gives it a later start, and adds
+   * closed pieces that begin where it used to: a crash after some of those writes would leave the old
+   * open item beside a piece of the same identity (hiding the current holder) or the new one without
+   * its pieces (losing a stretch). So its writes go ahead: first the new open item carrying the pieces
+   * inside it (readers see them there), then the pieces as items, then the open item without them.
+   * Any state a crash leaves answers the same; `openHoldingsOfTarget` finishes an unfinished split.
    */
   async apply(operations: readonly StoreOperation[]): Promise<void> {
-    const { puts, deletes } = planWrites(operations, this.retentionMs)
+    const { ahead, puts, deletes, settle } = planWrites(operations, this.retentionMs)
+    await batchWrite(this.client, this.tableName, ahead, this.batchOptions)
     await batchWrite(this.client, this.tableName, puts, this.batchOptions)
     await batchWrite(this.client, this.tableName, deletes, this.batchOptions)
+    await batchWrite(this.client, this.tableName, settle, this.batchOptions)
   }
 
   /**
@@ -150,21 +166,31 @@ export class HoldingStore {
 
   /**
    * The open holdings of a target: what a snapshot is diffed against. Leftovers of a crash between
-   * a close's put and its delete (an open item whose closed twin exists) are deleted here, so a
-   * restarted collector sees exactly the holdings that are still open. `repairSince` is the target's
-   * last complete poll: an interrupted close belongs to a poll after it, so older closes need no look.
+   * a close's put and its delete (an open item whose closed twin exists) are deleted here, and splits
+   * a crash left unfinished are finished, so a restarted collector sees exactly the holdings that are
+   * still open. `repairSince` is the target's last complete poll: an interrupted close belongs to a
+   * poll after it, so older closes need no look.
    */
   async openHoldingsOfTarget(accountId: string, region: string, repairSince: number): Promise<StoredHolding[]> {
-    const pk = { ':tpk': { S: targetPk(accountId, region) } }
-    const [open, closed] = await Promise.all([
-      this.queryAll({
+    const [openItems, closed] = await Promise.all([
+      this.queryItems({
         TableName: this.tableName,
         IndexName: INDEX_BY_TARGET,
         KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
-        ExpressionAttributeValues: { ...pk, ':p': { S: 'open#' } },
+        ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
       }),
       this.closedOfTarget(accountId, region, repairSince, Number.MAX_SAFE_INTEGER),
     ])
+    const unfinished = openItems.filter((item) => pendingPieces(item).length > 0)
+    if (unfinished.length > 0) {
+      const { puts, settle } = planWrites(
+        unfinished.map((item) => ({ kind: 'split', previous: itemToHolding(item), pieces: pendingPieces(item), next: itemToHolding(item) })),
+        this.retentionMs,
+      )
+      await batchWrite(this.client, this.tableName, puts, this.batchOptions)
+      await batchWrite(this.client, this.tableName, settle, this.batchOptions)
+    }
+    const open = openItems.map(itemToHolding)
     const closedIds = new Set(closed.map(holdingIdentity))
     const leftovers = open.filter((h) => closedIds.has(holdingIdentity(h)))
     if (leftovers.length > 0) {
@@ -180,12 +206,13 @@ export class HoldingStore {
 
   /** The open holdings of a target as stored, without crash repair: for readers such as the API. */
   async currentOfTarget(accountId: string, region: string): Promise<StoredHolding[]> {
-    return this.queryAll({
+    // Each open item's own holding: the closed pieces of an unfinished split inside it are not current.
+    return (await this.queryItems({
       TableName: this.tableName,
       IndexName: INDEX_BY_TARGET,
       KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
       ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
-    })
+    })).map(itemToHolding)
   }
 
   /** Holdings of a target closed in [since, until], by when they were closed. */
@@ -223,12 +250,17 @@ export class HoldingStore {
     )
   }
 
+  /** Every holding the items a query matches store, pieces of unfinished splits included. */
   private async queryAll(input: QueryCommandInput): Promise<StoredHolding[]> {
-    const out: StoredHolding[] = []
+    return (await this.queryItems(input)).flatMap(itemToHoldings)
+  }
+
+  private async queryItems(input: QueryCommandInput): Promise<Item[]> {
+    const out: Item[] = []
     let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey']
     do {
       const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey }))
-      for (const item of page.Items ?? []) out.push(itemToHolding(item))
+      out.push(...(page.Items ?? []))
       ExclusiveStartKey = page.LastEvaluatedKey
     } while (ExclusiveStartKey)
     return out
@@ -248,21 +280,30 @@ export class HoldingStore {
   }
 }
 
-/** The writes that carry out operations, as two phases: puts, then deletes. Pure. */
+/**
+ * The writes that carry out operations, in four phases, each finished before the next begins: open
+ * items written ahead with the pieces of their split inside, puts, deletes, and those open items
+ * settled without their pieces. Pure.
+ */
 export function planWrites(
   operations: readonly StoreOperation[],
   retentionMs?: number,
-): { puts: WriteRequest[]; deletes: WriteRequest[] } {
+): { ahead: WriteRequest[]; puts: WriteRequest[]; deletes: WriteRequest[]; settle: WriteRequest[] } {
+  const ahead = new Map<string, Item>()
   const puts = new Map<string, Item>()
   const deletes = new Map<string, { pk: string; sk: string }>()
+  const settle = new Map<string, Item>()
   const keyText = (k: { pk: string; sk: string }) => `${k.pk}\n${k.sk}`
   // Later operations win: a key written then deleted is deleted, deleted then written is written.
+  // An item written ahead is only ever rewritten after the pieces are down, in the last phase.
   const put = (k: { pk: string; sk: string }, item: Item) => {
     deletes.delete(keyText(k))
-    puts.set(keyText(k), item)
+    if (ahead.has(keyText(k))) settle.set(keyText(k), item)
+    else puts.set(keyText(k), item)
   }
   const del = (k: { pk: string; sk: string }) => {
     puts.delete(keyText(k))
+    settle.delete(keyText(k))
     deletes.set(keyText(k), k)
   }
   for (const op of operations) {
@@ -276,18 +317,42 @@ export function planWrites(
       if (!op.holding.end) throw new Error(`close of ${holdingIdentity(op.holding)} has no end bound`)
       put(holdingKey(op.holding), holdingToItem({ ...op.holding, closedAt: op.closedAt }, retentionMs))
       del(holdingKey({ ...op.holding, end: undefined }))
+    } else if (op.kind === 'refine') {
+      replace(op.previous, op.next)
     } else {
-      const next = holdingKey(op.next)
-      const closedAt = (op.previous as StoredHolding).closedAt
-      const stored: StoredHolding = op.next.end && closedAt !== undefined ? { ...op.next, closedAt } : op.next
-      const previous = holdingKey(op.previous)
-      if (keyText(previous) !== keyText(next)) del(previous)
-      put(next, holdingToItem(stored, retentionMs))
+      const pieces = op.pieces.map((p): StoredHolding => {
+        if (!p.end) throw new Error(`split of ${holdingIdentity(op.previous)} has a piece with no end bound`)
+        return { ...p, closedAt: (p as StoredHolding).closedAt ?? p.end.by }
+      })
+      for (const p of pieces) put(holdingKey(p), holdingToItem(p, retentionMs))
+      if (!op.previous.end && !op.next.end) {
+        // The open item keeps its key: written ahead with the pieces inside, settled without them.
+        const k = holdingKey(op.next)
+        puts.delete(keyText(k))
+        deletes.delete(keyText(k))
+        ahead.set(keyText(k), holdingToItem(op.next, retentionMs, pieces))
+        settle.set(keyText(k), holdingToItem(op.next, retentionMs))
+      } else {
+        // Closed pieces and a closed rest: readers prefer the pieces over the old item meanwhile.
+        replace(op.previous, op.next)
+      }
     }
   }
   return {
+    ahead: [...ahead.values()].map((Item) => ({ PutRequest: { Item } })),
     puts: [...puts.values()].map((Item) => ({ PutRequest: { Item } })),
     deletes: [...deletes.values()].map((k) => ({ DeleteRequest: { Key: toKey(k) } })),
+    settle: [...settle.values()].map((Item) => ({ PutRequest: { Item } })),
+  }
+
+  /** Write `next` in place of `previous` (another key when its level or start changed). */
+  function replace(previous: Holding, nextHolding: Holding) {
+    const next = holdingKey(nextHolding)
+    const closedAt = (previous as StoredHolding).closedAt
+    const stored: StoredHolding = nextHolding.end && closedAt !== undefined ? { ...nextHolding, closedAt } : nextHolding
+    const prev = holdingKey(previous)
+    if (keyText(prev) !== keyText(next)) del(prev)
+    put(next, holdingToItem(stored, retentionMs))
   }
 }
 
@@ -295,13 +360,17 @@ function overlaps(h: Holding, from: number, to: number): boolean {
   return h.start.after <= to && (h.end === undefined || h.end.by >= from)
 }
 
-/** One entry per holding: a closed item outranks an open one left behind by an interrupted close. */
+/**
+ * One entry per holding. A closed item outranks an open one left behind by an interrupted close; of two
+ * closed ones, the one that ends first is the later word (a refinement only narrows, a split piece ends
+ * before the item it was cut from, and a crash may leave the old item beside either).
+ */
 function dedupe(holdings: StoredHolding[]): StoredHolding[] {
   const byId = new Map<string, StoredHolding>()
   for (const h of holdings) {
     const id = holdingIdentity(h)
     const seen = byId.get(id)
-    if (!seen || (!seen.end && h.end)) byId.set(id, h)
+    if (!seen || (!seen.end && h.end) || (seen.end && h.end && h.end.by < seen.end.by)) byId.set(id, h)
   }
   return [...byId.values()].sort((a, b) => a.start.after - b.start.after)
 }

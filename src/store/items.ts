@@ -39,7 +39,11 @@ export function toKey(key: { pk: string; sk: string }): Key {
   return { pk: { S: key.pk }, sk: { S: key.sk } }
 }
 
-export function holdingToItem(holding: StoredHolding, retentionMs?: number): Item {
+/**
+ * `pieces`: closed holdings cut off this open one (a split, see HoldingStore.apply) that are written
+ * ahead inside it, so that a crash before they are filed as items of their own loses none of them.
+ */
+export function holdingToItem(holding: StoredHolding, retentionMs?: number, pieces?: readonly StoredHolding[]): Item {
   const { pk, sk } = holdingKey(holding)
   const { holder } = holding
   const open = !holding.end
@@ -64,20 +68,48 @@ export function holdingToItem(holding: StoredHolding, retentionMs?: number): Ite
     closedAt: open ? undefined : (holding.closedAt ?? holding.end!.by),
     [TTL_ATTRIBUTE]:
       !open && retentionMs !== undefined ? Math.ceil((holding.end!.by + retentionMs) / 1000) : undefined,
+    pieces: pieces && pieces.length > 0 ? pieces.map(pieceRecord) : undefined,
   }
   return marshall(record, { removeUndefinedValues: true })
 }
 
+interface HoldingRecord {
+  address: string
+  addressKind: Holding['addressKind']
+  scope: string
+  holder: Holding['holder']
+  start: Bound
+  end?: Bound
+  closedAt?: number
+}
+
+const pieceRecord = (h: StoredHolding): HoldingRecord => ({
+  address: h.address,
+  addressKind: h.addressKind,
+  scope: h.scope,
+  holder: h.holder,
+  start: h.start,
+  ...(h.end ? { end: h.end } : {}),
+  ...(h.closedAt !== undefined ? { closedAt: h.closedAt } : {}),
+})
+
+/** The holding an item stores (without any pieces written ahead inside it). */
 export function itemToHolding(item: Item): StoredHolding {
-  const r = unmarshall(item) as {
-    address: string
-    addressKind: Holding['addressKind']
-    scope: string
-    holder: Holding['holder']
-    start: Bound
-    end?: Bound
-    closedAt?: number
-  }
+  return fromRecord(unmarshall(item) as HoldingRecord)
+}
+
+/** Every holding an item stores: its own, then the closed pieces of a split written ahead inside it. */
+export function itemToHoldings(item: Item): StoredHolding[] {
+  const r = unmarshall(item) as HoldingRecord & { pieces?: HoldingRecord[] }
+  return [fromRecord(r), ...(r.pieces ?? []).map(fromRecord)]
+}
+
+/** The closed pieces written ahead inside an open item: a split not yet finished. */
+export function pendingPieces(item: Item): StoredHolding[] {
+  return itemToHoldings(item).slice(1)
+}
+
+function fromRecord(r: HoldingRecord): StoredHolding {
   return {
     address: r.address,
     addressKind: r.addressKind,

@@ -7,7 +7,7 @@ import type { LedgerEntry } from '../../src/fakeaws/index.ts'
 import { classifyWatched, type Holding, unwatched } from '../../src/model/holding.ts'
 import { containingCidr, parseIp } from '../../src/model/ip.ts'
 import type { HoldingStore } from '../../src/store/holdings.ts'
-import { itemToHolding, type StoredHolding } from '../../src/store/items.ts'
+import { itemToHoldings, type StoredHolding } from '../../src/store/items.ts'
 import type { TargetState } from '../../src/store/targets.ts'
 
 export interface GroundTruthReport {
@@ -77,7 +77,7 @@ export async function checkGroundTruth(input: {
 }): Promise<GroundTruthReport> {
   const random = rng(input.seed ?? 1)
   const items = await input.store.scanAll()
-  const holdings: StoredHolding[] = items.filter((i) => i.address?.S !== undefined && i.holder?.M !== undefined).map(itemToHolding)
+  const holdings: StoredHolding[] = items.filter((i) => i.address?.S !== undefined && i.holder?.M !== undefined).flatMap(itemToHoldings)
   const byAddress = new Map<string, StoredHolding[]>()
   for (const h of holdings) {
     const list = byAddress.get(h.address)

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { classify } from '../../src/model/holding.ts'
 import { batchWrite } from '../../src/store/batch.ts'
-import { type StoreOperation, planWrites } from '../../src/store/holdings.ts'
+import { type HoldingStore, type StoreOperation, planWrites } from '../../src/store/holdings.ts'
 import { itemToHolding } from '../../src/store/items.ts'
 import { getTargetState, getTargetStates, putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../helpers/holdings.ts'
@@ -186,6 +186,41 @@ for (const backend of BACKENDS) {
       await clean.store.apply([{ kind: 'open', holding: open }])
       await clean.store.apply([close])
       t.same(repaired.map(itemToHolding), (await clean.store.scanAll()).map(itemToHolding), 'same table as without the crash')
+    })
+
+    t.test('a split interrupted after any of its writes answers as the finished split does', async (t) => {
+      // An open holding since T0 that AWS Config saw leave (T0+20m..21m) and come back (T0+30m..31m)
+      // between two polls: a closed piece before the absence, the open rest after it.
+      const ip = '203.0.113.10'
+      const open = makeHolding({ address: ip, eni: 'eni-s', start: [T0, T0 + MIN] })
+      const piece = { ...open, end: { after: T0 + 20 * MIN, by: T0 + 21 * MIN, evidence: [] } }
+      const rest = { ...open, start: { after: T0 + 30 * MIN, by: T0 + 31 * MIN, evidence: [] } }
+      const split: StoreOperation = { kind: 'split', previous: open, pieces: [piece], next: rest }
+      const plan = planWrites([split])
+      t.same([plan.ahead.length, plan.puts.length, plan.deletes.length, plan.settle.length], [1, 1, 0, 1], 'ahead, the piece, settle')
+      const answers = async (s: HoldingStore) =>
+        Promise.all([T0 + 10 * MIN, T0 + 25 * MIN, T0 + 40 * MIN].map(async (T) => (await s.lookup({ ip, from: T, to: T })).map((h) => `${h.start.after}-${h.end?.by ?? 'open'}:${classify(h, T)}`)))
+      const { store: clean } = await openTestStore(t, backend)
+      await clean.apply([{ kind: 'open', holding: open }])
+      await clean.apply([split])
+      const finished = await answers(clean)
+      t.same(finished, [[`${T0}-${T0 + 21 * MIN}:certain`], [], [`${T0 + 30 * MIN}-open:possible`]], 'the finished split (open: possible, as nothing here proves it is still held)')
+
+      const phases = [plan.ahead, plan.puts, plan.deletes, plan.settle]
+      for (let done = 1; done < phases.length; done++) {
+        const { store, client, tableName } = await openTestStore(t, backend)
+        await store.apply([{ kind: 'open', holding: open }])
+        for (const writes of phases.slice(0, done)) await batchWrite(client, tableName, writes) // then the process dies
+        t.same(await answers(store), finished, `after ${done} of its 4 phases, lookups answer as the finished split`)
+        t.same(await store.currentOfTarget('111111111111', 'eu-west-1'), [rest], 'what the API shows as current is the rest alone')
+        t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', T0 + 40 * MIN), [rest], 'the restarted collector sees the rest open')
+        t.same(await store.scanAll(), await clean.scanAll(), 'and the table is item for item as if it had not crashed')
+      }
+      // What the writes were before: the piece put beside the old open item hid the current holder.
+      const { store: old, client, tableName } = await openTestStore(t, backend)
+      await old.apply([{ kind: 'open', holding: open }])
+      await batchWrite(client, tableName, planWrites([{ kind: 'record', holding: piece, closedAt: piece.end.by }]).puts)
+      t.notSame(await answers(old), finished, 'a piece beside the old open item (no write-ahead) answers wrongly')
     })
 
     t.test('target state', async (t) => {

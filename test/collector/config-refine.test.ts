@@ -1,0 +1,51 @@
+// refineWithConfig is pure: what AWS Config history adds to the holdings the polls made. Each case is
+// a small history with a known truth; the ground-truth suites exercise it against the simulator.
+import t from 'tap'
+import { refineWithConfig } from '../../src/collector/config-refine.ts'
+import type { Holding } from '../../src/model/holding.ts'
+import { makeHolding } from '../helpers/holdings.ts'
+
+const MIN = 60_000
+const T0 = Date.UTC(2026, 10, 1)
+const at = (m: number) => T0 + m * MIN
+
+// Polls every 10 minutes saw 10.0.0.5 on eni-a from the poll at 10 (not at 0) onwards, still open.
+const polled = makeHolding({ address: '10.0.0.5', eni: 'eni-a', start: [at(0), at(10)] })
+// Config, captured a little after each change: the address arrived at 3, left at 22, came back at 27.
+const arrived = { ...polled, start: { after: at(3), by: at(4), evidence: [] } }
+const before = { ...arrived, end: { after: at(22), by: at(23), evidence: [] } }
+const after: Holding = { ...polled, start: { after: at(27), by: at(28), evidence: [] } }
+
+t.test('an absence Config saw inside a polled holding splits it: a closed piece and the open rest', async (t) => {
+  const ops = refineWithConfig([polled], [before, after])
+  t.equal(ops.length, 1)
+  const op = ops[0]!
+  if (op.kind !== 'split') return t.fail(`a split, not ${op.kind}`)
+  t.same(op.previous, polled)
+  t.same(op.pieces.map((p) => [p.start, p.end]), [[polled.start, before.end]], 'the piece keeps the polls\' start and ends where Config saw it leave')
+  t.same([op.next.start, op.next.end], [after.start, undefined], 'the rest starts where Config saw it come back, still open')
+  t.same(refineWithConfig([op.pieces[0]!, op.next], [before, after]).filter((o) => o.kind === 'split' || o.kind === 'record'), [], 'once split, the same history splits and records nothing more')
+})
+
+t.test('an interval that meets one stored holding narrows both of its ends', async (t) => {
+  const closedByPolls = { ...polled, end: { after: at(20), by: at(30), evidence: [] } }
+  const ops = refineWithConfig([closedByPolls], [before])
+  t.equal(ops.length, 1)
+  const op = ops[0]!
+  if (op.kind !== 'refine') return t.fail(`a refine, not ${op.kind}`)
+  t.same([op.next.start.after, op.next.start.by, op.next.end?.after, op.next.end?.by], [at(3), at(4), at(22), at(23)])
+})
+
+t.test('a closed interval no poll saw is recorded; one whose start is unknown is not', async (t) => {
+  const missed = makeHolding({ address: '10.0.0.6', eni: 'eni-b', start: [at(1), at(2)], end: [at(5), at(6)] })
+  const ops = refineWithConfig([], [missed])
+  t.same(ops.map((o) => o.kind), ['record'])
+  const unknownStart = { ...missed, start: { after: 0, by: at(2), evidence: [] } }
+  t.same(refineWithConfig([], [unknownStart]), [], 'began before the history read: an earlier pass or the polls had it')
+  t.same(refineWithConfig([missed], [missed]), [], 'recorded by an earlier pass: nothing to do')
+})
+
+t.test('another holder of the same address is not touched', async (t) => {
+  const other = makeHolding({ address: '10.0.0.5', eni: 'eni-z', start: [at(0), at(10)] })
+  t.same(refineWithConfig([other], [before, after]).filter((o) => o.kind !== 'record'), [], 'no split or narrowing of eni-z by eni-a\'s history')
+})
