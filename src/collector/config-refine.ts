@@ -37,7 +37,11 @@ export function refineWithConfig(stored: readonly Holding[], intervals: readonly
       ops.push({ kind: 'split', previous: h, pieces: pieces.slice(0, -1), next: pieces[pieces.length - 1]! })
     }
     for (const c of cs) {
-      const matches = hs.filter((h) => coresMeet(h, c))
+      // A stored holding whose start is this interval's start was made from it (by a split or an earlier
+      // record) even when their cores cannot meet: a stretch shorter than Config's capture delay has an
+      // empty core ([start.by, end.after] runs backwards), and recording it again would give the open
+      // holding a closed twin.
+      const matches = hs.filter((h) => coresMeet(h, c) || sameBound(h.start, c.start))
       if (matches.length === 0) {
         // Recorded by an earlier pass already: the same items give the same bounds.
         const known = hs.some((h) => sameBound(h.start, c.start) && sameBound(h.end, c.end))

@@ -13,6 +13,7 @@ import { startFakeAws } from '../../src/fakeaws/index.ts'
 import type { LedgerEntry } from '../../src/fakeaws/ledger.ts'
 import { ensureTable } from '../../src/store/dynamodb.ts'
 import { HoldingStore } from '../../src/store/holdings.ts'
+import { itemToHoldings } from '../../src/store/items.ts'
 import { listTargetStates } from '../../src/store/targets.ts'
 import { childEnv } from '../helpers/child-env.ts'
 import { startDynamoDbLocal } from '../helpers/dynamodb-local.ts'
@@ -236,6 +237,15 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     o.log(formatReport(groundTruth))
     for (const m of groundTruth.missed.slice(0, 8)) o.log(`  missed: ${m}`)
     for (const m of groundTruth.duplicateOpen.slice(0, 8)) o.log(`  duplicate open: ${m}`)
+    // What the table holds at each such address, item by item (reads would hide the twin), to explain it.
+    const dupAddresses = new Set(groundTruth.duplicateOpen.slice(0, 4).map((m) => m.split(/[ |]/)[0]!))
+    if (dupAddresses.size > 0) {
+      for (const item of await store.scanAll()) {
+        if (!dupAddresses.has(item.address?.S ?? '')) continue
+        const h = itemToHoldings(item)
+        o.log(`    ${item.sk?.S} ${item.state?.S} closedAt=${item.closedAt?.N ?? '-'} ${h.map((x) => `[${x.start.after}..${x.start.by} → ${x.end ? `${x.end.after}..${x.end.by}` : 'open'}] ${x.holder.eniId} ${x.start.evidence.map((e) => e.source).join('+')}`).join(' | ')}`)
+      }
+    }
     for (const m of groundTruth.certainFalse.slice(0, 8)) o.log(`  certain but false: ${m}`)
     return { phases, apiRssStartMiB, apiRssEndMiB, dynamoThrottled: proxy.stats.throttled, collectorRestarts, groundTruth, seconds: (Date.now() - began) / 1000 }
   } finally {
