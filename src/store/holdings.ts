@@ -324,7 +324,6 @@ export function planWrites(
         if (!p.end) throw new Error(`split of ${holdingIdentity(op.previous)} has a piece with no end bound`)
         return { ...p, closedAt: (p as StoredHolding).closedAt ?? p.end.by }
       })
-      for (const p of pieces) put(holdingKey(p), holdingToItem(p, retentionMs))
       if (!op.previous.end && !op.next.end) {
         // The open item keeps its key: written ahead with the pieces inside, settled without them.
         const k = holdingKey(op.next)
@@ -333,9 +332,12 @@ export function planWrites(
         ahead.set(keyText(k), holdingToItem(op.next, retentionMs, pieces))
         settle.set(keyText(k), holdingToItem(op.next, retentionMs))
       } else {
-        // Closed pieces and a closed rest: readers prefer the pieces over the old item meanwhile.
+        // Closed pieces and a closed rest: readers prefer the pieces over the old item meanwhile. The
+        // old item goes first: the first piece may have its very key (same level, same start), and a
+        // later put of that key must cancel the delete, not the other way round.
         replace(op.previous, op.next)
       }
+      for (const p of pieces) put(holdingKey(p), holdingToItem(p, retentionMs))
     }
   }
   return {

@@ -223,6 +223,24 @@ for (const backend of BACKENDS) {
       t.notSame(await answers(old), finished, 'a piece beside the old open item (no write-ahead) answers wrongly')
     })
 
+    t.test('a split of a closed holding keeps the piece that shares its key', async (t) => {
+      // Found by the ground-truth suite: a closed holding of days, cut an hour before its end, leaves a
+      // first piece at the same level with the same start, so under the same key as the holding itself;
+      // deleting the old item must not take the piece with it.
+      const { store } = await openTestStore(t, backend)
+      const ip = '198.51.100.77'
+      const DAY = 1440 * MIN
+      const closed = makeHolding({ address: ip, eni: 'eni-k', start: [T0, T0 + MIN], end: [T0 + 10 * DAY, T0 + 10 * DAY + MIN] })
+      await store.apply([{ kind: 'close', holding: closed, closedAt: T0 + 10 * DAY + MIN }])
+      const piece = { ...closed, end: { after: T0 + 10 * DAY - 60 * MIN, by: T0 + 10 * DAY - 59 * MIN, evidence: [] } }
+      const rest = { ...closed, start: { after: T0 + 10 * DAY - 30 * MIN, by: T0 + 10 * DAY - 29 * MIN, evidence: [] } }
+      await store.apply([{ kind: 'split', previous: closed, pieces: [piece], next: rest }])
+      const at = async (T: number) => (await store.lookup({ ip, from: T, to: T })).map((h) => `${h.start.after}-${h.end?.by}`)
+      t.same(await at(T0 + 5 * DAY), [`${T0}-${T0 + 10 * DAY - 59 * MIN}`], 'inside the first piece: the piece')
+      t.same(await at(T0 + 10 * DAY - 45 * MIN), [], 'inside the absence: nobody')
+      t.same(await at(T0 + 10 * DAY - 10 * MIN), [`${T0 + 10 * DAY - 30 * MIN}-${T0 + 10 * DAY + MIN}`], 'after it: the rest')
+    })
+
     t.test('target state', async (t) => {
       const { client, tableName } = await openTestStore(t, backend)
       t.equal(await getTargetState(client, tableName, '111111111111', 'eu-west-1'), undefined)
