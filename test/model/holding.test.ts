@@ -94,8 +94,12 @@ t.test('properties of classification', async (t) => {
         end = b(eAfter, Math.max(eAfter, end.by - l))
       }
       const narrowed = { start: b(sAfter, sBy), ...(end ? { end } : {}) }
-      const before = classify(holding, time, time, openUntil)
-      const after = classify(narrowed, time, time, openUntil)
+      // An open holding is proven up to its last sighting, which narrowing its start does not undo: at
+      // least start.by as first given (a later start.by only ever came from that sighting). Without
+      // this, moving start.by earlier moved the only proven instant (seed 1097195075 found it).
+      const until = holding.end ? openUntil : Math.max(openUntil ?? Number.NEGATIVE_INFINITY, holding.start.by)
+      const before = classify(holding, time, time, until)
+      const after = classify(narrowed, time, time, until)
       if (before === 'certain' && after !== 'certain') return false // narrowing never loses certainty
       if (before === undefined && after !== undefined) return false // nor brings back a ruled-out time
       return true
