@@ -181,10 +181,13 @@ export class HoldingStore {
       }),
       this.closedOfTarget(accountId, region, repairSince, Number.MAX_SAFE_INTEGER),
     ])
-    const unfinished = openItems.filter((item) => pendingPieces(item).length > 0)
+    const unfinished = openItems.filter((item) => item.pieces !== undefined)
     if (unfinished.length > 0) {
       const { puts, settle } = planWrites(
-        unfinished.map((item) => ({ kind: 'split', previous: itemToHolding(item), pieces: pendingPieces(item), next: itemToHolding(item) })),
+        unfinished.map((item) => {
+          const open = itemToHolding(item)
+          return { kind: 'split', previous: open, pieces: pendingPieces(item), next: open }
+        }),
         this.retentionMs,
       )
       await batchWrite(this.client, this.tableName, puts, this.batchOptions)

@@ -3,7 +3,7 @@
 // write leaves the table byte-for-byte the same.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
-import type { Bound, Holding } from '../model/holding.ts'
+import type { Holding } from '../model/holding.ts'
 import { maxSpan } from '../model/holding.ts'
 import {
   addressPk,
@@ -68,48 +68,16 @@ export function holdingToItem(holding: StoredHolding, retentionMs?: number, piec
     closedAt: open ? undefined : (holding.closedAt ?? holding.end!.by),
     [TTL_ATTRIBUTE]:
       !open && retentionMs !== undefined ? Math.ceil((holding.end!.by + retentionMs) / 1000) : undefined,
-    pieces: pieces && pieces.length > 0 ? pieces.map(pieceRecord) : undefined,
+    pieces: pieces && pieces.length > 0 ? pieces.map(holdingFields) : undefined,
   }
   return marshall(record, { removeUndefinedValues: true })
 }
 
-interface HoldingRecord {
-  address: string
-  addressKind: Holding['addressKind']
-  scope: string
-  holder: Holding['holder']
-  start: Bound
-  end?: Bound
-  closedAt?: number
-}
-
-const pieceRecord = (h: StoredHolding): HoldingRecord => ({
-  address: h.address,
-  addressKind: h.addressKind,
-  scope: h.scope,
-  holder: h.holder,
-  start: h.start,
-  ...(h.end ? { end: h.end } : {}),
-  ...(h.closedAt !== undefined ? { closedAt: h.closedAt } : {}),
-})
-
-/** The holding an item stores (without any pieces written ahead inside it). */
-export function itemToHolding(item: Item): StoredHolding {
-  return fromRecord(unmarshall(item) as HoldingRecord)
-}
-
-/** Every holding an item stores: its own, then the closed pieces of a split written ahead inside it. */
-export function itemToHoldings(item: Item): StoredHolding[] {
-  const r = unmarshall(item) as HoldingRecord & { pieces?: HoldingRecord[] }
-  return [fromRecord(r), ...(r.pieces ?? []).map(fromRecord)]
-}
-
-/** The closed pieces written ahead inside an open item: a split not yet finished. */
-export function pendingPieces(item: Item): StoredHolding[] {
-  return itemToHoldings(item).slice(1)
-}
-
-function fromRecord(r: HoldingRecord): StoredHolding {
+/**
+ * A holding's own fields and nothing else: what an item's attributes are read back into, and what a
+ * piece written ahead inside an open item is stored as (a StoredHolding has the same fields).
+ */
+function holdingFields(r: StoredHolding): StoredHolding {
   return {
     address: r.address,
     addressKind: r.addressKind,
@@ -119,6 +87,22 @@ function fromRecord(r: HoldingRecord): StoredHolding {
     ...(r.end ? { end: r.end } : {}),
     ...(r.closedAt !== undefined ? { closedAt: r.closedAt } : {}),
   }
+}
+
+/** The holding an item stores (without any pieces written ahead inside it). */
+export function itemToHolding(item: Item): StoredHolding {
+  return holdingFields(unmarshall(item) as StoredHolding)
+}
+
+/** Every holding an item stores: its own, then the closed pieces of a split written ahead inside it. */
+export function itemToHoldings(item: Item): StoredHolding[] {
+  const r = unmarshall(item) as StoredHolding & { pieces?: StoredHolding[] }
+  return [holdingFields(r), ...(r.pieces ?? []).map(holdingFields)]
+}
+
+/** The closed pieces written ahead inside an open item: a split not yet finished (rare: checked without unmarshalling). */
+export function pendingPieces(item: Item): StoredHolding[] {
+  return item.pieces === undefined ? [] : itemToHoldings(item).slice(1)
 }
 
 /** One holding's identity across its open and closed items: it started once, at one ENI, in one scope. */
