@@ -36,16 +36,25 @@ export class LeaseKeeper {
     const { me, shards, periodMs } = this.options
     const now = this.now()
     await this.store.heartbeat(me, now + periodMs)
-    const [members, leases] = await Promise.all([this.store.members(now), this.store.leases()])
-    const plan = planLeases({ me, now, shards, members, leases })
-    for (const shard of plan.release) {
-      this.owned.delete(shard)
-      await this.store.release(shard, me)
-    }
-    for (const shard of [...plan.renew, ...plan.acquire]) {
-      const until = now + periodMs
-      if (await this.store.claim(shard, me, now, until)) this.owned.set(shard, until)
-      else this.owned.delete(shard)
+    // Two processes reading the same leases at once may still both go for a shard; the one that lost
+    // reads again and tries others, so that a dead process's shards move within this tick, not the next.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [members, leases] = await Promise.all([this.store.members(now), this.store.leases()])
+      const plan = planLeases({ me, now, shards, members, leases })
+      for (const shard of plan.release) {
+        this.owned.delete(shard)
+        await this.store.release(shard, me)
+      }
+      let lost = false
+      for (const shard of [...plan.renew, ...plan.acquire]) {
+        const until = now + periodMs
+        if (await this.store.claim(shard, me, now, until)) this.owned.set(shard, until)
+        else {
+          this.owned.delete(shard)
+          lost = true
+        }
+      }
+      if (!lost) return
     }
   }
 

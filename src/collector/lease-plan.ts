@@ -48,9 +48,18 @@ export function planLeases(input: {
   }
   const free: number[] = []
   for (let s = 0; s < shards; s++) if (!live.has(s)) free.push(s)
-  // Start the search at a place that depends on the process, so that processes starting together
-  // mostly try different shards instead of racing for the same ones.
-  const offset = index < 0 ? 0 : Math.floor((index * shards) / members.length)
-  free.sort((a, b) => ((a - offset + shards) % shards) - ((b - offset + shards) % shards))
-  return { renew: mine, acquire: free.slice(0, share - mine.length), release: [] }
+  // Deal the free shards out to every process short of its share, in name order: processes that read
+  // the same leases compute the same deal and so try different shards instead of racing for the same
+  // ones (a lost race costs the loser a whole tick; LeaseKeeper retries once it has lost one).
+  const held = new Map<string, number>()
+  for (const lease of live.values()) held.set(lease.owner, (held.get(lease.owner) ?? 0) + 1)
+  let next = 0
+  for (const [i, member] of members.entries()) {
+    const memberShare = Math.floor(shards / members.length) + (i < shards % members.length ? 1 : 0)
+    const need = Math.max(0, memberShare - (held.get(member) ?? 0))
+    if (member === me) return { renew: mine, acquire: free.slice(next, next + need), release: [] }
+    next += need
+  }
+  /* c8 ignore next */
+  throw new Error('unreachable: me is a member')
 }

@@ -71,3 +71,47 @@ for (const backend of BACKENDS) {
     t.equal(keepers[0]!.shardsOwned().length, SHARDS, 'the last process takes everything on its next tick')
   })
 }
+
+t.test('processes reading the same leases deal the free shards out without overlap', async () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.record({ owner: fc.integer({ min: 0, max: 7 }), live: fc.boolean() }), { maxLength: 40 }),
+      (n, shards, raw) => {
+        const members = Array.from({ length: n }, (_, i) => `p${i}`)
+        // Owners 0..n-1 are members, the rest are processes that died (their leases may still be live).
+        const leases = raw.slice(0, shards).map((l, shard) => ({ shard, owner: `p${l.owner}`, until: l.live ? 20 : 5 }))
+        const acquired = members.flatMap((me) => planLeases({ me, now: 10, shards, members, leases }).acquire)
+        const taken = new Set(leases.filter((l) => l.until > 10).map((l) => l.shard))
+        return new Set(acquired).size === acquired.length && acquired.every((s) => !taken.has(s) && s >= 0 && s < shards)
+      },
+    ),
+  )
+})
+
+for (const backend of BACKENDS) {
+  t.test(`${backend}: a claim lost to another process is made up in the same tick`, async (t) => {
+    const { client, tableName } = await openTestStore(t, backend)
+    const now = 1_000_000
+    const store = new LeaseStore(client, tableName)
+    // Between a's read of the leases and its first claim, another process takes that very shard.
+    let raced = false
+    const racing = Object.assign(Object.create(store) as LeaseStore, {
+      claim: async (shard: number, me: string, at: number, until: number) => {
+        if (!raced) {
+          raced = true
+          t.ok(await store.claim(shard, 'x', at, until), `x takes shard ${shard} first`)
+        }
+        return store.claim(shard, me, at, until)
+      },
+    })
+    // b is alive but has not ticked yet: a's share is 2 of the 4 shards.
+    await store.heartbeat('b', now + PERIOD)
+    const a = new LeaseKeeper(racing, { me: 'a', shards: 4, periodMs: PERIOD, now: () => now })
+    await a.tick()
+    t.equal(a.shardsOwned().length, 2, `a lost a claim and still holds its share after one tick: ${a.shardsOwned().join(',')}`)
+    const leases = (await store.leases()).filter((l) => l.until > now)
+    t.equal(new Set(leases.map((l) => l.shard)).size, leases.length, 'no shard is leased twice')
+  })
+}
