@@ -41,8 +41,8 @@ export function planLeases(input: {
   const mine = [...live.values()].filter((l) => l.owner === me).map((l) => l.shard).sort((a, b) => a - b)
   // Fair share: the first (shards mod members) processes in name order take one more, so the shares
   // add up to exactly the number of shards.
-  const index = members.indexOf(me)
-  const share = Math.floor(shards / members.length) + (index < shards % members.length ? 1 : 0)
+  const shareAt = (i: number) => Math.floor(shards / members.length) + (i < shards % members.length ? 1 : 0)
+  const share = shareAt(members.indexOf(me))
   if (mine.length > share) {
     return { renew: mine.slice(0, share), acquire: [], release: mine.slice(share) }
   }
@@ -55,8 +55,7 @@ export function planLeases(input: {
   for (const lease of live.values()) held.set(lease.owner, (held.get(lease.owner) ?? 0) + 1)
   let next = 0
   for (const [i, member] of members.entries()) {
-    const memberShare = Math.floor(shards / members.length) + (i < shards % members.length ? 1 : 0)
-    const need = Math.max(0, memberShare - (held.get(member) ?? 0))
+    const need = Math.max(0, shareAt(i) - (held.get(member) ?? 0))
     if (member === me) return { renew: mine, acquire: free.slice(next, next + need), release: [] }
     next += need
   }
