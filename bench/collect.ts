@@ -19,6 +19,7 @@ import { wireCollector } from '../src/collector/wiring.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore } from '../src/store/holdings.ts'
+import { tableDefinition } from '../src/store/table.ts'
 import type { OpenStore } from '../src/store/open.ts'
 import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
 
@@ -29,6 +30,7 @@ const REGIONS = 4
 const ENIS_PER_REGION = 250
 const STEADY_POLLS = Math.max(1, Number(process.env.BENCH_POLLS ?? 5))
 const MB = 1e6
+const INDEX_COUNT = tableDefinition('bench').GlobalSecondaryIndexes?.length ?? 0
 // The collector's defaults (poll every 60 s, 8 targets at a time), as `whohad collect` runs with no configuration.
 const defaults = loadCollectorSettings({})
 // The fake's churn is events per target per virtual hour; one event changes about one ENI. ~1% of a
@@ -172,12 +174,17 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
   return Math.max(0, ...waits, waits.reduce((a, b) => a + b, 0) / concurrency)
 }
 
-/** Counts DynamoDB write requests by item: each BatchWriteItem item, PutItem, UpdateItem, DeleteItem. */
+/**
+ * Counts DynamoDB write requests by item (each BatchWriteItem item, PutItem, UpdateItem, DeleteItem), and
+ * the write capacity units DynamoDB Local says they consumed (base table and every index: what DynamoDB
+ * bills), by asking each write for its ConsumedCapacity.
+ */
 function countWrites(store: OpenStore) {
-  const counts = { items: 0, putItem: 0 }
+  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0 }
+  type Consumed = { CapacityUnits?: number }
   store.client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { RequestItems?: Record<string, unknown[]> }
+      const input = args.input as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
       switch (context.commandName) {
         case 'BatchWriteItemCommand':
           for (const items of Object.values(input.RequestItems ?? {})) counts.items += items.length
@@ -189,8 +196,18 @@ function countWrites(store: OpenStore) {
         case 'UpdateItemCommand':
         case 'DeleteItemCommand':
           counts.items++
+          break
+        default:
+          return next(args)
       }
-      return next(args)
+      input.ReturnConsumedCapacity = 'TOTAL'
+      const result = await next(args)
+      const consumed = (result.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        counts.units += c.CapacityUnits ?? 0
+        if (context.commandName === 'PutItemCommand') counts.putItemUnits += c.CapacityUnits ?? 0
+      }
+      return result
     },
     { step: 'initialize', name: 'benchWriteCounter' },
   )
@@ -279,6 +296,8 @@ async function main(): Promise<void> {
     const steadyChanged = steady.opened + steady.closed + steady.refined
     const stateWrites = STEADY_POLLS * targets.length
     const perChange = (steadyWrites - stateWrites) / Math.max(1, steadyChanged)
+    // Not a goal: what DynamoDB bills for the same writes (every index included), per changed holding.
+    const unitsPerChange = (writes.units - before.units - (writes.putItemUnits - before.putItemUnits)) / Math.max(1, steadyChanged)
     const fakeRss = rssOf(fake.pid)
     sample()
     const runPeakRss = peakRss
@@ -309,7 +328,8 @@ async function main(): Promise<void> {
         `(${syncWrites} writes); the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
         `steady state: ${STEADY_POLLS} polls, ${steadyChanged} holdings changed (${steady.opened} opened, ${steady.closed} closed, ${steady.refined} refined; ` +
         `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states; ` +
-        `${f(steadyPollMs / 1000)} s wall per poll\n` +
+        `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
+        `(base table and its ${INDEX_COUNT} indexes; poll states apart)\n` +
         `memory: collector RSS ${f(baselineRss / MB, 0)} MB at start (loaded code), peak ${f(syncPeakRss / MB, 0)} MB in the sync, ` +
         `${f(runPeakRss / MB, 0)} MB overall (JS heap used at most ${f(runPeakHeap / MB, 0)} MB); fake AWS (own process) ` +
         `${fakeRss === undefined ? 'n/a' : `${f(fakeRss / MB, 0)} MB`}; DynamoDB Local is a Java process of its own\n\n` +
