@@ -173,12 +173,7 @@ export class HoldingStore {
    */
   async openHoldingsOfTarget(accountId: string, region: string, repairSince: number): Promise<StoredHolding[]> {
     const [openItems, closed] = await Promise.all([
-      this.queryItems({
-        TableName: this.tableName,
-        IndexName: INDEX_BY_TARGET,
-        KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
-        ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
-      }),
+      this.openItemsOfTarget(accountId, region),
       this.closedOfTarget(accountId, region, repairSince, Number.MAX_SAFE_INTEGER),
     ])
     const unfinished = openItems.filter((item) => item.pieces !== undefined)
@@ -210,12 +205,17 @@ export class HoldingStore {
   /** The open holdings of a target as stored, without crash repair: for readers such as the API. */
   async currentOfTarget(accountId: string, region: string): Promise<StoredHolding[]> {
     // Each open item's own holding: the closed pieces of an unfinished split inside it are not current.
-    return (await this.queryItems({
+    return (await this.openItemsOfTarget(accountId, region)).map(itemToHolding)
+  }
+
+  /** The open items of a target, from the sparse `open#` part of the byTarget index. */
+  private openItemsOfTarget(accountId: string, region: string): Promise<Item[]> {
+    return this.queryItems({
       TableName: this.tableName,
       IndexName: INDEX_BY_TARGET,
       KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
       ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
-    })).map(itemToHolding)
+    })
   }
 
   /** Holdings of a target closed in [since, until], by when they were closed. */
