@@ -17,7 +17,17 @@ const ERRORS = [
   { type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' },
 ]
 
-export async function startThrottleProxy(target: string, rate = 0, random: () => number = Math.random): Promise<ThrottleProxy> {
+/**
+ * `spareFromAttempt`: never throttle a request the SDK marks (header `amz-sdk-request: attempt=N; max=M`)
+ * as its attempt N at or past this one. A test that every request is retried that many times then
+ * cannot fail by the chance of one request drawing a throttle on every attempt.
+ */
+export async function startThrottleProxy(
+  target: string,
+  rate = 0,
+  random: () => number = Math.random,
+  spareFromAttempt = Number.POSITIVE_INFINITY,
+): Promise<ThrottleProxy> {
   const upstream = new URL(target)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
   const stats = { forwarded: 0, throttled: 0 }
@@ -26,7 +36,8 @@ export async function startThrottleProxy(target: string, rate = 0, random: () =>
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      if (random() < proxy.rate) {
+      const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1)
+      if (attempt < spareFromAttempt && random() < proxy.rate) {
         stats.throttled++
         const e = ERRORS[stats.throttled % ERRORS.length]!
         const body = JSON.stringify({ __type: e.type, message: e.message })
