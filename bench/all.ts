@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 
 const BENCHES = [
-  { name: 'store', command: 'npm run bench:store', script: 'bench/store.ts', what: 'a point lookup of a public IP with 1,000 past holders vs one GetItem (issue 2)' },
-  { name: 'api', command: 'npm run bench:api', script: 'bench/api.ts', what: 'the API under autocannon: cached lookups vs hello world, batches, uncached lookups (issue 5)' },
-  { name: 'collector', command: 'npm run bench:collect', script: 'bench/collect.ts', what: 'the collector on a 100,000-ENI organisation: initial sync, steady-state writes, memory (issue 4)' },
+  { name: 'store', command: 'npm run bench:store', script: 'bench/store.ts', what: 'a point lookup of a public IP with 1,000 past holders vs one GetItem' },
+  { name: 'api', command: 'npm run bench:api', script: 'bench/api.ts', what: 'the API under autocannon: cached lookups vs hello world, batches, uncached lookups' },
+  { name: 'collector', command: 'npm run bench:collect', script: 'bench/collect.ts', what: 'the collector on a 100,000-ENI organisation: initial sync, steady-state writes, memory' },
 ]
 
 const began = new Date()

@@ -2,7 +2,8 @@
 // 4 regions × 250 ENIs), through the real AWS SDK, into AWS DynamoDB Local. Prints three figures:
 //   1. initial sync wall time ÷ the floor the simulated AWS allows (goal ≤ 1.2)
 //   2. DynamoDB writes per changed holding in steady state at ~1% churn per poll (goal ≤ 1.2, plus
-//      one write per target per poll for its poll state)
+//      one write per target per poll for its poll state and one per changed instance record, both
+//      counted and printed apart)
 //   3. the collector's peak RSS (goal ≤ 256 MB)
 // The fake AWS runs in a child process (`whohad fakeaws`) so this process's RSS is the collector's own;
 // DynamoDB Local is a Java process of its own. BENCH_SCALE (e.g. 0.1) shrinks the number of accounts
@@ -19,6 +20,7 @@ import { wireCollector } from '../src/collector/wiring.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore } from '../src/store/holdings.ts'
+import { InstanceStore } from '../src/store/instances.ts'
 import { tableDefinition } from '../src/store/table.ts'
 import type { OpenStore } from '../src/store/open.ts'
 import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
@@ -177,17 +179,21 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
 /**
  * Counts DynamoDB write requests by item (each BatchWriteItem item, PutItem, UpdateItem, DeleteItem), and
  * the write capacity units DynamoDB Local says they consumed (base table and every index: what DynamoDB
- * bills), by asking each write for its ConsumedCapacity.
+ * bills), by asking each write for its ConsumedCapacity. Instance records (their own batches, items of
+ * kind `instance`) are counted apart as well, so that holdings' writes per change can be told from them.
  */
 function countWrites(store: OpenStore) {
-  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0 }
+  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0 }
   type Consumed = { CapacityUnits?: number }
   store.client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
       switch (context.commandName) {
         case 'BatchWriteItemCommand':
-          for (const items of Object.values(input.RequestItems ?? {})) counts.items += items.length
+          for (const items of Object.values(input.RequestItems ?? {})) {
+            counts.items += items.length
+            counts.instanceItems += items.filter(isInstanceWrite).length
+          }
           break
         case 'PutItemCommand':
           counts.putItem++
@@ -206,12 +212,17 @@ function countWrites(store: OpenStore) {
       for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
         counts.units += c.CapacityUnits ?? 0
         if (context.commandName === 'PutItemCommand') counts.putItemUnits += c.CapacityUnits ?? 0
+        if (context.commandName === 'BatchWriteItemCommand' && Object.values(input.RequestItems ?? {}).flat().every(isInstanceWrite)) counts.instanceUnits += c.CapacityUnits ?? 0
       }
       return result
     },
     { step: 'initialize', name: 'benchWriteCounter' },
   )
   return counts
+}
+
+function isInstanceWrite(request: unknown): boolean {
+  return (request as { PutRequest?: { Item?: { kind?: { S?: string } } } }).PutRequest?.Item?.kind?.S === 'instance'
 }
 
 const sum = (rs: readonly PollResult[], k: 'opened' | 'closed' | 'refined' | 'observations') => rs.reduce((n, r) => n + r[k], 0)
@@ -235,6 +246,7 @@ async function main(): Promise<void> {
     await ensureTable(client, tableName)
     const store: OpenStore = {
       holdings: new HoldingStore(client, { tableName, retentionMs: 400 * 86_400_000 }),
+      instances: new InstanceStore(client, { tableName, retentionMs: 400 * 86_400_000 }),
       client, tableName, location: 'AWS DynamoDB Local', table: 'created', close: async () => {},
     }
     const writes = countWrites(store)
@@ -295,9 +307,13 @@ async function main(): Promise<void> {
     const steadyWrites = writes.items - before.items
     const steadyChanged = steady.opened + steady.closed + steady.refined
     const stateWrites = STEADY_POLLS * targets.length
-    const perChange = (steadyWrites - stateWrites) / Math.max(1, steadyChanged)
+    // Instance records are written only when an instance changes (launched, stopped, started, gone):
+    // counted in the writes, and reported apart from the holdings' per-change figure.
+    const instanceWrites = writes.instanceItems - before.instanceItems
+    const perChange = (steadyWrites - stateWrites - instanceWrites) / Math.max(1, steadyChanged)
     // Not a goal: what DynamoDB bills for the same writes (every index included), per changed holding.
-    const unitsPerChange = (writes.units - before.units - (writes.putItemUnits - before.putItemUnits)) / Math.max(1, steadyChanged)
+    const unitsPerChange =
+      (writes.units - before.units - (writes.putItemUnits - before.putItemUnits) - (writes.instanceUnits - before.instanceUnits)) / Math.max(1, steadyChanged)
     const fakeRss = rssOf(fake.pid)
     sample()
     const runPeakRss = peakRss
@@ -327,9 +343,9 @@ async function main(): Promise<void> {
         `initial sync: ${f(syncMs / 1000)} s wall; per target ${f(syncSnapshotMs / Math.max(1, pollMs) * 100, 0)}% reading AWS, the rest DynamoDB ` +
         `(${syncWrites} writes); the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
         `steady state: ${STEADY_POLLS} polls, ${steadyChanged} holdings changed (${steady.opened} opened, ${steady.closed} closed, ${steady.refined} refined; ` +
-        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states; ` +
+        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states and ${instanceWrites} instance records; ` +
         `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
-        `(base table and its ${INDEX_COUNT} indexes; poll states apart)\n` +
+        `(base table and its ${INDEX_COUNT} indexes; poll states and instance records apart)\n` +
         `memory: collector RSS ${f(baselineRss / MB, 0)} MB at start (loaded code), peak ${f(syncPeakRss / MB, 0)} MB in the sync, ` +
         `${f(runPeakRss / MB, 0)} MB overall (JS heap used at most ${f(runPeakHeap / MB, 0)} MB); fake AWS (own process) ` +
         `${fakeRss === undefined ? 'n/a' : `${f(fakeRss / MB, 0)} MB`}; DynamoDB Local is a Java process of its own\n\n` +

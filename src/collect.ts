@@ -2,7 +2,7 @@
 // (sharing targets with other collector processes through leases) or once (`--once`, with a progress
 // bar and a summary; exit status 3 when some target could not be polled completely).
 import { parseArgs } from 'node:util'
-import { collectOnce, startCollector } from './collector/collector.ts'
+import { collectOnce, disagreementLine, startCollector } from './collector/collector.ts'
 import { progressBar, summaryTable } from './collector/report.ts'
 import { loadCollectorSettings } from './collector/settings.ts'
 import { wireCollector } from './collector/wiring.ts'
@@ -39,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
         const bar = values.json ? undefined : progressBar(targets.length)
         const results = await collectOnce(deps, options, targets, (r) => bar?.tick(r))
         bar?.stop()
+        for (const r of results) if (r.disagreements) log(disagreementLine(`${r.target.accountId}/${r.target.region}`, r.disagreements))
         const wallMs = Date.now() - began
         if (values.json) {
           process.stdout.write(`${JSON.stringify({ wallMs, discoveryFailures: failures, results: results.map(({ state: _state, ...r }) => r) }, null, 2)}\n`)

@@ -6,6 +6,8 @@ import type { Coverage } from './api/coverage.ts'
 import { LocalCache } from './cache/local.ts'
 import { loadCollectorSettings } from './collector/settings.ts'
 import { loadConfig } from './config.ts'
+import { RESOURCE_WORDS } from './model/eni-class.ts'
+import type { Holder } from './model/holding.ts'
 import { InvalidIpError, parseIp } from './model/ip.ts'
 import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from './model/time.ts'
 import { openStore } from './store/open.ts'
@@ -104,6 +106,29 @@ async function askStore(q: { ip: string; at: number; windowMs: number; vpc?: str
   }
 }
 
+/**
+ * What held it, as the analyst will look it up: "i-0b2 (web-prod-3)", "NAT gateway nat-0a8…",
+ * "application load balancer web (app/web/5bd1…)". Holdings stored before holders had a resource
+ * fall back to the instance, the name, or the kind.
+ */
+export function holderWords(holder: Holder): string {
+  const r = holder.resource
+  if (!r) {
+    if (holder.instanceId) return holder.name ? `${holder.instanceId} (${holder.name})` : holder.instanceId
+    return holder.name ?? `${holder.kind} ${holder.eniId}`
+  }
+  if (r.type === 'instance') {
+    const id = r.id ?? holder.instanceId ?? `instance ENI ${holder.eniId}`
+    const name = r.name ?? holder.name
+    return name ? `${id} (${name})` : id
+  }
+  if (r.type === 'network-interface') return `${holder.kind === 'requester-managed' ? 'AWS-managed network interface' : 'network interface'} ${r.id ?? holder.eniId}`
+  const words = RESOURCE_WORDS[r.type] ?? r.type
+  if (r.name && r.id && r.name !== r.id) return `${words} ${r.name} (${r.id})`
+  const called = r.name ?? r.id
+  return called ? `${words} ${called}` : `${words} ENI ${holder.eniId}`
+}
+
 /** The answer in words first, then a table; what an analyst pastes into a ticket. */
 export function formatAnswer(a: Answer): string {
   const lines: string[] = []
@@ -116,10 +141,9 @@ export function formatAnswer(a: Answer): string {
     )
   } else {
     for (const h of a.holdings) {
-      const who = h.holder.instanceId ?? h.holder.name ?? `${h.holder.kind} ${h.holder.eniId}`
-      const name = h.holder.name && h.holder.instanceId ? ` (${h.holder.name})` : ''
+      const who = holderWords(h.holder)
       const span = `from ${formatTime(h.start.after)} to ${'end' in h && h.end ? formatTime(h.end.by) : 'now'}`
-      lines.push(`${h.certainty === 'certain' ? 'HELD' : 'maybe'}: ${who}${name}, account ${h.holder.accountId}, ${h.holder.region}, held ${a.ip} ${span}`)
+      lines.push(`${h.certainty === 'certain' ? 'HELD' : 'maybe'}: ${who}, account ${h.holder.accountId}, ${h.holder.region}, held ${a.ip} ${span}`)
     }
     if (a.coverage.state !== 'complete') lines.push(`caveat: ${a.coverage.detail}`)
   }
@@ -127,9 +151,9 @@ export function formatAnswer(a: Answer): string {
   const header = ['CERTAINTY', 'HOLDER', 'ENI', 'NAME', 'ACCOUNT', 'REGION', 'VPC', 'STARTED (after … by)', 'ENDED (after … by)']
   const rows = a.holdings.map((h) => [
     h.certainty,
-    h.holder.instanceId ?? h.holder.kind,
+    h.holder.resource ? [h.holder.resource.type, h.holder.resource.id].filter(Boolean).join(' ') : (h.holder.instanceId ?? h.holder.kind),
     h.holder.eniId,
-    h.holder.name ?? '',
+    h.holder.resource?.name ?? h.holder.name ?? '',
     h.holder.accountId,
     h.holder.region,
     h.holder.vpcId ?? '',
@@ -142,5 +166,6 @@ export function formatAnswer(a: Answer): string {
     lines.push('')
   }
   lines.push(`coverage: ${a.coverage.state}: ${a.coverage.detail}`)
+  if (a.coverage.config && a.coverage.config.state !== 'available') lines.push(`config: ${a.coverage.config.state}: ${a.coverage.config.detail}`)
   return `${lines.join('\n')}\n`
 }

@@ -6,7 +6,7 @@ import { formatTime } from '../model/time.ts'
 import type { HoldingStore } from '../store/holdings.ts'
 import type { StoredHolding } from '../store/items.ts'
 import type { TargetState } from '../store/targets.ts'
-import type { AnswerCache, CacheRead, Cached } from '../cache/types.ts'
+import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { coverageOf } from './coverage.ts'
 
 export interface PointQuery {
@@ -41,7 +41,8 @@ export class Answers {
   read(q: PointQuery, format: 'whohad' | 'ecs' = 'whohad'): CacheRead {
     return {
       key: `${format === 'ecs' ? 'e' : 'p'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}`,
-      dependsOn: this.o.store.addressKeys(parseIp(q.ip)),
+      // The coverage block's Config note changes with a target's Config state, not with a write.
+      dependsOn: [...this.o.store.addressKeys(parseIp(q.ip)), CONFIG_COVERAGE],
     }
   }
 
@@ -111,7 +112,7 @@ export class Answers {
       })
       .filter((x) => x !== undefined)
       .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: coverageOf(states, from, to, this.o.maxGapMs) }
+    return { holdings, coverage: coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account }) }
   }
 
   private count(hits: number, misses: number) {
@@ -145,24 +146,29 @@ export function render(h: StoredHolding, certainty: 'certain' | 'possible', stat
 }
 
 /** Elastic Common Schema field names, for SIEM enrichment pipelines that index what they get as-is. */
-export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; coverage: { state: string; detail: string } }) {
+export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
   return {
     'source.ip': body.ip,
     '@timestamp': body.at,
     'whohad.coverage': body.coverage.state,
     'whohad.coverage_detail': body.coverage.detail,
+    'whohad.config_coverage': body.coverage.config.state,
+    'whohad.config_coverage_detail': body.coverage.config.detail,
     holders: body.holdings.map((h) => ({
       'cloud.provider': 'aws',
       'cloud.account.id': h.holder.accountId,
       'cloud.region': h.holder.region,
       ...(h.holder.instanceId ? { 'cloud.instance.id': h.holder.instanceId } : {}),
-      ...(h.holder.name ? { 'cloud.instance.name': h.holder.name } : {}),
+      ...(h.holder.instanceId && h.holder.name ? { 'cloud.instance.name': h.holder.name } : {}),
       ...(h.holder.instanceType ? { 'cloud.machine.type': h.holder.instanceType } : {}),
-      'cloud.service.name': serviceOf(h.holder.kind),
+      'cloud.service.name': serviceOf(h.holder),
       ...(h.holder.tags ? { labels: h.holder.tags } : {}),
       'whohad.certainty': h.certainty,
       'whohad.eni.id': h.holder.eniId,
       'whohad.holder.kind': h.holder.kind,
+      ...(h.holder.resource ? { 'whohad.resource.type': h.holder.resource.type } : {}),
+      ...(h.holder.resource?.id ? { 'whohad.resource.id': h.holder.resource.id } : {}),
+      ...(h.holder.resource?.name ? { 'whohad.resource.name': h.holder.resource.name } : {}),
       ...(h.holder.vpcId ? { 'whohad.vpc.id': h.holder.vpcId } : {}),
       ...(h.holder.subnetId ? { 'whohad.subnet.id': h.holder.subnetId } : {}),
       'whohad.start': formatTime(h.start.after),
@@ -171,9 +177,12 @@ export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; cove
   }
 }
 
-function serviceOf(kind: string): string {
+/** The AWS service behind a holder; the values of kinds that existed before resources are kept as they were. */
+function serviceOf(holder: { readonly kind: string; readonly resource?: { readonly type: string } | undefined }): string {
+  if (holder.resource?.type === 'resource-gateway') return 'vpc-lattice'
+  const kind = holder.kind
   if (kind === 'instance') return 'ec2'
   if (kind === 'load-balancer') return 'elb'
-  if (kind === 'nat-gateway') return 'vpc'
+  if (kind === 'nat-gateway' || kind === 'transit-gateway') return 'vpc'
   return kind
 }

@@ -210,6 +210,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
           lastCompletePollAgeSeconds: s.lastCompletePoll === undefined ? null : Math.round((now - s.lastCompletePoll) / 1000),
           consecutiveFailures: s.consecutiveFailures,
           ...(s.lastError ? { lastError: s.lastError } : {}),
+          // How AWS Config records the target's ENIs, as the collector last found it; null: not checked yet.
+          config: s.config ? { state: s.config.state, detail: s.config.detail, checkedAt: new Date(s.config.checkedAt).toISOString() } : null,
         })),
       }
     } catch (err) {

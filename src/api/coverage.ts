@@ -1,19 +1,49 @@
 // Whether whohad was watching when it answers: an empty answer must say whether it means "none of
-// ours held it" or "we were not looking then". Pure.
+// ours held it" or "we were not looking then", and over a range, when it was looking. Beside it, what
+// AWS Config added: where Config history is unavailable, holdings shorter than a poll may be missing
+// and bounds are poll-wide, so a `complete` answer there is complete only at poll resolution. Pure.
+import { configHistoryUsable, type ConfigRecordingState } from '../model/config-recording.ts'
 import type { TargetState } from '../store/targets.ts'
 
 export interface Coverage {
-  /** complete: every target watched the whole window; partial: some did not; not-watching: none did. */
+  /**
+   * complete: every target watched the whole range; partial: part of it was watched (by some targets,
+   * or by all of them for part of the time); not-watching: no target watched any of it.
+   */
   readonly state: 'complete' | 'partial' | 'not-watching'
   readonly detail: string
   readonly targets: number
   readonly watching: number
-  /** Targets not watched over the window, and why. */
+  /** Targets not watched over the whole range, and why. */
   readonly unwatched: readonly { readonly accountId: string; readonly region: string; readonly reason: string }[]
+  /** The parts of the range (ISO times, oldest first) during which every target was watched by complete polls. */
+  readonly watched: readonly { readonly from: string; readonly to: string }[]
+  readonly config: ConfigCoverage
 }
 
-export function coverageOf(states: readonly TargetState[], from: number, to: number, maxGapMs: number): Coverage {
+export interface ConfigCoverage {
+  /** available: Config history is read for every target in scope; partial: for some; unavailable: for none. */
+  readonly state: 'available' | 'partial' | 'unavailable'
+  readonly detail: string
+  /** Targets in scope whose Config history is not read, and why. */
+  readonly unavailable: readonly { readonly accountId: string; readonly region: string; readonly state: ConfigRecordingState | 'unchecked'; readonly detail: string }[]
+}
+
+interface Span {
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * `scope.account`: the answer is about this account only, so only its targets' Config matters. Poll
+ * coverage stays over every target (as it always was): a narrower claim is not needed to be true.
+ */
+export function coverageOf(states: readonly TargetState[], from: number, to: number, maxGapMs: number, scope: { readonly account?: string | undefined } = {}): Coverage {
+  const config = configCoverage(scope.account ? states.filter((s) => s.accountId === scope.account) : states)
   const unwatched: { accountId: string; region: string; reason: string }[] = []
+  // With no target, nothing was watched.
+  let all: Span[] = states.length > 0 ? [{ from, to }] : []
+  let anyWatched = false
   for (const s of states) {
     let reason: string | undefined
     if (s.firstCompletePoll === undefined) reason = `never polled completely${s.lastError ? ` (${s.lastError})` : ''}`
@@ -22,15 +52,85 @@ export function coverageOf(states: readonly TargetState[], from: number, to: num
       reason = `not polled completely since ${new Date(s.lastCompletePoll).toISOString()}${s.lastError ? ` (${s.lastError})` : ''}`
     } else if (s.gaps?.some((g) => g.from < to && g.to > from)) reason = 'unwatched during part of this time (an outage or failing polls)'
     if (reason) unwatched.push({ accountId: s.accountId, region: s.region, reason })
+    const mine = watchedSpans(s, from, to, maxGapMs)
+    if (mine.some((w) => w.to > w.from || from === to)) anyWatched = true
+    all = intersect(all, mine)
   }
-  const watching = states.length - unwatched.length
-  if (states.length === 0) return { state: 'not-watching', detail: 'no account or region has been polled yet', targets: 0, watching: 0, unwatched }
-  if (watching === 0) {
-    return { state: 'not-watching', detail: 'no account or region was being watched then (before collection began, or every target was failing)', targets: states.length, watching, unwatched }
+  const watched = all.filter((w) => w.to > w.from || from === to)
+  const iso = (t: number) => new Date(t).toISOString()
+  const base = { targets: states.length, watching: states.length - unwatched.length, unwatched, watched: watched.map((w) => ({ from: iso(w.from), to: iso(w.to) })), config }
+  if (states.length === 0) return { state: 'not-watching', detail: 'no account or region has been polled yet', ...base }
+  if (!anyWatched) {
+    return { state: 'not-watching', detail: 'no account or region was being watched then (before collection began, or every target was failing)', ...base }
   }
   if (unwatched.length > 0) {
     const names = unwatched.slice(0, 5).map((u) => `${u.accountId} ${u.region}: ${u.reason}`).join('; ')
-    return { state: 'partial', detail: `${unwatched.length} of ${states.length} targets were not watched then: ${names}${unwatched.length > 5 ? '; …' : ''}`, targets: states.length, watching, unwatched }
+    const stretches = watched.length === 0
+      ? 'no part of this time was watched by every target'
+      : `every target was watched ${watched.slice(0, 3).map((w) => (w.from === w.to ? `at ${iso(w.from)}` : `from ${iso(w.from)} to ${iso(w.to)}`)).join(', ')}${watched.length > 3 ? ', …' : ''}`
+    return { state: 'partial', detail: `${unwatched.length} of ${states.length} targets were not watched throughout: ${names}${unwatched.length > 5 ? '; …' : ''}; ${stretches}`, ...base }
   }
-  return { state: 'complete', detail: `all ${states.length} targets were watched by complete polls`, targets: states.length, watching, unwatched }
+  return { state: 'complete', detail: `all ${states.length} targets were watched by complete polls`, ...base }
+}
+
+/**
+ * The closed stretches of [from, to] one target was watched: from its first complete poll to its last
+ * one plus the longest allowed gap (later, an ongoing outage), less its recorded gaps. A gap is open at
+ * both ends: the complete polls that bound it did watch. Oldest first, disjoint.
+ */
+export function watchedSpans(s: Pick<TargetState, 'firstCompletePoll' | 'lastCompletePoll' | 'gaps'>, from: number, to: number, maxGapMs: number): Span[] {
+  if (s.firstCompletePoll === undefined) return []
+  const lo = Math.max(from, s.firstCompletePoll)
+  const hi = Math.min(to, s.lastCompletePoll === undefined ? to : s.lastCompletePoll + maxGapMs)
+  if (lo > hi) return []
+  let spans: Span[] = [{ from: lo, to: hi }]
+  for (const g of s.gaps ?? []) {
+    if (!(g.from < g.to)) continue
+    const next: Span[] = []
+    for (const w of spans) {
+      if (g.to <= w.from || g.from >= w.to) next.push(w)
+      else {
+        if (g.from >= w.from) next.push({ from: w.from, to: g.from })
+        if (g.to <= w.to) next.push({ from: g.to, to: w.to })
+      }
+    }
+    spans = next
+  }
+  return spans.sort((a, b) => a.from - b.from)
+}
+
+/** Where both lists of closed stretches hold; each is sorted and disjoint, and so is the result. */
+function intersect(a: readonly Span[], b: readonly Span[]): Span[] {
+  const out: Span[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const from = Math.max(a[i]!.from, b[j]!.from)
+    const to = Math.min(a[i]!.to, b[j]!.to)
+    if (from <= to) out.push({ from, to })
+    if (a[i]!.to < b[j]!.to) i++
+    else j++
+  }
+  return out
+}
+
+function configCoverage(states: readonly TargetState[]): ConfigCoverage {
+  const unavailable = states
+    .filter((s) => !configHistoryUsable(s.config?.state))
+    .map((s) => ({
+      accountId: s.accountId,
+      region: s.region,
+      state: s.config?.state ?? ('unchecked' as const),
+      // No check time here: answers are cached until the state itself changes (/readyz has the time).
+      detail: s.config ? `${s.config.state}: ${s.config.detail}` : 'AWS Config not checked yet',
+    }))
+  if (unavailable.length === 0) {
+    return { state: 'available', detail: states.length === 0 ? 'no target in scope' : `AWS Config history is read for all ${states.length} targets`, unavailable }
+  }
+  const names = unavailable.slice(0, 5).map((u) => `${u.accountId} ${u.region} (${u.detail})`).join('; ')
+  return {
+    state: unavailable.length === states.length ? 'unavailable' : 'partial',
+    detail: `AWS Config history unavailable for ${unavailable.length} of ${states.length} targets: ${names}${unavailable.length > 5 ? '; …' : ''}: holdings shorter than a poll interval may be missing there, and bounds are poll-wide`,
+    unavailable,
+  }
 }

@@ -37,8 +37,24 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
       for (const s of await targetStates().catch(() => [])) this.set({ account: s.accountId, region: s.region }, s.consecutiveFailures)
     },
   })
+  new Gauge({
+    name: 'whohad_target_config_recording',
+    help: 'How AWS Config records each target\'s ENIs, as last checked: 1 for its state (recording, failing, off, not-recording-enis, daily, denied; unchecked before the first check). Config history is read only when recording or failing',
+    labelNames: ['account', 'region', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const s of await targetStates().catch(() => [])) this.set({ account: s.accountId, region: s.region, state: s.config?.state ?? 'unchecked' }, 1)
+    },
+  })
   const polls = new Counter({ name: 'whohad_collector_polls_total', help: 'Target polls by this process, by result', labelNames: ['result'] as const, registers: [registry] })
   const changes = new Counter({ name: 'whohad_collector_holding_changes_total', help: 'Holdings opened, closed or refined by this process', labelNames: ['change'] as const, registers: [registry] })
+  const disagreements = new Counter({
+    name: 'whohad_snapshot_disagreements_total',
+    help: 'Addresses that one place of a complete EC2 snapshot stated and another that should have did not (kept as held), by address kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  })
   // Label children made once: the hot path increments without hashing labels.
   const hits = cache.labels({ result: 'hit' })
   const misses = cache.labels({ result: 'miss' })
@@ -53,6 +69,7 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
       if (r.opened) changes.inc({ change: 'opened' }, r.opened)
       if (r.closed) changes.inc({ change: 'closed' }, r.closed)
       if (r.refined) changes.inc({ change: 'refined' }, r.refined)
+      for (const [kind, n] of Object.entries(r.disagreements?.byKind ?? {})) disagreements.inc({ kind }, n)
     },
   }
 }

@@ -1,40 +1,77 @@
 // Current state for other services: ENIs and instances as the collector last saw them, so that they
-// need not call DescribeInstances (and be throttled). Read through the cache for at most the staleness
-// bound: these answers change with every poll.
+// need not call DescribeInstances (and be throttled). Instances come from their records (what
+// DescribeInstances said: state, own subnet), not from the addresses their ENIs hold: a stopped
+// instance keeps its ENIs, and a second ENI may sit in another subnet. Read through the cache for at
+// most the staleness bound: these answers change with every poll.
 import { z } from 'zod'
+import type { InstanceRecord } from '../model/instance.ts'
+import { type InstancePage, InstanceStore } from '../store/instances.ts'
 import type { StoredHolding } from '../store/items.ts'
+import type { InstancePart } from '../store/table.ts'
 import { Problem, type RouteContext } from './app.ts'
 import * as s from './schemas.ts'
 
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 404: s.problem, 429: s.problem }
 const PAGE = 1_000
+const MAX_CHUNKS = 5
 
 function address(h: StoredHolding) {
   return { address: h.address, addressKind: h.addressKind, scope: h.scope, eniId: h.holder.eniId, start: h.start, ...(h.end ? { end: h.end } : {}) }
 }
 
-/** An instance's description from its holdings' newest holder record, and its current addresses. */
-function instanceOf(holdings: readonly StoredHolding[]) {
+/**
+ * An instance as the API shows it. A record still listed was listed by every complete poll of its
+ * target since it was written (a change would have rewritten it), so it was last seen at the later of
+ * the two.
+ */
+function present(record: InstanceRecord, lastCompletePoll: number | undefined) {
+  const listed = record.gone === undefined
+  return {
+    ...record,
+    current: listed && record.state !== 'terminated',
+    lastSeen: listed ? Math.max(record.lastSeen, lastCompletePoll ?? record.lastSeen) : record.lastSeen,
+  }
+}
+
+/**
+ * What the holdings of an instance's ENIs say of it, for one no poll has described (known from AWS
+ * Config history alone, or from before instance records were kept): no state, and no subnet or VPC,
+ * which only the instance's own record states (its ENIs may sit in other subnets).
+ */
+function fromHoldings(instanceId: string, holdings: readonly StoredHolding[]) {
   const newest = [...holdings].sort((a, b) => b.start.after - a.start.after)[0]!.holder
   const current = holdings.filter((h) => !h.end)
   return {
-    instanceId: newest.instanceId!,
-    current: current.length > 0,
-    name: newest.name,
-    instanceType: newest.instanceType,
-    imageId: newest.imageId,
+    instanceId,
     accountId: newest.accountId,
     region: newest.region,
-    vpcId: newest.vpcId,
-    subnetId: newest.subnetId,
-    tags: newest.tags,
-    enis: [...new Set(current.map((h) => h.holder.eniId))],
-    addresses: current.map(address),
+    current: false,
+    ...(newest.name !== undefined ? { name: newest.name } : {}),
+    ...(newest.instanceType !== undefined ? { instanceType: newest.instanceType } : {}),
+    ...(newest.imageId !== undefined ? { imageId: newest.imageId } : {}),
+    ...(newest.tags !== undefined ? { tags: newest.tags } : {}),
+    enis: [...new Set(current.map((h) => h.holder.eniId))].map((eniId) => ({ eniId })),
   }
+}
+
+function partFor(filter: s.InstanceStateFilter): InstancePart | 'all' {
+  return filter.gone ? (filter.states.length > 0 ? 'all' : 'gone') : 'listed'
+}
+
+/** A listing's place: the target it is in and, within it, the last index key read. */
+function encodeToken(accountId: string, region: string, after: string | undefined): string {
+  return Buffer.from([accountId, region, after ?? ''].join('/')).toString('base64url')
+}
+
+function decodeToken(token: string): { key: string; after?: string } | undefined {
+  const [accountId, region, after, ...rest] = Buffer.from(token, 'base64url').toString().split('/')
+  if (!accountId || !region || after === undefined || rest.length > 0) return undefined
+  return { key: `${accountId}/${region}`, ...(after ? { after } : {}) }
 }
 
 export function registerCurrentRoutes({ app, options, cache, staleMs, targetStates }: RouteContext): void {
   const store = options.store
+  const instances = new InstanceStore(options.client, { tableName: options.tableName })
   /** Read-through with a time to live of the staleness bound; no per-address versions to check. */
   const cached = async (key: string, compute: () => Promise<object>) => {
     const read = { key, dependsOn: [] }
@@ -62,14 +99,17 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
 
   app.get(
     '/v1/instances/:id',
-    { schema: { summary: 'An instance: its description, current addresses and address history', params: s.instanceParams, response: { 200: z.unknown(), ...problems } } },
+    { schema: { summary: 'An instance: its record, current addresses and address history', params: s.instanceParams, response: { 200: s.instanceDetail, ...problems } } },
     async (req, reply) => {
-      const text = await cached(`instance|${req.params.id}`, async () => {
-        const holdings = await store.holdingsOfInstance(req.params.id)
-        if (holdings.length === 0) return { missing: true }
-        return { ...instanceOf(holdings), history: holdings.map(address) }
+      const id = req.params.id
+      const text = await cached(`instance|${id}`, async () => {
+        const [record, holdings] = await Promise.all([instances.get(id), store.holdingsOfInstance(id)])
+        if (!record && holdings.length === 0) return { missing: true }
+        const state = record && (await targetStates()).find((t) => t.accountId === record.accountId && t.region === record.region)
+        const described = record ? present(record, state?.lastCompletePoll) : fromHoldings(id, holdings)
+        return { ...described, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${req.params.id}`)
+      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${id}`)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -78,42 +118,49 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
     '/v1/instances',
     {
       schema: {
-        summary: 'Instances running now, as the collector last saw them',
-        description: `Filter by account, region, VPC or Name tag. Pages hold whole targets (account × region), about ${PAGE} instances; pass nextToken for the next.`,
+        summary: 'Instances as the collector last saw them in DescribeInstances',
+        description:
+          'By default every instance the latest complete poll listed, in any state but terminated; `state` chooses others (`all`: every record, gone ones included). ' +
+          `Filter by account, region, VPC or Name tag. A page holds about ${PAGE} instances; pass nextToken for the next.`,
         querystring: s.instancesQuery,
-        response: { 200: z.object({ instances: z.array(z.unknown()), nextToken: z.string().optional() }), ...problems },
+        response: { 200: s.instancesAnswer, ...problems },
       },
     },
     async (req, reply) => {
       const q = req.query
+      const filter = q.state ?? s.DEFAULT_INSTANCE_STATES
+      const part = partFor(filter)
+      const wanted = new Set(filter.states)
       const targets = (await targetStates())
         .filter((t) => (q.account === undefined || t.accountId === q.account) && (q.region === undefined || t.region === q.region))
         .sort((a, b) => `${a.accountId}/${a.region}`.localeCompare(`${b.accountId}/${b.region}`))
-      let start = 0
+      let i = 0
+      let after: string | undefined
       if (q.nextToken) {
-        start = targets.findIndex((t) => `${t.accountId}/${t.region}` === Buffer.from(q.nextToken!, 'base64url').toString())
-        if (start < 0) throw new Problem(400, 'Bad request', '"nextToken": not a token from this listing; start again without it')
+        const at = decodeToken(q.nextToken)
+        i = at ? targets.findIndex((t) => `${t.accountId}/${t.region}` === at.key) : -1
+        if (i < 0) throw new Problem(400, 'Bad request', '"nextToken": not a token from this listing; start again without it')
+        after = at!.after
       }
-      const instances: ReturnType<typeof instanceOf>[] = []
-      let i = start
-      for (; i < targets.length && instances.length < PAGE; i++) {
+      const out: ReturnType<typeof present>[] = []
+      // A page reads at most a few chunks, so that filters that match little cannot make one request read everything.
+      for (let chunks = 0; i < targets.length && out.length < PAGE && chunks < MAX_CHUNKS; chunks++) {
         const t = targets[i]!
-        const text = await cached(`target|${t.accountId}|${t.region}`, async () => {
-          const byInstance = new Map<string, StoredHolding[]>()
-          for (const h of await store.currentOfTarget(t.accountId, t.region)) {
-            if (!h.holder.instanceId) continue
-            byInstance.set(h.holder.instanceId, [...(byInstance.get(h.holder.instanceId) ?? []), h])
-          }
-          return [...byInstance.values()].map(instanceOf)
-        })
-        for (const inst of JSON.parse(text) as ReturnType<typeof instanceOf>[]) {
-          if (q.vpc && inst.vpcId !== q.vpc) continue
-          if (q.name !== undefined && inst.name !== q.name) continue
-          instances.push(inst)
+        const text = await cached(`instances|${t.accountId}|${t.region}|${part}|${after ?? ''}`, () =>
+          instances.pageOfTarget(t.accountId, t.region, part, { ...(after !== undefined ? { after } : {}), limit: PAGE }),
+        )
+        const page = JSON.parse(text) as InstancePage
+        for (const record of page.records) {
+          if (!(record.gone === undefined ? wanted.has(record.state) : filter.gone)) continue
+          if (q.vpc && record.vpcId !== q.vpc) continue
+          if (q.name !== undefined && record.name !== q.name) continue
+          out.push(present(record, t.lastCompletePoll))
         }
+        after = page.next
+        if (after === undefined) i++
       }
       const next = targets[i]
-      return reply.send({ instances, ...(next ? { nextToken: Buffer.from(`${next.accountId}/${next.region}`).toString('base64url') } : {}) })
+      return reply.send({ instances: out, ...(next ? { nextToken: encodeToken(next.accountId, next.region, after) } : {}) })
     },
   )
 }

@@ -2,6 +2,9 @@
 // from them. Every parse error carries a message a person can act on; the error handler turns it into
 // an RFC 9457 problem (always 4xx).
 import { z } from 'zod'
+import { CONFIG_RECORDING_STATES } from '../model/config-recording.ts'
+import { INSTANCE_STATES, type InstanceState, isInstanceState } from '../model/instance.ts'
+import { RESOURCE_WORDS, type ResourceType } from '../model/eni-class.ts'
 import { InvalidCidrError, InvalidIpError, parseCidr, parseIp } from '../model/ip.ts'
 import { DAY, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
 
@@ -74,12 +77,44 @@ export const timelineQuery = z
 
 export const cidrQuery = z.strictObject({ at: time, vpc: vpc.optional(), account: account.optional() })
 
+/** Which instances a listing shows: listed ones in these states, and (or) the gone ones. */
+export interface InstanceStateFilter {
+  readonly states: readonly InstanceState[]
+  readonly gone: boolean
+}
+
+const STATE_WORDS = [...INSTANCE_STATES, 'gone', 'all'] as const
+/** Every state but terminated, and nothing gone: the instances that exist now. */
+export const DEFAULT_INSTANCE_STATES: InstanceStateFilter = { states: INSTANCE_STATES.filter((x) => x !== 'terminated'), gone: false }
+
+const instanceStates = z
+  .string(expecting(`instance states, comma-separated: ${STATE_WORDS.join(', ')}`))
+  .max(200, 'at most 200 characters')
+  .transform((text, ctx): InstanceStateFilter => {
+    const words = text.split(',').map((w) => w.trim()).filter((w) => w.length > 0)
+    const unknown = words.filter((w) => !(STATE_WORDS as readonly string[]).includes(w))
+    if (words.length === 0 || unknown.length > 0) {
+      const what = words.length === 0 ? 'names no state' : `${unknown.map((w) => JSON.stringify(w.slice(0, 40))).join(', ')} ${unknown.length === 1 ? 'is not an instance state' : 'are not instance states'}`
+      ctx.addIssue({ code: 'custom', message: `${what}; use one or more of ${STATE_WORDS.join(', ')}, comma-separated` })
+      return z.NEVER
+    }
+    if (words.includes('all')) return { states: [...INSTANCE_STATES], gone: true }
+    return { states: INSTANCE_STATES.filter((x) => words.includes(x)), gone: words.includes('gone') }
+  })
+  .meta({
+    description:
+      'comma-separated: pending, running, shutting-down, terminated, stopping, stopped select instances the latest complete poll listed in that state; ' +
+      'gone selects those no poll lists any more (kept for history); all is both. Default: every state but terminated, nothing gone',
+    example: 'running,stopped',
+  })
+
 export const instancesQuery = z.strictObject({
   account: account.optional(),
   region: region.optional(),
   vpc: vpc.optional(),
   name: z.string().max(256).optional().meta({ description: 'the Name tag, exactly' }),
-  nextToken: z.string().max(200).optional().meta({ description: 'from the previous page' }),
+  state: instanceStates.optional(),
+  nextToken: z.string().max(400).optional().meta({ description: 'from the previous page' }),
 })
 
 export const MAX_BATCH = 10_000
@@ -120,6 +155,14 @@ const holder = z.object({
   vpcId: z.string().optional(),
   subnetId: z.string().optional(),
   instanceId: z.string().optional(),
+  resource: z
+    .object({
+      type: z.enum(Object.keys(RESOURCE_WORDS) as [ResourceType, ...ResourceType[]]),
+      id: z.string().optional(),
+      name: z.string().optional(),
+    })
+    .optional()
+    .meta({ description: 'what the ENI is part of: its type, the id AWS knows it by (a load balancer: app/<name>/<id>), what a person calls it (an instance: its Name tag). Absent on holdings recorded before it was' }),
   name: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
 }).meta({ description: 'the ENI and what it belongs to (more fields as known: interfaceType, description, instanceType, imageId, allocationId)' })
@@ -134,12 +177,57 @@ export const holdingAnswer = z.object({
   provenUntil: z.number().optional().meta({ description: 'open holdings: proven held until this time (the last complete poll)' }),
 })
 export const coverage = z.object({
-  state: z.enum(['complete', 'partial', 'not-watching']),
+  state: z.enum(['complete', 'partial', 'not-watching']).meta({ description: 'whether complete polls watched every target over the whole time asked about (partial: part of it; not-watching: none of it)' }),
   detail: z.string(),
   targets: z.number(),
   watching: z.number(),
   unwatched: z.array(z.object({ accountId: z.string(), region: z.string(), reason: z.string() })).readonly(),
+  watched: z
+    .array(z.object({ from: z.string(), to: z.string() }))
+    .readonly()
+    .meta({ description: 'the stretches of that time (UTC, oldest first) during which every target was watched by complete polls' }),
+  config: z
+    .object({
+      state: z.enum(['available', 'partial', 'unavailable']),
+      detail: z.string(),
+      unavailable: z
+        .array(z.object({ accountId: z.string(), region: z.string(), state: z.enum([...CONFIG_RECORDING_STATES, 'unchecked']), detail: z.string() }))
+        .readonly(),
+    })
+    .meta({ description: 'whether AWS Config history of network interfaces is read for the targets in scope; where it is not, holdings shorter than a poll interval may be missing and bounds are poll-wide' }),
 })
 export const pointAnswer = z.object({ ip: z.string(), at: z.string(), window: z.number(), holdings: z.array(holdingAnswer), coverage })
 export const timelineAnswer = z.object({ ip: z.string(), from: z.string(), to: z.string(), holdings: z.array(holdingAnswer), coverage })
+const instanceFields = {
+  instanceId: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  state: z
+    .string()
+    .refine(isInstanceState)
+    .optional()
+    .meta({ description: 'as DescribeInstances last said; absent only for an instance whohad knows from its ENIs alone (never listed by a poll since instance records were kept)' }),
+  current: z.boolean().meta({ description: 'listed by the latest complete poll and not terminated (stopped instances are current)' }),
+  stateSince: bound.extend({ evidence: z.array(z.object({ source: z.string(), at: z.number(), ref: z.string() })).readonly() }).optional().meta({ description: 'when the transition to this state was initiated, from StateTransitionReason' }),
+  subnetId: z.string().optional().meta({ description: "the instance's own (its primary ENI's)" }),
+  vpcId: z.string().optional(),
+  availabilityZone: z.string().optional(),
+  instanceType: z.string().optional(),
+  imageId: z.string().optional(),
+  launchTime: z.number().optional().meta({ description: 'epoch ms; EC2 moves it at every start' }),
+  platform: z.string().optional(),
+  architecture: z.string().optional(),
+  privateIpAddress: z.string().optional(),
+  publicIpAddress: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  name: z.string().optional(),
+  enis: z.array(z.object({ eniId: z.string(), deviceIndex: z.number().optional() })).readonly().meta({ description: 'attached ENIs, primary (device index 0) first' }),
+  keyName: z.string().optional(),
+  lastSeen: z.number().optional().meta({ description: 'epoch ms: the latest complete poll known to have listed it' }),
+  gone: z.number().optional().meta({ description: 'epoch ms: by then a complete poll no longer listed it' }),
+}
+export const instanceAnswer = z.object(instanceFields)
+export const instancesAnswer = z.object({ instances: z.array(instanceAnswer), nextToken: z.string().optional() })
+const addressAnswer = z.object({ address: z.string(), addressKind: z.string(), scope: z.string(), eniId: z.string(), start: bound, end: bound.optional() })
+export const instanceDetail = instanceAnswer.extend({ addresses: z.array(addressAnswer), history: z.array(addressAnswer) })
 export const problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() })

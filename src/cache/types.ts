@@ -2,6 +2,12 @@
 // An answer depends on the holdings stored under a few store addresses (the looked-up IP and each
 // delegated-prefix block containing it); invalidating any of them must reach every answer built on it.
 
+/**
+ * Not a store address: what every answer's coverage.config is built from (each target's AWS Config
+ * state). The collector invalidates it when a target's Config state changes, which voids every answer.
+ */
+export const CONFIG_COVERAGE = '#config-coverage'
+
 export interface CacheHealth {
   readonly backend: 'memory' | 'redis'
   /** `degraded`: Redis unreachable; answers come from the store until it is back. */

@@ -2,8 +2,9 @@
 // schedule (continuous), or polls every target once (`--once`). Sources and the store come in as
 // dependencies, so tests run it against the simulated organisation and either DynamoDB.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Snapshot } from '../model/observation.ts'
+import type { Disagreements, Snapshot } from '../model/observation.ts'
 import type { HoldingStore } from '../store/holdings.ts'
+import type { InstanceStore } from '../store/instances.ts'
 import { LeaseStore } from '../store/leases.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
 import { pollTarget, type PollResult, type Target } from './poll.ts'
@@ -16,6 +17,7 @@ export interface DiscoveryResult {
 
 export interface CollectorDeps {
   readonly store: HoldingStore
+  readonly instances?: InstanceStore
   readonly client: DynamoDBClient
   readonly tableName: string
   readonly discover: () => Promise<DiscoveryResult>
@@ -73,6 +75,12 @@ async function pollOne(deps: CollectorDeps, maxGapMs: number, target: Target, st
   }
 }
 
+/** One log line per target and poll whose places disagreed. */
+export function disagreementLine(target: string, d: Disagreements): string {
+  const kinds = Object.entries(d.byKind).map(([kind, n]) => `${n} ${kind}`).join(', ')
+  return `poll ${target}: the EC2 responses disagreed on ${d.total} address${d.total === 1 ? '' : 'es'} (${kinds}), kept as held: ${d.examples.join('; ')}`
+}
+
 export interface RunningCollector {
   targets(): readonly Target[]
   shardsOwned(): number[]
@@ -99,6 +107,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
   const pollAndConfig = async (target: Target) => {
     const result = await pollOne(deps, options.maxGapMs, target, owns)
     const k = `${target.accountId}/${target.region}`
+    if (result.disagreements) log(disagreementLine(k, result.disagreements))
     if (deps.configPass && result.complete && (configDue.get(k) ?? 0) <= Date.now()) {
       configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
       await deps.configPass(target, () => owns?.(target) ?? true).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))

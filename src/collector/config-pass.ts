@@ -1,12 +1,19 @@
-// One pass of Config history over one target: read what was captured since the cursor (back to the
-// horizon on first sight), turn it into intervals, add what the polls missed and narrow what they
-// saw, then move the cursor. Runs in the target's poll turn, so it never races that target's poll.
-import type { ConfigServiceClient } from '@aws-sdk/client-config-service'
+// One pass of Config history over one target: check that Config records the target's ENIs usably
+// (config-recorder.ts), read what was captured since the cursor (back to the horizon on first sight),
+// turn it into intervals, add what the polls missed and narrow what they saw, then move the cursor.
+// What the check found is kept in the target state either way, for /readyz, /metrics and coverage.
+// Runs in the target's poll turn, so it never races that target's poll.
+import type { ConfigServiceClient, ConfigurationItem } from '@aws-sdk/client-config-service'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { HoldingStore } from '../store/holdings.ts'
+import type { InstanceStore } from '../store/instances.ts'
+import { type ConfigRecording, configHistoryUsable } from '../model/config-recording.ts'
 import { getTargetState, putTargetState, targetStateOrNew } from '../store/targets.ts'
+import { configRecordingOf, configRecordingOfReadFailure, readConfigRecorders } from './config-recorder.ts'
 import { refineWithConfig } from './config-refine.ts'
 import { configIntervals, readEniHistory } from './config-source.ts'
+import { CONFIG_COVERAGE } from '../cache/types.ts'
+import type { InstanceFacts } from './holder.ts'
 import { changedAddresses, type Target } from './poll.ts'
 
 export interface ConfigPassDeps {
@@ -18,11 +25,15 @@ export interface ConfigPassDeps {
   readonly horizonMs: number
   readonly now: () => number
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
+  /** Instance records, for what Config's ENI items do not say about their instance. */
+  readonly instances?: InstanceStore
 }
 
 export interface ConfigPassResult {
   readonly available: boolean
   readonly reason?: string
+  /** How Config records the target's ENIs (absent when the lease was lost before the check was kept). */
+  readonly config?: ConfigRecording
   readonly items: number
   readonly recorded: number
   readonly refined: number
@@ -34,20 +45,32 @@ export interface ConfigPassResult {
  */
 export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true): Promise<ConfigPassResult> {
   const now = deps.now()
-  const state = await targetStateOrNew(deps.client, deps.tableName, target)
-  // Re-read a little before the cursor: an item is captured up to maxCaptureDelay after its change.
-  const from = Math.max(0, (state.configCursor ?? now - deps.horizonMs) - deps.maxCaptureDelayMs)
-  const read = await readEniHistory(deps.configClient(target), { from, to: now })
-  if (!read.available) {
-    await putTargetState(deps.client, deps.tableName, { ...state, configUnavailable: read.reason })
-    return { available: false, reason: read.reason, items: 0, recorded: 0, refined: 0 }
+  const client = deps.configClient(target)
+  const found = configRecordingOf(await readConfigRecorders(client), now)
+  const unusable = async (why: ConfigRecording): Promise<ConfigPassResult> => {
+    if (!stillOwned()) return { available: false, reason: 'lease lost before writing', items: 0, recorded: 0, refined: 0 }
+    // Read just before the write: the poll may have written the state since.
+    const latest = await targetStateOrNew(deps.client, deps.tableName, target)
+    await putTargetState(deps.client, deps.tableName, { ...latest, config: why })
+    await announce(deps, latest.config, why)
+    return { available: false, reason: `${why.state}: ${why.detail}`, config: why, items: 0, recorded: 0, refined: 0 }
   }
-  const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs })
+  if (!configHistoryUsable(found.state)) return unusable(found)
+  const state = await targetStateOrNew(deps.client, deps.tableName, target)
+  const previous = state.config
+  const usableSince = previous === undefined || configHistoryUsable(previous.state) ? previous?.usableSince : now
+  const config: ConfigRecording = usableSince === undefined ? found : { ...found, usableSince }
+  // Re-read a little before the cursor: an item is captured up to maxCaptureDelay after its change.
+  const from = Math.max(0, usableSince ?? 0, (state.configCursor ?? now - deps.horizonMs) - deps.maxCaptureDelayMs)
+  const read = await readEniHistory(client, { from, to: now })
+  if (!read.available) return unusable(configRecordingOfReadFailure(read.reason, now))
+  const facts = await instanceFacts(deps.instances, read.items)
+  const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs, instance: (id) => facts.get(id) })
   // One after the other: reading the open holdings finishes any split a crash interrupted, whose
   // pieces the closed ones must then include.
   const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
   const closed = await deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
-  const ops = refineWithConfig([...open, ...closed], intervals)
+  const ops = refineWithConfig([...open, ...closed], intervals, from)
   if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
   if (ops.length > 0) {
     await deps.store.apply(ops)
@@ -56,12 +79,37 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   // Re-read the state: the poll may have written it while Config was being read.
   const latest = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? state
   if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
-  const { configUnavailable: _gone, ...rest } = latest
-  await putTargetState(deps.client, deps.tableName, { ...rest, configCursor: now })
+  await putTargetState(deps.client, deps.tableName, { ...latest, configCursor: now, config })
+  await announce(deps, latest.config, config)
   return {
     available: true,
+    config,
     items: read.items.length,
     recorded: ops.reduce((n, o) => n + (o.kind === 'record' ? 1 : o.kind === 'split' ? o.pieces.length : 0), 0),
     refined: ops.filter((o) => o.kind === 'refine' || o.kind === 'split').length,
   }
+}
+
+/**
+ * What DescribeInstances said of each instance the items name (its Name tag, type, image, tags), from
+ * the stored instance records: Config's ENI items do not say, and a holding must have the same holder
+ * record whichever source recorded it.
+ */
+async function instanceFacts(store: InstanceStore | undefined, items: readonly ConfigurationItem[]): Promise<Map<string, InstanceFacts>> {
+  const ids = new Set<string>()
+  for (const item of items) {
+    for (const m of item.configuration?.matchAll(/"instanceId"\s*:\s*"(i-[0-9a-f]+)"/g) ?? []) ids.add(m[1]!)
+  }
+  const out = new Map<string, InstanceFacts>()
+  if (!store) return out
+  for (const id of ids) {
+    const r = await store.get(id)
+    if (r) out.set(id, { instanceType: r.instanceType, imageId: r.imageId, tags: r.tags })
+  }
+  return out
+}
+
+/** Every answer's coverage states each target's Config state: a change of it voids cached answers. */
+async function announce(deps: ConfigPassDeps, before: ConfigRecording | undefined, after: ConfigRecording): Promise<void> {
+  if (before?.state !== after.state || before.detail !== after.detail) await deps.onChanged?.([CONFIG_COVERAGE])
 }

@@ -9,9 +9,10 @@ import {
   GetResourceConfigHistoryCommand,
   ListDiscoveredResourcesCommand,
 } from '@aws-sdk/client-config-service'
-import type { Bound, Holder, HolderKind } from '../model/holding.ts'
+import type { Bound, Holder } from '../model/holding.ts'
 import { normalizeIp, parseCidr, parseIp, scopeFor } from '../model/ip.ts'
 import type { Observation } from '../model/observation.ts'
+import { type EniRecord, holderFor, type InstanceFacts, tagRecord } from './holder.ts'
 
 export const ENI_RESOURCE_TYPE = 'AWS::EC2::NetworkInterface'
 const WINDOW_MS = 7 * 86_400_000
@@ -103,7 +104,11 @@ interface EniState {
 export function configIntervals(
   items: readonly ConfigurationItem[],
   target: { accountId: string; region: string },
-  options: { readonly maxCaptureDelayMs: number },
+  options: {
+    readonly maxCaptureDelayMs: number
+    /** What DescribeInstances says of an instance (its Name tag, type, image, tags): Config's ENI items do not. */
+    readonly instance?: (instanceId: string) => InstanceFacts | undefined
+  },
 ): ConfigInterval[] {
   const byEni = new Map<string, ConfigurationItem[]>()
   for (const item of items) {
@@ -115,7 +120,7 @@ export function configIntervals(
   const out: ConfigInterval[] = []
   for (const [eniId, list] of byEni) {
     list.sort((a, b) => a.configurationItemCaptureTime!.getTime() - b.configurationItemCaptureTime!.getTime())
-    const states = list.map((item) => stateOf(item, eniId, target))
+    const states = list.map((item) => stateOf(item, eniId, target, options.maxCaptureDelayMs, options.instance))
     const open = new Map<string, { o: Observation; start: Bound }>()
     let previousCapture: number | undefined
     for (const state of states) {
@@ -145,10 +150,20 @@ export function configIntervals(
   return out
 }
 
-function stateOf(item: ConfigurationItem, eniId: string, target: { accountId: string; region: string }): EniState {
+function stateOf(
+  item: ConfigurationItem,
+  eniId: string,
+  target: { accountId: string; region: string },
+  maxCaptureDelayMs: number,
+  instance?: (instanceId: string) => InstanceFacts | undefined,
+): EniState {
   const capture = item.configurationItemCaptureTime!.getTime()
   const deleted = item.configurationItemStatus === 'ResourceDeleted' || item.configurationItemStatus === 'ResourceDeletedNotRecorded'
-  const discovered = item.configurationItemStatus === 'ResourceDiscovered'
+  // `ResourceDiscovered` is also what Config writes for every ENI that already exists when a recorder
+  // is switched on, long after the ENI was made: only an item captured within the capture delay of
+  // the ENI's creation time records its creation.
+  const created = item.resourceCreationTime?.getTime()
+  const discovered = item.configurationItemStatus === 'ResourceDiscovered' && created !== undefined && capture - created <= maxCaptureDelayMs
   const held = new Map<string, Observation>()
   if (deleted || !item.configuration) return { capture, deleted, discovered, held }
   let c: ConfigEni
@@ -158,67 +173,85 @@ function stateOf(item: ConfigurationItem, eniId: string, target: { accountId: st
     return { capture, deleted, discovered, held }
   }
   const vpc = c.vpcId ?? 'vpc-unknown'
-  const holder = holderOf(c, eniId, target)
-  const add = (o: Observation) => held.set(`${o.address}|${o.scope}|${o.holder.instanceId ?? ''}`, o)
-  for (const p of c.privateIpAddresses ?? []) {
-    if (!p.privateIpAddress) continue
-    const ip = parseIp(p.privateIpAddress)
+  const record = configEniRecord(c, eniId)
+  const instanceId = record.attachment?.instanceId
+  const holder = holderFor(record, target, instanceId ? instance?.(instanceId) : undefined)
+  const add = (o: Observation) => {
+    const key = `${o.address}|${o.scope}|${o.holder.instanceId ?? ''}`
+    // One fact from several places: an allocation id any of them gives is kept.
+    if (!held.has(key) || o.holder.allocationId) held.set(key, o)
+  }
+  const addPrivate = (text: string) => {
+    const ip = parseIp(text)
     const scope = scopeFor(ip, vpc)
     add({ address: ip.text, addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4', scope, holder })
-    const pub = p.association?.publicIp
-    if (pub) add({ address: normalizeIp(pub), addressKind: 'public-ipv4', scope: 'global', holder: p.association?.allocationId ? { ...holder, allocationId: p.association.allocationId } : holder })
   }
+  const addAssociation = (a: ConfigAssociation | null | undefined) => {
+    for (const text of [a?.publicIp, a?.carrierIp, a?.customerOwnedIp]) {
+      if (!text) continue
+      const ip = parseIp(text)
+      const scope = scopeFor(ip, vpc)
+      add({ address: ip.text, addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4', scope, holder: a?.allocationId ? { ...holder, allocationId: a.allocationId } : holder })
+    }
+  }
+  // The same places as an EC2 snapshot's (ec2-transform.ts), in Config's lower-camel shape: the
+  // interface's own primary address and association, and each private address's.
+  if (c.privateIpAddress) addPrivate(c.privateIpAddress)
+  addAssociation(c.association)
+  for (const p of c.privateIpAddresses ?? []) {
+    if (p.privateIpAddress) addPrivate(p.privateIpAddress)
+    addAssociation(p.association)
+  }
+  if (c.ipv6Address) add({ address: normalizeIp(c.ipv6Address), addressKind: 'ipv6', scope: 'global', holder })
   for (const a of c.ipv6Addresses ?? []) if (a.ipv6Address) add({ address: normalizeIp(a.ipv6Address), addressKind: 'ipv6', scope: 'global', holder })
   for (const p of c.ipv4Prefixes ?? []) if (p.ipv4Prefix) add({ address: parseCidr(p.ipv4Prefix).text, addressKind: 'ipv4-prefix', scope: vpc, holder })
   for (const p of c.ipv6Prefixes ?? []) if (p.ipv6Prefix) add({ address: parseCidr(p.ipv6Prefix).text, addressKind: 'ipv6-prefix', scope: 'global', holder })
   return { capture, deleted, discovered, held }
 }
 
-interface ConfigEni {
-  vpcId?: string
-  subnetId?: string
-  description?: string
-  interfaceType?: string
-  requesterManaged?: boolean
-  attachment?: { instanceId?: string | null } | null
-  privateIpAddresses?: { privateIpAddress?: string; association?: { publicIp?: string; allocationId?: string } | null }[]
+interface ConfigAssociation {
+  publicIp?: string
+  carrierIp?: string
+  customerOwnedIp?: string
+  allocationId?: string
+  ipOwnerId?: string
+}
+
+/** An ENI's configuration in a Config item: DescribeNetworkInterfaces' shape in lower camel case. */
+export interface ConfigEni {
+  vpcId?: string | null
+  subnetId?: string | null
+  description?: string | null
+  interfaceType?: string | null
+  requesterId?: string | null
+  requesterManaged?: boolean | null
+  ownerId?: string | null
+  attachment?: { instanceId?: string | null; instanceOwnerId?: string | null } | null
+  association?: ConfigAssociation | null
+  privateIpAddress?: string | null
+  privateIpAddresses?: { privateIpAddress?: string; primary?: boolean; association?: ConfigAssociation | null }[]
+  ipv6Address?: string | null
   ipv6Addresses?: { ipv6Address?: string }[]
   ipv4Prefixes?: { ipv4Prefix?: string }[]
   ipv6Prefixes?: { ipv6Prefix?: string }[]
   tagSet?: { key?: string; value?: string }[]
 }
 
-function holderOf(c: ConfigEni, eniId: string, target: { accountId: string; region: string }): Holder {
-  const d = c.description ?? ''
-  const type = c.interfaceType
+/** The facts classification reads, from a Config item: the same as from DescribeNetworkInterfaces. */
+export function configEniRecord(c: ConfigEni, eniId: string): EniRecord {
   const instanceId = c.attachment?.instanceId ?? undefined
-  const kind: HolderKind = instanceId
-    ? 'instance'
-    : type === 'nat_gateway'
-      ? 'nat-gateway'
-      : d.startsWith('ELB ') || type === 'network_load_balancer'
-        ? 'load-balancer'
-        : type === 'lambda'
-          ? 'lambda'
-          : type === 'vpc_endpoint'
-            ? 'vpc-endpoint'
-            : d === 'RDSNetworkInterface'
-              ? 'rds'
-              : c.requesterManaged
-                ? 'requester-managed'
-                : 'interface'
-  const tags = Object.fromEntries((c.tagSet ?? []).filter((t) => t.key).map((t) => [t.key!, t.value ?? '']))
+  const instanceOwnerId = c.attachment?.instanceOwnerId ?? undefined
+  // Config writes null where EC2 leaves a field out.
   return {
     eniId,
-    kind,
-    accountId: target.accountId,
-    region: target.region,
-    ...(c.vpcId ? { vpcId: c.vpcId } : {}),
-    ...(c.subnetId ? { subnetId: c.subnetId } : {}),
-    ...(type ? { interfaceType: type } : {}),
-    ...(c.requesterManaged !== undefined ? { requesterManaged: c.requesterManaged } : {}),
-    ...(d ? { description: d } : {}),
-    ...(instanceId ? { instanceId } : {}),
-    ...(Object.keys(tags).length ? { tags } : {}),
+    interfaceType: c.interfaceType ?? undefined,
+    description: c.description ?? undefined,
+    requesterId: c.requesterId ?? undefined,
+    requesterManaged: c.requesterManaged ?? undefined,
+    ownerId: c.ownerId ?? undefined,
+    attachment: instanceId || instanceOwnerId ? { instanceId, instanceOwnerId } : undefined,
+    tags: tagRecord(c.tagSet),
+    vpcId: c.vpcId ?? undefined,
+    subnetId: c.subnetId ?? undefined,
   }
 }

@@ -1,9 +1,11 @@
 // One poll of one target, from snapshot to stored holdings: the only I/O around the pure reconcile.
-// Order matters for crashes: operations are applied before the target's state is written, so a crash
-// in between replays the poll against the old state on restart, which reconcile makes harmless.
+// Order matters for crashes: operations (and then the instance records that changed) are applied before
+// the target's state is written, so a crash in between replays the poll against the old state on
+// restart, which reconcile makes harmless and which finds the instance records already as it left them.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Snapshot } from '../model/observation.ts'
+import type { Disagreements, Snapshot } from '../model/observation.ts'
 import type { HoldingStore, StoreOperation } from '../store/holdings.ts'
+import type { InstanceStore } from '../store/instances.ts'
 import { putTargetState, targetStateOrNew, type TargetState } from '../store/targets.ts'
 import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
@@ -15,6 +17,8 @@ export interface Target {
 
 export interface PollDeps {
   readonly store: HoldingStore
+  /** Where instance records go; without it a poll keeps holdings only. */
+  readonly instances?: InstanceStore
   readonly client: DynamoDBClient
   readonly tableName: string
   readonly takeSnapshot: (target: Target) => Promise<Snapshot>
@@ -37,6 +41,10 @@ export interface PollResult {
   readonly durationMs: number
   /** The poll was dropped because the lease was lost before writing. */
   readonly abandoned?: boolean
+  /** Where the snapshot's places disagreed (see Disagreements): counted in metrics, logged once. */
+  readonly disagreements?: Disagreements
+  /** Instance records written (new, changed or gone); 0 in a steady state. */
+  readonly instancesWritten?: number
   readonly state: TargetState
 }
 
@@ -55,6 +63,7 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     opened: count('open'),
     closed: count('close'),
     refined: count('refine'),
+    ...(snapshot.disagreements ? { disagreements: snapshot.disagreements } : {}),
   }
   if (deps.stillOwner && !deps.stillOwner(target)) {
     return { ...result, abandoned: true, durationMs: Date.now() - began, state }
@@ -63,9 +72,14 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     await deps.store.apply(ops)
     await deps.onChanged?.(changedAddresses(ops))
   }
+  // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
+  const instancesWritten =
+    deps.instances && snapshot.complete && snapshot.instances
+      ? await deps.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
+      : 0
   const next = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
   await putTargetState(deps.client, deps.tableName, next)
-  return { ...result, durationMs: Date.now() - began, state: next }
+  return { ...result, instancesWritten, durationMs: Date.now() - began, state: next }
 }
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {

@@ -47,6 +47,7 @@ export function wireCollector(
   let polls = 0
   const deps: CollectorDeps = {
     store: store.holdings,
+    instances: store.instances,
     client: store.client,
     tableName: store.tableName,
     discover: () =>
@@ -68,6 +69,7 @@ export function wireCollector(
           client: store.client,
           tableName: store.tableName,
           configClient: (t) => session.config(t),
+          instances: store.instances,
           maxCaptureDelayMs: settings.configMaxDelayMs,
           horizonMs: settings.configHorizonMs,
           now,

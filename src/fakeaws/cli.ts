@@ -1,5 +1,6 @@
 // `whohad fakeaws`: runs the simulated organisation standalone until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util'
+import { EC2_VARIANTS, type Ec2Variant, isEc2Variant } from './ec2-variants.ts'
 import type { FakeAwsOptions } from './fake.ts'
 import { startFakeAws } from './fake.ts'
 
@@ -15,6 +16,9 @@ const USAGE = `usage: whohad fakeaws [options]
   --external-id X       ExternalId every member role requires
   --role-name X         role name in every account (default whohad-read)
   --no-throttling       turn off AWS's default token buckets
+  --variants            EC2 answers fill only some of the places that state a fact, a seeded mix
+  --variant NAME        only this variant, everywhere it applies (repeatable); one of
+                        ${EC2_VARIANTS.join(', ')}
 `
 
 export interface CliIo {
@@ -42,6 +46,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
   const buildMs = performance.now() - started
   const s = fake.world.stats()
   const mgmt = fake.managementCredentials
+  const variants = fake.world.ec2Variants.setting
   io.stdout.write(
     [
       `fakeaws listening on ${fake.endpoint}`,
@@ -50,6 +55,7 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
       `world: ${s.accounts} accounts (${fake.activeAccountIds.length} active) x ${fake.regions.length} regions [${fake.regions.join(',')}], ` +
         `${s.enis} ENIs, ${s.instances} instances, ${s.addresses} addresses held; seed ${fake.world.seed}; ` +
         `${fake.clock.mode} clock at ${new Date(fake.clock.now()).toISOString()}; built in ${(buildMs / 1000).toFixed(2)} s`,
+      ...(variants.mode === 'off' ? [] : [`EC2 answers in variants: ${variants.mode === 'mix' ? 'a seeded mix of all' : variants.variants.join(', ')}`]),
       '',
     ].join('\n'),
   )
@@ -87,6 +93,8 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
       'external-id': { type: 'string' },
       'role-name': { type: 'string' },
       'no-throttling': { type: 'boolean' },
+      variants: { type: 'boolean' },
+      variant: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -100,6 +108,9 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
   const regions = regionsText === undefined ? undefined : /^\d+$/.test(regionsText) ? Number(regionsText) : regionsText.split(',').map((r) => r.trim())
   const churnText = values.churn
   if (churnText !== undefined && !(Number(churnText) >= 0)) throw new Error(`--churn must be a number >= 0, not ${JSON.stringify(churnText)}`)
+  const forced = values.variant ?? []
+  for (const v of forced) if (!isEc2Variant(v)) throw new Error(`--variant must be one of ${EC2_VARIANTS.join(', ')}, not ${JSON.stringify(v)}`)
+  if (values.variants && forced.length > 0) throw new Error('--variants (a mix) and --variant (forced) exclude each other')
   const options: FakeAwsOptions = {
     ...defined('accounts', int('accounts', values.accounts)),
     ...defined('regions', regions),
@@ -110,6 +121,7 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
     ...defined('port', int('port', values.port)),
     ...defined('externalId', values['external-id']),
     ...defined('roleName', values['role-name']),
+    ...defined('variants', forced.length > 0 ? (forced as Ec2Variant[]) : values.variants ? true : undefined),
     clock: values.realtime ? 'realtime' : 'virtual',
     throttling: values['no-throttling'] ? 'off' : 'aws',
   }

@@ -7,6 +7,7 @@ import { createServer } from 'node:http'
 import { parseAuthorization } from './auth.ts'
 import type { Principal } from './auth.ts'
 import type { Clock } from './clock.ts'
+import type { ConfigRecorderMode } from './config-recorders.ts'
 import type { FaultRule, RequestInfo, ServiceName } from './faults.ts'
 import { AwsError, ec2ErrorBody, jsonErrorBody, queryErrorBody } from './protocol/errors.ts'
 import type { Params } from './protocol/params.ts'
@@ -189,6 +190,7 @@ function readBody(req: IncomingMessage): Promise<string> {
  *   GET  /_fake/config?resourceId=&accountId=&region=           → { changes } (change and capture times)
  *   GET  /_fake/summary                        → world counts
  *   GET  /_fake/faults | POST /_fake/faults (a FaultRule) | DELETE /_fake/faults[?id=]
+ *   GET  /_fake/config-recorders | POST /_fake/config-recorders ({"mode", "accountId"?, "region"?})
  */
 function sideApi(deps: ServerDeps, method: string, url: URL, body: string, res: ServerResponse): void {
   const { world, faults } = deps.fake
@@ -241,6 +243,17 @@ function sideApi(deps: ServerDeps, method: string, url: URL, body: string, res: 
         return reply(200, { faults: faults.list() })
       case 'POST /_fake/faults':
         return reply(200, { id: faults.add(jsonBody() as unknown as FaultRule) })
+      case 'GET /_fake/config-recorders':
+        return reply(200, { recorders: world.configRecorders.list() })
+      case 'POST /_fake/config-recorders': {
+        const b = jsonBody()
+        world.catchUp()
+        world.configRecorders.set(b.mode as ConfigRecorderMode, {
+          ...(typeof b.accountId === 'string' ? { accountId: b.accountId } : {}),
+          ...(typeof b.region === 'string' ? { region: b.region } : {}),
+        })
+        return reply(200, { recorders: world.configRecorders.list() })
+      }
       case 'DELETE /_fake/faults': {
         const id = q.get('id')
         if (id) return reply(faults.remove(id) ? 200 : 404, { removed: id })

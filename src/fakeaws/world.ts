@@ -4,8 +4,10 @@
 import { AddressPool, ipv4ToInt } from './addresses.ts'
 import { buildTarget } from './build.ts'
 import { churnOnce } from './churn.ts'
+import { type ConfigRecorderMode, ConfigRecorders, isConfigRecorderMode } from './config-recorders.ts'
 import type { Clock } from './clock.ts'
 import { DEFAULT_START_TIME } from './clock.ts'
+import { Ec2Variants, type Ec2VariantSetting, type Ec2VariantsOption, resolveEc2Variants } from './ec2-variants.ts'
 import type { Account, AccountState, Instance, RegionInfo, Target } from './entities.ts'
 import type { FleetContext } from './fleet.ts'
 import { vanishInstance } from './fleet.ts'
@@ -36,6 +38,10 @@ export interface WorldOptions {
   readonly configDelayMs?: readonly [number, number]
   /** Fraction of deletions Config records as ResourceDeletedNotRecorded. Default 0.02. */
   readonly configNotRecordedRate?: number
+  /** How Config records in every account-region at the start (see config-recorders.ts). Default `all`. */
+  readonly configRecording?: ConfigRecorderMode
+  /** Which redundant places EC2 answers fill (see ec2-variants.ts): `true` a seeded mix, a name or list forced. Default off. */
+  readonly variants?: Ec2VariantsOption
 }
 
 export interface ResolvedWorldOptions {
@@ -50,6 +56,8 @@ export interface ResolvedWorldOptions {
   readonly terminatedVisibleMs: number
   readonly configDelayMs: readonly [number, number]
   readonly configNotRecordedRate: number
+  readonly configRecording: ConfigRecorderMode
+  readonly variants: Ec2VariantSetting
 }
 
 export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOptions {
@@ -57,7 +65,7 @@ export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOp
     typeof options.regions === 'number' || options.regions === undefined
       ? STANDARD_REGIONS.slice(0, options.regions ?? 2)
       : [...options.regions]
-  const resolved: ResolvedWorldOptions = {
+  let resolved: ResolvedWorldOptions = {
     seed: options.seed ?? 1,
     accounts: options.accounts ?? 3,
     regions,
@@ -69,8 +77,15 @@ export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOp
     terminatedVisibleMs: options.terminatedVisibleMs ?? 3_600_000,
     configDelayMs: options.configDelayMs ?? [0, 120_000],
     configNotRecordedRate: options.configNotRecordedRate ?? 0.02,
+    configRecording: options.configRecording ?? 'all',
+    variants: { mode: 'off' },
   }
   const problems: string[] = []
+  try {
+    resolved = { ...resolved, variants: resolveEc2Variants(options.variants) }
+  } catch (err) {
+    problems.push((err as Error).message)
+  }
   if (!Number.isSafeInteger(resolved.seed)) problems.push('seed must be an integer')
   if (!Number.isInteger(resolved.accounts) || resolved.accounts < 1 || resolved.accounts > 10_000) problems.push('accounts must be 1-10000')
   if (resolved.regions.length < 1) problems.push('at least one region is needed')
@@ -81,6 +96,7 @@ export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOp
   if (resolved.suspendedAccounts + resolved.pendingClosureAccounts >= resolved.accounts) problems.push('the management account must stay active')
   const [lo, hi] = resolved.configDelayMs
   if (!(lo >= 0 && hi >= lo)) problems.push('configDelayMs must be [min, max] with 0 <= min <= max')
+  if (!isConfigRecorderMode(resolved.configRecording)) problems.push(`unknown configRecording ${String(resolved.configRecording)}`)
   if (problems.length > 0) throw new Error(`invalid fake AWS options: ${problems.join('; ')}`)
   return resolved
 }
@@ -104,6 +120,10 @@ export class World implements FleetContext {
   readonly targets = new Map<string, Target>()
   readonly organizationId: string
   readonly terminatedVisibleMs: number
+  /** How Config records in each account-region; tests change it as they go. */
+  readonly configRecorders: ConfigRecorders
+  /** Which redundant places EC2 answers fill; tests may pin another variant as they go. */
+  readonly ec2Variants: Ec2Variants
   /** The time the world has been brought up to. */
   now: number
   private seqCounter = 0
@@ -119,6 +139,8 @@ export class World implements FleetContext {
     this.terminatedVisibleMs = this.options.terminatedVisibleMs
     this.ids = new IdFactory(this.seed)
     this.ledger = new Ledger(() => this.catchUp())
+    this.configRecorders = new ConfigRecorders({ mode: this.options.configRecording, since: this.now }, () => this.now)
+    this.ec2Variants = new Ec2Variants(this.seed, this.options.variants)
     this.meanChurnGapMs = this.options.churn > 0 ? 3_600_000 / this.options.churn : Number.POSITIVE_INFINITY
     const rng = new Rng('world', this.seed)
     this.organizationId = `o-${this.ids.hex('org', 10)}`

@@ -1,5 +1,6 @@
 // A holding: one holder (an ENI) holding one address in one scope over an interval whose ends are
 // known only within bounds. Every bound keeps the evidence that set it, so an answer can be defended.
+import type { HolderKind, Resource } from './eni-class.ts'
 
 /** Where a piece of evidence came from. */
 export type EvidenceSource =
@@ -25,15 +26,7 @@ export interface Bound {
   readonly evidence: readonly Evidence[]
 }
 
-export type HolderKind =
-  | 'instance'
-  | 'nat-gateway'
-  | 'load-balancer'
-  | 'lambda'
-  | 'vpc-endpoint'
-  | 'rds'
-  | 'requester-managed'
-  | 'interface'
+export type { HolderKind, Resource, ResourceType } from './eni-class.ts'
 
 /** What holds an address: always an ENI, described by what it belongs to. */
 export interface Holder {
@@ -47,6 +40,11 @@ export interface Holder {
   readonly requesterManaged?: boolean
   readonly description?: string
   readonly instanceId?: string
+  /**
+   * What the ENI is part of (type, id, name; an instance's Name tag as its name). Absent on holdings
+   * stored before it was recorded: readers fall back to `kind`, `instanceId` and `name`.
+   */
+  readonly resource?: Resource
   /** The instance's Name tag, the load balancer's name, the NAT gateway's id: what a person calls it. */
   readonly name?: string
   readonly instanceType?: string

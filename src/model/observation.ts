@@ -2,6 +2,20 @@
 // reconciler. A source never decides bounds from poll times; it only reports what AWS said, with the
 // evidence AWS gave for when a holding began or ended. Reconcile turns that into holdings.
 import type { AddressKind, Bound, Holder } from './holding.ts'
+import type { InstanceRecord } from './instance.ts'
+
+/**
+ * Where the places that state one fact did not all state it in one complete snapshot (DescribeAddresses
+ * puts an Elastic IP on an ENI whose own record does not show it, or the reverse). The holding is kept
+ * (the union of the places); the disagreement is counted and logged, never a reason to drop it.
+ */
+export interface Disagreements {
+  readonly total: number
+  /** By address kind, and `unreadable` for a value that is not an address at all. */
+  readonly byKind: Readonly<Partial<Record<AddressKind | 'unreadable', number>>>
+  /** The first few, as sentences for the log. */
+  readonly examples: readonly string[]
+}
 
 /** One holder seen holding one address in one scope by one snapshot. */
 export interface Observation {
@@ -43,4 +57,11 @@ export interface Snapshot {
    * no earlier than this (the public IPv4 is released, the ENIs deleted, after the transition began).
    */
   readonly instanceStops: ReadonlyMap<string, Bound>
+  /** Only on a complete snapshot whose places disagreed. */
+  readonly disagreements?: Disagreements
+  /**
+   * What DescribeInstances said of each instance it listed. Absent when the source does not read
+   * instances: absent is not empty, and marks nothing gone.
+   */
+  readonly instances?: readonly InstanceRecord[]
 }

@@ -5,9 +5,11 @@ import type { Config } from '../config.ts'
 import { createDynamoClient, ensureTable } from './dynamodb.ts'
 import { startEmbeddedDynamo } from './embedded.ts'
 import { HoldingStore } from './holdings.ts'
+import { InstanceStore } from './instances.ts'
 
 export interface OpenStore {
   readonly holdings: HoldingStore
+  readonly instances: InstanceStore
   readonly client: DynamoDBClient
   readonly tableName: string
   /** Where the data lives, in words for a start-up banner. */
@@ -38,5 +40,6 @@ export async function openStore(config: Config['store']): Promise<OpenStore> {
     ? `embedded DynamoDB-compatible store (dynalite) in ${embedded.path}, table ${config.tableName}`
     : `DynamoDB ${config.endpoint ?? `in AWS ${config.region}`}, table ${config.tableName}`
   const holdings = new HoldingStore(client, { tableName: config.tableName, retentionMs: config.retentionMs })
-  return { holdings, client, tableName: config.tableName, location, table, close }
+  const instances = new InstanceStore(client, { tableName: config.tableName, retentionMs: config.retentionMs })
+  return { holdings, instances, client, tableName: config.tableName, location, table, close }
 }

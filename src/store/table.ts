@@ -117,3 +117,26 @@ export function instancePk(instanceId: string): string {
 export function holderSk(startAfter: number, address: string, scope: string): string {
   return `${timeKey(startAfter)}#${address}#${scope}`
 }
+
+/**
+ * An instance record (store/instances.ts): one item per instance, under `instancePk(id)` (which holdings
+ * use only as the byInstance index's partition, never as a table key), so that reading one by id is a
+ * consistent GetItem. It is also filed in its target's byTarget partition, listed instances apart from
+ * gone ones: a poll compares its snapshot with the listed part alone, so its read grows with the fleet,
+ * never with the history of instances that came and went. Marking one gone rewrites `tsk` (one write;
+ * the item keeps its key). None of these sort keys begins like a holding's (`open#`, `closed#`).
+ */
+export const INSTANCE_SK = 'instance'
+
+export type InstancePart = 'listed' | 'gone'
+
+export const TARGET_INSTANCE_PREFIX = 'instance#'
+
+export function targetInstanceTsk(part: InstancePart, instanceId: string): string {
+  return `${TARGET_INSTANCE_PREFIX}${part}#${instanceId}`
+}
+
+/** The prefix of one part of a target's instances, or of both. */
+export function targetInstancePrefix(part: InstancePart | 'all'): string {
+  return part === 'all' ? TARGET_INSTANCE_PREFIX : `${TARGET_INSTANCE_PREFIX}${part}#`
+}

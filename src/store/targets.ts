@@ -3,6 +3,7 @@
 // "last seen" write per holding per poll) is what proves an open holding up to now.
 import { type AttributeValue, BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
+import type { ConfigRecording } from '../model/config-recording.ts'
 import { INDEX_BY_TARGET, TARGET_LIST_TPK, TARGET_STATE_SK, targetListTsk, targetPk } from './table.ts'
 
 export interface TargetState {
@@ -22,8 +23,8 @@ export interface TargetState {
   readonly gaps?: readonly { readonly from: number; readonly to: number }[]
   /** AWS Config history is read up to here (capture time); the next pass resumes from it. */
   readonly configCursor?: number
-  /** Why Config history could not be read, when it could not (off, not recording ENIs, denied). */
-  readonly configUnavailable?: string
+  /** How AWS Config records this target's ENIs, as last checked (before each read of its history). */
+  readonly config?: ConfigRecording
 }
 
 export function targetKey(accountId: string, region: string) {
@@ -84,7 +85,16 @@ export async function getTargetStates(
 }
 
 function fromItem(item: Parameters<typeof unmarshall>[0]): TargetState {
-  const { pk: _pk, sk: _sk, tpk: _tpk, tsk: _tsk, kind: _kind, ...state } = unmarshall(item)
+  const { pk: _pk, sk: _sk, tpk: _tpk, tsk: _tsk, kind: _kind, configUnavailable, ...state } = unmarshall(item)
+  // Items written before the recorder was checked carry only the history read's error text.
+  if (typeof configUnavailable === 'string' && state.config === undefined) {
+    state.config = {
+      state: /AccessDenied/.test(configUnavailable) ? 'denied' : 'off',
+      detail: configUnavailable,
+      // That pass ran in the poll turn, right after the poll it followed.
+      checkedAt: typeof state.lastAttempt === 'number' ? state.lastAttempt : 0,
+    } satisfies ConfigRecording
+  }
   return state as TargetState
 }
 

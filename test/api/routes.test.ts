@@ -7,6 +7,7 @@ import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import * as s from '../../src/api/schemas.ts'
 import type { StoreOperation } from '../../src/store/holdings.ts'
+import { InstanceStore } from '../../src/store/instances.ts'
 import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../helpers/holdings.ts'
 import { openTestStore } from '../helpers/stores.ts'
@@ -27,6 +28,11 @@ async function setup(t: Parameters<typeof openTestStore>[0], extra: Partial<Para
     { kind: 'open', holding: makeHolding({ address: '10.0.1.9', eni: 'eni-0e5', instance: 'i-0e5', vpc: 'vpc-0ccc', account: '222222222222', start: [T0 - 90 * MIN, T0 - 89 * MIN] }) },
   ]
   await store.apply(ops)
+  // The instances DescribeInstances listed (i-0a1 is known from its closed holding alone).
+  const instances = new InstanceStore(client, { tableName })
+  const running = (instanceId: string, accountId: string, vpcId: string) => ({ accountId, region: 'eu-west-1', instanceId, state: 'running' as const, vpcId, enis: [{ eniId: `eni-${instanceId.slice(2)}`, deviceIndex: 0 }], lastSeen: T0 - 60 * MIN })
+  await instances.sync({ accountId: '111111111111', region: 'eu-west-1' }, [running('i-0b2', '111111111111', 'vpc-0aaa'), running('i-0c3', '111111111111', 'vpc-0aaa')], { goneAt: T0 - 60 * MIN })
+  await instances.sync({ accountId: '222222222222', region: 'eu-west-1' }, [running('i-0e5', '222222222222', 'vpc-0ccc')], { goneAt: T0 - 60 * MIN })
   for (const accountId of ['111111111111', '222222222222']) {
     await putTargetState(client, tableName, { accountId, region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
   }
@@ -51,6 +57,34 @@ t.test('CIDR blocks: every holder inside, encoded or not; oversized blocks refus
   t.match(big.json().detail, /65536 addresses; this server answers blocks of at most 256 \(a \/24 or smaller\)/)
   t.equal((await fastify.inject({ method: 'GET', url: `/v1/cidrs/10.0.1.0/99?at=${T0}` })).statusCode, 400)
   t.equal((await fastify.inject({ method: 'GET', url: `/v1/cidrs/2001:db8::/120?at=${T0}` })).statusCode, 200, 'IPv6 blocks too')
+})
+
+t.test("a holder's resource: in the answer, in its schema and in the ECS form; holdings stored without one still answer", async (t) => {
+  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const nat = makeHolding({ address: '198.51.100.20', eni: 'eni-0f6', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
+  const alb = makeHolding({ address: '198.51.100.21', eni: 'eni-0f7', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
+  const old = makeHolding({ address: '198.51.100.22', eni: 'eni-0f8', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
+  await store.apply([
+    { kind: 'open', holding: { ...nat, holder: { ...nat.holder, kind: 'nat-gateway', resource: { type: 'nat-gateway', id: 'nat-0a8b0e0d28266841f' }, name: 'nat-0a8b0e0d28266841f' } } },
+    { kind: 'open', holding: { ...alb, holder: { ...alb.holder, kind: 'load-balancer', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' }, name: 'web' } } },
+    { kind: 'open', holding: { ...old, holder: { ...old.holder, kind: 'nat-gateway' } } },
+  ])
+  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+  const app = await buildApp({ store, client, tableName })
+  t.teardown(() => app.fastify.close())
+
+  const res = await app.fastify.inject({ method: 'GET', url: `/v1/ips/198.51.100.21?at=${T0}` })
+  t.equal(res.statusCode, 200)
+  const parsed = s.pointAnswer.parse(res.json())
+  t.same(parsed.holdings[0]!.holder.resource, { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' }, 'the response schema keeps the resource')
+
+  const lookups = ['198.51.100.20', '198.51.100.21', '198.51.100.22'].map((ip) => ({ ip, at: T0 }))
+  const ecs = (await app.fastify.inject({ method: 'POST', url: '/v1/lookups', payload: { lookups, format: 'ecs' } })).json().results as { holders: Record<string, unknown>[] }[]
+  t.match(ecs[0]!.holders[0], { 'cloud.service.name': 'vpc', 'whohad.holder.kind': 'nat-gateway', 'whohad.resource.type': 'nat-gateway', 'whohad.resource.id': 'nat-0a8b0e0d28266841f', 'whohad.eni.id': 'eni-0f6' })
+  t.notOk('whohad.resource.name' in ecs[0]!.holders[0]!, 'no name where nothing names it')
+  t.match(ecs[1]!.holders[0], { 'cloud.service.name': 'elb', 'whohad.resource.type': 'application-load-balancer', 'whohad.resource.id': 'app/web/5bd164072db03311', 'whohad.resource.name': 'web' })
+  t.match(ecs[2]!.holders[0], { 'cloud.service.name': 'vpc', 'whohad.holder.kind': 'nat-gateway', 'whohad.eni.id': 'eni-0f8' })
+  t.same(Object.keys(ecs[2]!.holders[0]!).filter((k) => k.startsWith('whohad.resource')), [], 'a holding stored before resources has none')
 })
 
 t.test('batches: answers in order, per-item errors, the ECS form, the size limits', async (t) => {
@@ -125,7 +159,7 @@ t.test('ENIs and instances: current state and history, without calling EC2', asy
   t.equal((await fastify.inject({ method: 'GET', url: '/v1/enis/eni-0fff' })).statusCode, 404)
   t.equal((await fastify.inject({ method: 'GET', url: '/v1/enis/nope' })).statusCode, 400)
   const inst = await fastify.inject({ method: 'GET', url: '/v1/instances/i-0c3' })
-  t.match(inst.json(), { instanceId: 'i-0c3', current: true, accountId: '111111111111', vpcId: 'vpc-0aaa', enis: ['eni-0c3'], addresses: [{ address: '10.0.1.5' }] })
+  t.match(inst.json(), { instanceId: 'i-0c3', current: true, accountId: '111111111111', vpcId: 'vpc-0aaa', enis: [{ eniId: 'eni-0c3', deviceIndex: 0 }], addresses: [{ address: '10.0.1.5' }] })
   t.equal((await fastify.inject({ method: 'GET', url: '/v1/instances/i-0fff' })).statusCode, 404)
 
   const all = await fastify.inject({ method: 'GET', url: '/v1/instances' })

@@ -6,6 +6,8 @@ import path from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { loadConfig } from '../../src/config.ts'
+import { formatAnswer, holderWords } from '../../src/lookup.ts'
+import type { Holder } from '../../src/model/holding.ts'
 import { openStore } from '../../src/store/open.ts'
 import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../helpers/holdings.ts'
@@ -72,4 +74,29 @@ t.test('whohad lookup', async (t) => {
     t.match((await lookup(['203.0.113.7'], env)).stderr, /--at is required/)
     t.match((await lookup(['203.0.113.7', '--at', '2026-11-20 10:00'], env)).stderr, /no timezone offset/)
   })
+})
+
+t.test('the holder in words: the resource when recorded, the old guess for holdings stored before it', async (t) => {
+  const base = { accountId: '111111111111', region: 'eu-west-1' }
+  const holder = (h: Partial<Holder> & Pick<Holder, 'eniId' | 'kind'>): Holder => ({ ...base, ...h })
+  t.equal(holderWords(holder({ eniId: 'eni-0b2', kind: 'instance', instanceId: 'i-0b2', name: 'web-prod-3', resource: { type: 'instance', id: 'i-0b2', name: 'web-prod-3' } })), 'i-0b2 (web-prod-3)')
+  t.equal(holderWords(holder({ eniId: 'eni-0f6', kind: 'nat-gateway', name: 'nat-0a8b0e0d28266841f', resource: { type: 'nat-gateway', id: 'nat-0a8b0e0d28266841f' } })), 'NAT gateway nat-0a8b0e0d28266841f')
+  t.equal(holderWords(holder({ eniId: 'eni-0f7', kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } })), 'application load balancer web (app/web/5bd164072db03311)')
+  t.equal(holderWords(holder({ eniId: 'eni-0f9', kind: 'lambda', resource: { type: 'lambda-function', id: 'cost-digest', name: 'cost-digest' } })), 'Lambda function cost-digest')
+  t.equal(holderWords(holder({ eniId: 'eni-0fa', kind: 'rds', resource: { type: 'rds' } })), 'RDS ENI eni-0fa', 'nothing names it: the ENI')
+  t.equal(holderWords(holder({ eniId: 'eni-0fb', kind: 'requester-managed', resource: { type: 'network-interface', id: 'eni-0fb' } })), 'AWS-managed network interface eni-0fb')
+  t.equal(holderWords(holder({ eniId: 'eni-0fc', kind: 'interface', resource: { type: 'network-interface', id: 'eni-0fc' } })), 'network interface eni-0fc')
+  t.equal(holderWords(holder({ eniId: 'eni-0f8', kind: 'nat-gateway' })), 'nat-gateway eni-0f8', 'stored before resources: as before')
+  t.equal(holderWords(holder({ eniId: 'eni-0b2', kind: 'instance', instanceId: 'i-0b2', name: 'web-prod-3' })), 'i-0b2 (web-prod-3)')
+
+  const bound = { after: T0, by: T0, evidence: [] }
+  const text = formatAnswer({
+    ip: '198.51.100.21',
+    at: '2026-11-20T09:00:00.000Z',
+    window: 0,
+    holdings: [{ certainty: 'certain', address: '198.51.100.21', addressKind: 'public-ipv4', scope: 'global', start: bound, provenUntil: T0, holder: holder({ eniId: 'eni-0f7', kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } }) }],
+    coverage: { state: 'complete', detail: 'every target watched', targets: 1, watching: 1, unwatched: [] },
+  } as unknown as Parameters<typeof formatAnswer>[0])
+  t.match(text, /^HELD: application load balancer web \(app\/web\/5bd164072db03311\), account 111111111111, eu-west-1/)
+  t.match(text, /certain\s+application-load-balancer app\/web\/5bd164072db03311\s+eni-0f7\s+web\s/, 'the table shows the resource type, id and name')
 })

@@ -58,3 +58,52 @@ t.test('a stretch shorter than Config\'s capture delay is the open holding a spl
   const ended = { ...rest, end: { after: at(28), by: at(30), evidence: [] } }
   t.same(refineWithConfig([rest], [ended]).filter((o) => o.kind === 'record'), [], 'no record of the same stretch')
 })
+
+t.test('a stretch shorter than the capture delay that the polls saw is one holding, narrowed, not recorded twice', async (t) => {
+  // Polls every minute saw it from 10 to 14 (closed between 14 and 15). Config, assuming captures up to
+  // 15 minutes late, bounds it wider: its core [start.by, end.after] is empty.
+  const byPolls = makeHolding({ address: '10.0.0.7', eni: 'eni-c', start: [at(9), at(10)], end: [at(14), at(15)] })
+  const byConfig = { ...byPolls, start: { after: at(-5), by: at(10.5), evidence: [] }, end: { after: at(0), by: at(14.5), evidence: [] } }
+  const ops = refineWithConfig([byPolls], [byConfig])
+  t.same(ops.map((o) => o.kind), ['refine'], 'paired: narrowed, never recorded beside it')
+  const op = ops[0]!
+  if (op.kind !== 'refine') return
+  t.same([op.next.start.after, op.next.start.by, op.next.end?.after, op.next.end?.by], [at(9), at(10), at(14), at(14.5)])
+})
+
+t.test('a holding whose core meets two intervals\' supports pairs with neither: both are recorded', async (t) => {
+  // Two short stretches a few minutes apart, both within Config's delay of the polls' sighting: which
+  // one the polls saw is unknowable, so nothing is narrowed, and recall keeps both.
+  const byPolls = makeHolding({ address: '10.0.0.8', eni: 'eni-d', start: [at(9), at(10)], end: [at(11), at(12)] })
+  const first = { ...byPolls, start: { after: at(-5), by: at(10), evidence: [] }, end: { after: at(-3), by: at(12), evidence: [] } }
+  const second = { ...byPolls, start: { after: at(-2), by: at(13), evidence: [] }, end: { after: at(0), by: at(15), evidence: [] } }
+  const ops = refineWithConfig([byPolls], [first, second])
+  t.same(ops.map((o) => o.kind).sort(), ['record', 'record'])
+})
+
+t.test('the intervals a split cuts at are its pieces: none is recorded beside them', async (t) => {
+  // Config saw a short absence inside the polls' open holding, and the stretch before it ended within
+  // the capture delay of its start (an empty core).
+  const open = makeHolding({ address: '10.0.0.9', eni: 'eni-e', start: [at(0), at(10)] })
+  const first = { ...open, start: { after: at(1), by: at(12), evidence: [] }, end: { after: at(11), by: at(21), evidence: [] } }
+  const second = { ...open, start: { after: at(30), by: at(31), evidence: [] } }
+  const ops = refineWithConfig([open], [first, second])
+  t.same(ops.map((o) => o.kind), ['split'], 'one split, no record of the interval it was cut at')
+})
+
+t.test('a holding one poll saw (an empty core) pairs with the interval its sighting lies in', async (t) => {
+  // Found by the ground-truth run: seen by one poll that read over [9, 12], closed by the next; its core
+  // runs backwards, and the Config interval of the same stretch was recorded beside it.
+  const once = makeHolding({ address: '10.0.0.10', eni: 'eni-f', start: [at(9), at(12)], end: [at(9), at(18)] })
+  const byConfig = { ...once, start: { after: at(8), by: at(10), evidence: [] }, end: { after: at(13), by: at(15), evidence: [] } }
+  const ops = refineWithConfig([once], [byConfig])
+  t.same(ops.map((o) => o.kind), ['refine'], 'narrowed, not recorded twice')
+})
+
+t.test('no pairing by support where the history read does not cover the sighting, or a stretch older than the read may be it', async (t) => {
+  const once = makeHolding({ address: '10.0.0.11', eni: 'eni-g', start: [at(9), at(12)], end: [at(9), at(18)] })
+  const byConfig = { ...once, start: { after: at(8), by: at(10), evidence: [] }, end: { after: at(13), by: at(15), evidence: [] } }
+  t.same(refineWithConfig([once], [byConfig], at(10)).map((o) => o.kind), ['record'], 'read from after the sighting: Config may not have seen its stretch')
+  const older = { ...once, start: { after: 0, by: at(5), evidence: [] }, end: { after: at(6), by: at(9.5), evidence: [] } }
+  t.same(refineWithConfig([once], [older, byConfig]).filter((o) => o.kind === 'refine'), [], 'a stretch of unknown start may be the one the poll saw: nothing narrowed')
+})

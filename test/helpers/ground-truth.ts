@@ -21,6 +21,12 @@ export interface GroundTruthReport {
   readonly certainFalse: string[]
   readonly possible: number
   readonly duplicateOpen: string[]
+  /**
+   * One ENI's one interval listed twice: two holdings of one holder (address, scope, ENI, instance)
+   * whose supports each overlap the same single true interval of that holder and no other. Over every
+   * stored holding, and over every sampled answer.
+   */
+  readonly listedTwice: string[]
   /** Samples also answered through HoldingStore.lookup, and how many disagreed with the scan. */
   readonly lookedUp: number
   readonly lookupMismatches: string[]
@@ -143,6 +149,29 @@ export async function checkGroundTruth(input: {
       .filter((e) => contains(e.ip, ip) && e.start <= T && (e.end === undefined || T < e.end) && e.start <= input.to && (e.end === undefined || e.end >= input.from))
   const sameHolder = (h: Holding, e: LedgerEntry) => h.address === e.ip && h.scope === e.scope && h.holder.eniId === e.eniId
 
+  // The true intervals a holding's support overlaps, among its own holder's (instance included).
+  const overlapped = (h: Holding) =>
+    (truthIndex.get(h.address) ?? [])
+      .filter((e) => sameHolder(h, e) && (e.instanceId ?? '') === (h.holder.instanceId ?? ''))
+      .filter((e) => e.start <= (h.end ? h.end.by : Number.POSITIVE_INFINITY) && (e.end === undefined || e.end >= h.start.after))
+      .map((e) => e.id)
+  const twice = (rows: readonly Holding[], where: string): string[] => {
+    const seen = new Map<string, Holding>()
+    const out: string[] = []
+    for (const h of rows) {
+      const hit = overlapped(h)
+      if (hit.length !== 1) continue
+      const key = `${h.holder.instanceId ?? ''}|${hit[0]}`
+      const other = seen.get(key)
+      const span = (x: Holding) => `[${x.start.after},${x.start.by}]–${x.end ? `[${x.end.after},${x.end.by}]` : 'open'} (${[...new Set([...x.start.evidence, ...(x.end?.evidence ?? [])].map((e) => e.source))].join('+')})`
+      if (other) out.push(`${where}: ${h.address} ${h.scope} ${h.holder.eniId} twice: ${span(other)} and ${span(h)}; truth ${JSON.stringify((truthIndex.get(h.address) ?? []).filter((e) => e.id === hit[0]).map((e) => [e.start, e.end]))}`)
+      else seen.set(key, h)
+    }
+    return out
+  }
+  const listedTwice: string[] = []
+  for (const list of byAddress.values()) listedTwice.push(...twice(list, 'stored'))
+
   const missed: string[] = []
   const certainFalse: string[] = []
   let truePairs = 0
@@ -154,6 +183,7 @@ export async function checkGroundTruth(input: {
     const pool = poolCache.get(ip) ?? poolFor(ip)
     poolCache.set(ip, pool)
     const got = answer(ip, T, pool)
+    listedTwice.push(...twice(got.map(({ h }) => h), `answer for ${ip} at ${new Date(T).toISOString()}`))
     for (const e of truthAt(ip, T)) {
       if (input.unknowable?.(e)) {
         unknowable++
@@ -185,7 +215,7 @@ export async function checkGroundTruth(input: {
     if (a.join() !== b.join()) lookupMismatches.push(`${ip} at ${T}: lookup ${a.join(' ')} vs scan ${b.join(' ')}`)
   }
 
-  return { samples: samples.length, truePairs, unknowable, missed, certainChecked, certainFalse, possible, duplicateOpen, lookedUp: viaLookup, lookupMismatches }
+  return { samples: samples.length, truePairs, unknowable, missed, certainChecked, certainFalse, possible, duplicateOpen, listedTwice, lookedUp: viaLookup, lookupMismatches }
 }
 
 export function formatReport(r: GroundTruthReport): string {
@@ -196,6 +226,7 @@ export function formatReport(r: GroundTruthReport): string {
     `  certain precision ${pct(r.certainChecked - r.certainFalse.length, r.certainChecked)} (${r.certainChecked} certain answers, ${r.certainFalse.length} false)`,
     `  possible answers  ${r.possible}`,
     `  duplicate open    ${r.duplicateOpen.length}`,
+    `  listed twice      ${r.listedTwice.length}`,
     `  via lookup        ${r.lookedUp} samples, ${r.lookupMismatches.length} disagreements with the scan`,
   ].join('\n')
 }

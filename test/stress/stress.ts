@@ -67,7 +67,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     const proxy = await startThrottleProxy(dynamoEndpoint!, 0)
     cleanups.push(() => proxy.close())
     const redis = await startRedis(teardown)
-    const fake = await startFakeAws({ seed: 77, accounts: 4, regions: 2, enisPerRegion: 8, churn: 360, clock: 'realtime' })
+    const fake = await startFakeAws({ seed: 77, accounts: 4, regions: 2, enisPerRegion: 8, churn: 360, clock: 'realtime', variants: true })
     cleanups.push(() => fake.close())
     const mgmt = fake.managementCredentials
     const region = fake.regions[0]!

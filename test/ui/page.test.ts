@@ -109,3 +109,31 @@ t.test('the page asks for a key when the server needs one and keeps it for the t
   t.equal(await page.evaluate(() => localStorage.length), 0, 'and nowhere more lasting')
   await page.screenshot({ path: path.join(SHOTS, 'with-key.png'), fullPage: true })
 })
+
+t.test('the page names what held it from the holder resource, and guesses as before for older holdings', async (t) => {
+  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const at = (address: string, eni: string) => makeHolding({ address, eni, start: [T0 - 90 * MIN, T0 - 89 * MIN] })
+  const alb = at('198.51.100.21', 'eni-0f7')
+  const old = at('198.51.100.22', 'eni-0f8')
+  await store.apply([
+    { kind: 'open', holding: { ...alb, holder: { ...alb.holder, kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } } } },
+    { kind: 'open', holding: { ...old, holder: { ...old.holder, kind: 'nat-gateway' } } },
+  ])
+  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 240 * MIN, lastCompletePoll: T0 + 120 * MIN })
+  const app = await buildApp({ store, client, tableName })
+  const url = await app.fastify.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.fastify.close())
+  const { page, errors } = await browser(t)
+
+  await page.goto(`${url}/?ip=198.51.100.21&at=${encodeURIComponent(new Date(T0).toISOString())}&window=0s`)
+  await page.locator('#answer li').first().waitFor()
+  t.match(await page.locator('#answer').innerText(), /application load balancer web \(app\/web\/5bd164072db03311\)/, 'the resource in words')
+  await page.locator('#timeline svg .holding').first().click()
+  await page.locator('#evidence').waitFor({ state: 'visible' })
+  t.match(await page.locator('#evidence').innerText(), /resource\s+application load balancer, id app\/web\/5bd164072db03311, name web/, 'the evidence lists type, id and name')
+
+  await page.goto(`${url}/?ip=198.51.100.22&at=${encodeURIComponent(new Date(T0).toISOString())}&window=0s`)
+  await page.locator('#answer li').first().waitFor()
+  t.match(await page.locator('#answer').innerText(), /NAT gateway eni-0f8/, 'a holding stored before resources reads as it did')
+  t.same(errors, [], 'no errors in the browser console')
+})

@@ -41,10 +41,44 @@ function askForKey() {
 const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z')
 const short = (ms) => iso(ms).replace('T', ' ').replace('Z', ' UTC')
 
-function holderName(h) {
-  const x = h.holder || {}
-  const where = [x.accountId && `account ${x.accountId}`, x.region].filter(Boolean).join(', ')
-  const label = {
+// The words for each resource type the classifier (src/model/eni-class.ts) names.
+const RESOURCE_WORDS = {
+  instance: 'instance',
+  'nat-gateway': 'NAT gateway',
+  'classic-load-balancer': 'classic load balancer',
+  'application-load-balancer': 'application load balancer',
+  'network-load-balancer': 'network load balancer',
+  'gateway-load-balancer': 'gateway load balancer',
+  'load-balancer': 'load balancer',
+  'lambda-function': 'Lambda function',
+  'vpc-endpoint': 'VPC endpoint',
+  'gateway-load-balancer-endpoint': 'Gateway Load Balancer endpoint',
+  'efs-mount-target': 'EFS mount target',
+  rds: 'RDS',
+  'rds-proxy': 'RDS proxy',
+  'eks-cluster': 'EKS cluster',
+  'transit-gateway-attachment': 'Transit Gateway attachment',
+  'global-accelerator': 'Global Accelerator',
+  'api-gateway-vpc-link': 'API Gateway VPC link',
+  'resource-gateway': 'resource gateway',
+  'network-interface': 'network interface',
+}
+
+// "NAT gateway nat-0a8…", "application load balancer web (app/web/5bd1…)", "RDS ENI eni-…" (nothing
+// names the resource), "instance i-0a1" with its Name tag beside the account.
+function resourceLabel(x) {
+  const r = x.resource
+  const words = RESOURCE_WORDS[r.type] || r.type
+  if (r.type === 'network-interface') return `${x.kind === 'requester-managed' ? 'AWS-managed network interface' : 'network interface'} ${r.id || x.eniId}`
+  if (r.type === 'instance') return r.id || x.instanceId || `instance ENI ${x.eniId}`
+  const called = r.name || r.id
+  if (!called) return `${words} ENI ${x.eniId}`
+  return r.name && r.id && r.name !== r.id ? `${words} ${r.name} (${r.id})` : `${words} ${called}`
+}
+
+// Holdings stored before holders had a resource: guessed from the kind and name, as then.
+function legacyLabel(x) {
+  return {
     instance: x.instanceId,
     'nat-gateway': `NAT gateway ${x.name || x.eniId}`,
     'load-balancer': `load balancer ${x.name || x.eniId}`,
@@ -52,8 +86,22 @@ function holderName(h) {
     'vpc-endpoint': `VPC endpoint ENI ${x.eniId}`,
     rds: `RDS ENI ${x.eniId}`,
   }[x.kind] || `${x.kind || 'interface'} ${x.eniId}`
-  const extra = [x.kind === 'instance' && x.name, where].filter(Boolean).join(', ')
+}
+
+function holderName(h) {
+  const x = h.holder || {}
+  const where = [x.accountId && `account ${x.accountId}`, x.region].filter(Boolean).join(', ')
+  const label = x.resource && x.resource.type ? resourceLabel(x) : legacyLabel(x)
+  const instanceName = x.kind === 'instance' && ((x.resource && x.resource.name) || x.name)
+  const extra = [instanceName, where].filter(Boolean).join(', ')
   return extra ? `${label} (${extra})` : label
+}
+
+/** The resource as its parts, for the evidence panel: what to look up in the console. */
+function resourceText(x) {
+  const r = x.resource
+  if (!r || !r.type) return undefined
+  return [RESOURCE_WORDS[r.type] || r.type, r.id && `id ${r.id}`, r.name && r.name !== r.id && `name ${r.name}`].filter(Boolean).join(', ')
 }
 
 function boundText(b, open) {
@@ -71,9 +119,11 @@ function sentence(h, ip) {
 function coverageText(c) {
   if (!c) return { cls: 'partial', text: 'The server said nothing about coverage: treat an empty answer with care.' }
   const state = c.state
-  if (state === 'complete') return { cls: 'complete', text: 'Every account and region that could hold this address was being watched then.' }
+  // Where AWS Config history is missing, short holdings may be too, whatever the polls say.
+  const config = c.config && c.config.state !== 'available' ? ` ${c.config.detail}.` : ''
+  if (state === 'complete') return { cls: 'complete', text: `Every account and region that could hold this address was being watched then.${config}` }
   if (state === 'not-watching') return { cls: 'not-watching', text: `Not watching then: ${c.detail || 'collection had not begun'}. An empty answer does not mean none of ours held it.` }
-  return { cls: 'partial', text: `Partly watched: ${c.detail || 'some accounts or regions were failing or not yet polled'}. Holders there may be missing.` }
+  return { cls: 'partial', text: `Partly watched: ${c.detail || 'some accounts or regions were failing or not yet polled'}. Holders there may be missing.${config}` }
 }
 
 // ---- the answer ---------------------------------------------------------------------------------
@@ -159,6 +209,8 @@ function showEvidence(h, ip) {
   dl.replaceChildren()
   const add = (k, v) => { const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd) }
   add('holding', sentence(h, ip))
+  const resource = resourceText(h.holder)
+  if (resource) add('resource', resource)
   add('ENI', h.holder.eniId)
   if (h.holder.vpcId) add('VPC / subnet', `${h.holder.vpcId} / ${h.holder.subnetId ?? '?'}`)
   for (const [label, b] of [['start', h.start], ['end', h.end]]) {

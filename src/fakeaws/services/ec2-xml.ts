@@ -1,8 +1,11 @@
 // EC2 response bodies. Element names follow the SDK's schemas (the `xmlName` of each member), which are
 // not the member names: an instance's state is <instanceState>, its public IP <ipAddress>, its public
-// DNS name <dnsName>, its StateTransitionReason <reason>; lists are <…Set> of <item>.
+// DNS name <dnsName>, its StateTransitionReason <reason>; lists are <…Set> of <item>. Which of the
+// redundant places an item fills is its shape (ec2-variants.ts); the default is AWS's full answer.
 import type { Eni, Eip, Instance } from '../entities.ts'
 import { STATE_CODES } from '../config-history.ts'
+import type { EniShape, InstanceShape } from '../ec2-variants.ts'
+import { FULL_ENI_SHAPE, FULL_INSTANCE_SHAPE } from '../ec2-variants.ts'
 import type { LedgerEntry } from '../ledger.ts'
 import { el, isoTime, items, wrap } from '../protocol/xml.ts'
 import { privateDnsName, publicDnsName } from '../regions.ts'
@@ -66,14 +69,21 @@ function attachmentXml(eni: Eni, forInstance: boolean): string {
   )
 }
 
-function privateIpsXml(eni: Eni, association: string): string {
+function privateIpsXml(eni: Eni, association: string, shape: EniShape): string {
   const region = eni.target.region.name
-  return items('privateIpAddressesSet', eni.privateIps.map((e, i) => [e, i] as const), ([e, i]) =>
+  const listed = eni.privateIps.map((e, i) => [e, i] as const).filter(([, i]) => i > 0 || shape.primaryInSet)
+  const onPrivate = shape.association === 'both' || shape.association === 'private'
+  return items('privateIpAddressesSet', listed, ([e, i]) =>
     el('privateIpAddress', e.ip) +
       el('privateDnsName', privateDnsName(e.ip, region)) +
       el('primary', i === 0) +
-      (i === 0 ? association : ''),
+      (i === 0 && onPrivate ? association : ''),
   )
+}
+
+/** The interface's own association, unless the shape puts it on the private address only (or nowhere). */
+function onInterface(association: string, shape: EniShape): string {
+  return shape.association === 'both' || shape.association === 'interface' ? association : ''
 }
 
 function addressSets(eni: Eni): string {
@@ -85,8 +95,8 @@ function addressSets(eni: Eni): string {
 }
 
 /** One <item> body of DescribeNetworkInterfaces' networkInterfaceSet. */
-export function networkInterfaceXml(eni: Eni): string {
-  const primary = eni.privateIps[0]
+export function networkInterfaceXml(eni: Eni, shape: EniShape = FULL_ENI_SHAPE): string {
+  const primary = shape.primaryTop ? eni.privateIps[0] : undefined
   const region = eni.target.region.name
   const association = eniAssociation(eni)
   return (
@@ -106,16 +116,16 @@ export function networkInterfaceXml(eni: Eni): string {
     el('sourceDestCheck', !eni.requesterManaged) +
     groupSet(eni) +
     attachmentXml(eni, false) +
-    association +
+    onInterface(association, shape) +
     tagSet(eni.tags) +
-    privateIpsXml(eni, association) +
+    privateIpsXml(eni, association, shape) +
     addressSets(eni) +
     el('interfaceType', eni.interfaceType)
   )
 }
 
-function instanceNetworkInterfaceXml(eni: Eni): string {
-  const primary = eni.privateIps[0]
+function instanceNetworkInterfaceXml(eni: Eni, shape: EniShape): string {
+  const primary = shape.primaryTop ? eni.privateIps[0] : undefined
   const region = eni.target.region.name
   const association = instanceEniAssociation(eni)
   return (
@@ -131,29 +141,42 @@ function instanceNetworkInterfaceXml(eni: Eni): string {
     el('sourceDestCheck', true) +
     groupSet(eni) +
     attachmentXml(eni, true) +
-    association +
-    privateIpsXml(eni, association) +
+    onInterface(association, shape) +
+    privateIpsXml(eni, association, shape) +
     addressSets(eni) +
     el('interfaceType', eni.interfaceType)
   )
 }
 
+/** How an instance and the ENI records inside it are written. */
+export interface InstanceShapes {
+  readonly instance: InstanceShape
+  readonly eni: (eni: Eni) => EniShape
+}
+
+const FULL_INSTANCE_SHAPES: InstanceShapes = { instance: FULL_INSTANCE_SHAPE, eni: () => FULL_ENI_SHAPE }
+
 /** One <item> of reservationSet: EC2 returns each instance in its own reservation here. */
-export function reservationXml(instance: Instance): string {
+export function reservationXml(instance: Instance, shapes: InstanceShapes = FULL_INSTANCE_SHAPES): string {
   return (
     el('reservationId', instance.reservationId) +
     el('ownerId', instance.target.account.id) +
     '<groupSet/>' +
-    items('instancesSet', [instance], instanceXml)
+    items('instancesSet', [instance], (i) => instanceXml(i, shapes))
   )
 }
 
-export function instanceXml(instance: Instance): string {
+/** EC2 writes the time in GMT; other implementations write UTC (ec2-variants.ts): the same instant. */
+function transitionReason(reason: string, zone: InstanceShape['transitionZone']): string {
+  return zone === 'GMT' ? reason : reason.replace(/ GMT\)$/, ` ${zone})`)
+}
+
+export function instanceXml(instance: Instance, shapes: InstanceShapes = FULL_INSTANCE_SHAPES): string {
   const region = instance.target.region.name
   const live = instance.state !== 'terminated'
   const primary = live ? instance.primaryEni : undefined
   const privateIp = primary?.privateIps[0]?.ip
-  const publicIp = primary?.publicIp?.entry.ip
+  const publicIp = shapes.instance.publicIp ? primary?.publicIp?.entry.ip : undefined
   const stopped = instance.state !== 'running'
   return (
     el('instanceId', instance.id) +
@@ -161,7 +184,7 @@ export function instanceXml(instance: Instance): string {
     wrap('instanceState', el('code', STATE_CODES[instance.state]) + el('name', instance.state)) +
     el('privateDnsName', privateIp ? privateDnsName(privateIp, region) : '') +
     el('dnsName', publicIp ? publicDnsName(publicIp, region) : '') +
-    el('reason', instance.stateTransitionReason) +
+    el('reason', transitionReason(instance.stateTransitionReason, shapes.instance.transitionZone)) +
     el('keyName', instance.keyName) +
     el('amiLaunchIndex', 0) +
     '<productCodes/>' +
@@ -185,7 +208,7 @@ export function instanceXml(instance: Instance): string {
     el('clientToken', '') +
     tagSet(instance.tags) +
     el('hypervisor', 'xen') +
-    items('networkInterfaceSet', instance.enis, instanceNetworkInterfaceXml) +
+    items('networkInterfaceSet', instance.enis, (eni) => instanceNetworkInterfaceXml(eni, shapes.eni(eni))) +
     el('ebsOptimized', false) +
     el('enaSupport', true) +
     el('platformDetails', 'Linux/UNIX') +
@@ -194,8 +217,9 @@ export function instanceXml(instance: Instance): string {
   )
 }
 
-export function addressXml(eip: Eip): string {
-  const assoc = eip.association
+/** `associated: false` leaves the association out (the describes have seen it, DescribeAddresses not yet). */
+export function addressXml(eip: Eip, associated = true): string {
+  const assoc = associated ? eip.association : undefined
   const instanceId = assoc?.eni.attachment?.instanceId
   return (
     el('publicIp', eip.publicIp) +

@@ -1,5 +1,6 @@
 // EC2 (query protocol): DescribeNetworkInterfaces, DescribeInstances, DescribeAddresses, DescribeRegions.
 // Lists are served from the target's creation-ordered indexes, so a page costs O(log n + page).
+// Filters match the world as it is; the variants (ec2-variants.ts) only decide which places an answer fills.
 import type { Eni, Eip, Instance, Target } from '../entities.ts'
 import { checkMaxResults, queryHash, takePage } from '../pagination.ts'
 import { AwsError } from '../protocol/errors.ts'
@@ -111,10 +112,11 @@ function describeNetworkInterfaces(call: Call, params: Params, target: Target | 
   }
   const page = takePage(source, maxResults ?? (paging.page > 1 ? 1000 : Number.POSITIVE_INFINITY))
   const last = page.items[page.items.length - 1]
+  const variants = call.fake.world.ec2Variants
   return ec2Response(
     call.action,
     call.requestId,
-    items('networkInterfaceSet', page.items, networkInterfaceXml) + (page.more && last ? `<nextToken>${paging.next(last.seq)}</nextToken>` : ''),
+    items('networkInterfaceSet', page.items, (eni) => networkInterfaceXml(eni, variants.eniShape(eni, call.action, call.now))) + (page.more && last ? `<nextToken>${paging.next(last.seq)}</nextToken>` : ''),
   )
 }
 
@@ -167,10 +169,15 @@ function describeInstances(call: Call, params: Params, target: Target | undefine
   }
   const page = takePage(source, maxResults ?? (paging.page > 1 ? 1000 : Number.POSITIVE_INFINITY))
   const last = page.items[page.items.length - 1]
+  const variants = call.fake.world.ec2Variants
+  const shapes = (instance: Instance) => ({
+    instance: variants.instanceShape(instance, call.now),
+    eni: (eni: Eni) => variants.eniShape(eni, call.action, call.now),
+  })
   return ec2Response(
     call.action,
     call.requestId,
-    items('reservationSet', page.items, reservationXml) + (page.more && last ? `<nextToken>${paging.next(last.seq)}</nextToken>` : ''),
+    items('reservationSet', page.items, (instance) => reservationXml(instance, shapes(instance))) + (page.more && last ? `<nextToken>${paging.next(last.seq)}</nextToken>` : ''),
   )
 }
 
@@ -205,7 +212,8 @@ function describeAddresses(call: Call, params: Params, target: Target | undefine
       (allocationIds.length === 0 || allocationIds.includes(a.allocationId)) &&
       keep(a),
   )
-  return ec2Response(call.action, call.requestId, items('addressesSet', selected, addressXml))
+  const variants = call.fake.world.ec2Variants
+  return ec2Response(call.action, call.requestId, items('addressesSet', selected, (eip) => addressXml(eip, variants.addressAssociated(eip, call.now))))
 }
 
 interface RegionRow {
