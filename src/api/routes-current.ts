@@ -55,7 +55,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
         const newest = holdings[holdings.length - 1]!.holder
         return { eniId: req.params.id, current: holdings.some((h) => !h.end), holder: newest, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${req.params.id}`)
+      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${req.params.id}`)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -69,7 +69,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
         if (holdings.length === 0) return { missing: true }
         return { ...instanceOf(holdings), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${req.params.id}`)
+      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${req.params.id}`)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -92,7 +92,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
       let start = 0
       if (q.nextToken) {
         start = targets.findIndex((t) => `${t.accountId}/${t.region}` === Buffer.from(q.nextToken!, 'base64url').toString())
-        if (start < 0) throw new Problem(400, 'Bad request', '"nextToken": not a token from this listing; start again without it')
+        if (start < 0) throw new Problem(400, '"nextToken": not a token from this listing; start again without it')
       }
       const instances: ReturnType<typeof instanceOf>[] = []
       let i = start
