@@ -11,6 +11,8 @@ import { ConfigError, loadConfig } from './config.ts'
 import { openStore } from './store/open.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+// pino's levels: another value would stop the API only once it was being built, in pino's words.
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function apiKeysFrom(text: string | undefined): ApiKey[] {
   if (!text?.trim()) return []
@@ -53,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new ConfigError('invalid configuration:\n  WHOHAD_RATE_LIMIT: must be a whole number of requests per minute per key')
   const maxCidr = Number(process.env.WHOHAD_MAX_CIDR_ADDRESSES ?? 256)
   if (!Number.isInteger(maxCidr) || maxCidr < 1 || maxCidr > 65_536) throw new ConfigError('invalid configuration:\n  WHOHAD_MAX_CIDR_ADDRESSES: must be a whole number from 1 to 65536')
+  const logLevel = process.env.WHOHAD_LOG_LEVEL ?? 'warn'
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid configuration:\n  WHOHAD_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`)
   if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
     throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
   }
@@ -70,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   // store or cache connection would keep it running without serving.
   try {
     if (!values['collector-only']) {
-      app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: process.env.WHOHAD_LOG_LEVEL ?? 'warn' }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+      app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
       const address = await listen(app, host, port)
       process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
     }

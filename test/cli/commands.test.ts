@@ -72,6 +72,7 @@ t.test('a bad setting stops every command before it serves, naming the variable'
     whohad(['demo', '--port', '0', '--history', '0'], bad),
     whohad(['demo', '--port', '0', '--history', '0'], { WHOHAD_CACHE_STALE_MS: 'soon' }),
     whohad(['demo', '--port', '0', '--interval', 'often'], {}),
+    whohad(['serve', '--api-only'], { WHOHAD_LOG_LEVEL: 'loud', WHOHAD_DATA_DIR: dataDir }),
   ])
   for (const [i, what] of ['serve', 'serve --api-only', 'collect --once', 'lookup', 'demo'].entries()) {
     t.equal(runs[i]!.code, 1, `${what}: exit 1`)
@@ -81,6 +82,8 @@ t.test('a bad setting stops every command before it serves, naming the variable'
   t.match(runs[5]!.stderr, /WHOHAD_CACHE_STALE_MS/)
   t.notMatch(runs[5]!.stdout, /simulated organisation/, 'the demo checks the environment before it starts anything')
   t.match(runs[6]!.stderr, /--interval: "often" is not a duration/)
+  t.match(runs[7]!.stderr, /WHOHAD_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/)
+  t.notMatch(runs[7]!.stdout, /store ready/)
   t.equal(readdirSync(dataDir).length, 0, 'no store was created')
 })
 
