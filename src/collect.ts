@@ -63,17 +63,22 @@ export async function run(argv: string[]): Promise<number> {
         else if (r.opened + r.closed + r.refined > 0) log(`${r.target.accountId} ${r.target.region}: +${r.opened} -${r.closed} ~${r.refined}`)
       },
     })
-    const collector = await startCollector(deps, options)
-    log(`polling ${collector.targets().length} targets every ${options.intervalMs / 1000} s; ${store.location}`)
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
-    log('stopping: finishing polls in flight, handing leases back')
-    await collector.stop()
-    session.destroy()
-    invalidation?.stop()
-    await cache?.close()
+    // A collector that cannot start (no AWS access) must not leave a Redis connection holding the
+    // process open.
+    try {
+      const collector = await startCollector(deps, options)
+      log(`polling ${collector.targets().length} targets every ${options.intervalMs / 1000} s; ${store.location}`)
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      log('stopping: finishing polls in flight, handing leases back')
+      await collector.stop()
+    } finally {
+      session.destroy()
+      invalidation?.stop()
+      await cache?.close()
+    }
     return 0
   } finally {
     await store.close()

@@ -11,8 +11,10 @@ import { LocalCache } from './cache/local.ts'
 import { collectOnce, startCollector } from './collector/collector.ts'
 import { loadCollectorSettings } from './collector/settings.ts'
 import { wireCollector } from './collector/wiring.ts'
-import { loadConfig } from './config.ts'
+import { ConfigError, loadConfig } from './config.ts'
 import { startFakeAws } from './fakeaws/fake.ts'
+import { parseDuration } from './model/time.ts'
+import { listen } from './serve.ts'
 import { itemToHoldings, type StoredHolding } from './store/items.ts'
 import { openStore } from './store/open.ts'
 
@@ -32,59 +34,78 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
+  // Everything is checked before anything starts, the environment too: a bad value found later would
+  // stop a demo that had already started a server and written a store.
   const port = Number(values.port ?? process.env.WHOHAD_PORT ?? 8080)
   const historyMinutes = Number(values.history)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number')
-  if (!Number.isInteger(historyMinutes) || historyMinutes < 0 || historyMinutes > 24 * 60) throw new Error('--history must be 0-1440 minutes')
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port (or WHOHAD_PORT) must be a port number 0-65535, not ${JSON.stringify(values.port ?? process.env.WHOHAD_PORT)}`)
+  if (!Number.isInteger(historyMinutes) || historyMinutes < 0 || historyMinutes > 24 * 60) throw new ConfigError('--history must be 0-1440 minutes')
+  try {
+    parseDuration(values.interval)
+  } catch (err) {
+    throw new ConfigError(`--interval: ${(err as Error).message}`, { cause: err })
+  }
+  loadConfig()
+  loadCollectorSettings()
   const out = (line: string) => process.stdout.write(`${line}\n`)
+  const log = (m: string) => process.stderr.write(`whohad demo: ${m}\n`)
 
   // The simulated world starts `history` minutes ago and follows the wall clock; playing the history
   // moves it forward in one-minute steps until it is back at (about) the present.
   const fake = await startFakeAws({ seed: 42, accounts: 3, regions: 2, enisPerRegion: 24, churn: 240, clock: 'realtime', startTime: Date.now() - historyMinutes * 60_000, throttling: 'off' })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'whohad-demo-'))
-  const config = loadConfig({ ...process.env, WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dataDir, WHOHAD_DYNAMODB_ENDPOINT: '' })
-  const store = await openStore(config.store)
-  const settings = { ...loadCollectorSettings({ WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_POLL_INTERVAL: values.interval, WHOHAD_CONFIG_EVERY: '5m', WHOHAD_CONFIG_HORIZON_DAYS: '1' }), homeRegion: fake.regions[0]! }
-  const cache = new LocalCache()
-  const log = (m: string) => process.stderr.write(`whohad demo: ${m}\n`)
-  const now = () => fake.clock.now()
-  // The simulated organisation does not throttle (it is a demo); whohad's own buckets, set for AWS's
-  // limits, would only make playing the history slow.
-  const unlimited = { ratePerSecond: 1e6, burst: 1e6 }
-  const wiring = wireCollector(store, settings, { credentials: fake.managementCredentials, now, log, onChanged: (a) => cache.invalidate(a), rateLimits: { ec2: unlimited, config: unlimited } })
+  let store: Awaited<ReturnType<typeof openStore>> | undefined
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  let wiring: ReturnType<typeof wireCollector> | undefined
+  let collector: Awaited<ReturnType<typeof startCollector>> | undefined
+  // However the demo ends (Ctrl-C, a port in use, a failure), it stops what it started and deletes its
+  // store: nothing of it outlives the process.
+  try {
+    const config = loadConfig({ ...process.env, WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dataDir, WHOHAD_DYNAMODB_ENDPOINT: '' })
+    store = await openStore(config.store)
+    const settings = { ...loadCollectorSettings({ WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_POLL_INTERVAL: values.interval, WHOHAD_CONFIG_EVERY: '5m', WHOHAD_CONFIG_HORIZON_DAYS: '1' }), homeRegion: fake.regions[0]! }
+    const cache = new LocalCache()
+    const now = () => fake.clock.now()
+    // Listening before the history is played: a port in use is reported in seconds, not after it.
+    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, cache, maxGapMs: settings.maxGapMs })
+    const url = await listen(app, '127.0.0.1', port, '--port or WHOHAD_PORT')
+    // The simulated organisation does not throttle (it is a demo); whohad's own buckets, set for AWS's
+    // limits, would only make playing the history slow.
+    const unlimited = { ratePerSecond: 1e6, burst: 1e6 }
+    wiring = wireCollector(store, settings, { credentials: fake.managementCredentials, now, log, onChanged: (a) => cache.invalidate(a), rateLimits: { ec2: unlimited, config: unlimited } })
 
-  out(`whohad demo: simulated organisation ${fake.activeAccountIds.length} accounts × ${fake.regions.length} regions at ${fake.endpoint}`)
-  const { targets } = await wiring.deps.discover()
-  for (let minute = 0; minute < historyMinutes; minute++) {
-    await collectOnce(wiring.deps, wiring.options, targets)
-    fake.clock.advance(60_000)
-    if (minute % 10 === 9) out(`  played ${minute + 1} of ${historyMinutes} minutes of history`)
+    out(`whohad demo: simulated organisation ${fake.activeAccountIds.length} accounts × ${fake.regions.length} regions at ${fake.endpoint}`)
+    const { targets } = await wiring.deps.discover()
+    for (let minute = 0; minute < historyMinutes; minute++) {
+      await collectOnce(wiring.deps, wiring.options, targets)
+      fake.clock.advance(60_000)
+      if (minute % 10 === 9) out(`  played ${minute + 1} of ${historyMinutes} minutes of history`)
+    }
+    for (const target of targets) await wiring.deps.configPass?.(target, () => true)
+    collector = await startCollector(wiring.deps, wiring.options)
+
+    const picks = await interesting(store, now())
+    out('')
+    out(`whohad is answering at ${url}  (API: ${url}/docs)`)
+    out('')
+    out('Addresses with a story (times are shown in UTC):')
+    for (const p of picks) out(`  ${p.ip.padEnd(16)} ${p.why}: ${url}/?ip=${encodeURIComponent(p.ip)}&at=${encodeURIComponent(new Date(p.at).toISOString())}`)
+    out('')
+    out('Press Ctrl-C to stop.')
+
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    out('whohad demo: stopping')
+  } finally {
+    await collector?.stop()
+    await app?.fastify.close()
+    wiring?.session.destroy()
+    await store?.close()
+    await fake.close()
+    rmSync(dataDir, { recursive: true, force: true })
   }
-  for (const target of targets) await wiring.deps.configPass?.(target, () => true)
-  const collector = await startCollector(wiring.deps, wiring.options)
-
-  const app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, cache, maxGapMs: settings.maxGapMs })
-  const url = await app.fastify.listen({ host: '127.0.0.1', port })
-  const picks = await interesting(store, now())
-  out('')
-  out(`whohad is answering at ${url}  (API: ${url}/docs)`)
-  out('')
-  out('Addresses with a story (times are shown in UTC):')
-  for (const p of picks) out(`  ${p.ip.padEnd(16)} ${p.why}: ${url}/?ip=${encodeURIComponent(p.ip)}&at=${encodeURIComponent(new Date(p.at).toISOString())}`)
-  out('')
-  out('Press Ctrl-C to stop.')
-
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
-  out('whohad demo: stopping')
-  await collector.stop()
-  await app.fastify.close()
-  wiring.session.destroy()
-  await store.close()
-  await fake.close()
-  rmSync(dataDir, { recursive: true, force: true })
   out('whohad demo: stopped')
   return 0
 }

@@ -16,8 +16,8 @@ import { listTargetStates } from './store/targets.ts'
 const HELP = `usage: whohad lookup <ip> --at <time> [--window 5m] [--vpc vpc-…] [--account 123456789012] [--json]
                      [--url http://whohad:8080 --key <api key>]
 
-  --at       when: ISO-8601 with an offset ("2026-11-20 10:00 +0100", 2026-11-20T09:00:00Z)
-             or epoch seconds/milliseconds
+  --at       when: ISO-8601 with an offset ("2026-11-20 10:00 +0100", 2026-11-20T09:00:00Z),
+             epoch seconds/milliseconds, or now
   --window   also holders within this long either side of --at (5m, 90s, 2h; at most 7d)
   --json     print the answer as JSON, as the API returns it
   --url      ask this server (default: $WHOHAD_URL; unset: read the store directly)
@@ -81,21 +81,59 @@ async function askServer(base: string, key: string | undefined, q: { ip: string;
   if (q.windowMs) params.set('window', `${q.windowMs}ms`)
   if (q.vpc) params.set('vpc', q.vpc)
   if (q.account) params.set('account', q.account)
-  const res = await fetch(new URL(`/v1/ips/${encodeURIComponent(q.ip)}?${params}`, base), { headers: key ? { authorization: `Bearer ${key}` } : {} })
-  const body = (await res.json()) as Answer & { detail?: string; title?: string }
+  let url: URL
+  try {
+    url = new URL(`/v1/ips/${encodeURIComponent(q.ip)}?${params}`, base)
+  } catch (err) {
+    throw new Error(`--url ${JSON.stringify(base)} is not a URL like http://whohad:8080`, { cause: err })
+  }
+  let res: Response
+  try {
+    res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} })
+  } catch (err) {
+    throw new Error(`could not reach ${base}: ${unreachable(err)}`, { cause: err })
+  }
+  const text = await res.text()
+  let body: Answer & { detail?: string; title?: string }
+  try {
+    body = JSON.parse(text) as typeof body
+  } catch (err) {
+    throw new Error(`${base} answered ${res.status} ${res.statusText} with ${res.headers.get('content-type') ?? 'no content type'}, not whohad's JSON: is it a whohad server?`, { cause: err })
+  }
   if (!res.ok) throw new Error(`${base} answered ${res.status} ${body.title ?? ''}: ${body.detail ?? ''}`)
   return body
 }
 
+/** Why fetch failed, in words: it says only "fetch failed" and keeps the reason in its cause. */
+export function unreachable(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause
+  const code = cause?.code ?? cause?.errors?.find((e) => e.code)?.code
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'nothing is listening there (connection refused): is whohad serve running, on that port?',
+    ENOTFOUND: 'the host name does not resolve',
+    EAI_AGAIN: 'the host name could not be resolved (DNS did not answer)',
+    ETIMEDOUT: 'the connection timed out',
+    UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+    ECONNRESET: 'the connection was reset',
+    EHOSTUNREACH: 'the host is unreachable',
+    ENETUNREACH: 'the network is unreachable',
+  }
+  if (code && reasons[code]) return `${reasons[code]} [${code}]`
+  // The fetch standard blocks some ports outright (6000 for X11, 6665-6669 for IRC, …).
+  if (cause?.message === 'bad port') return 'fetch refuses to connect to that port (the fetch standard blocks it); serve whohad on another'
+  return cause?.message ?? (err instanceof Error ? err.message : String(err))
+}
+
 async function askStore(q: { ip: string; at: number; windowMs: number; vpc?: string | undefined; account?: string | undefined }): Promise<Answer> {
   const config = loadConfig()
+  const { maxGapMs } = loadCollectorSettings()
   const store = await openStore(config.store)
   try {
     const answers = new Answers({
       store: store.holdings,
       cache: new LocalCache(),
       targetStates: () => listTargetStates(store.client, store.tableName),
-      maxGapMs: loadCollectorSettings().maxGapMs,
+      maxGapMs,
       staleMs: 0,
       settledMs: 0,
     })

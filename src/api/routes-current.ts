@@ -92,7 +92,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
         const newest = holdings[holdings.length - 1]!.holder
         return { eniId: req.params.id, current: holdings.some((h) => !h.end), holder: newest, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${req.params.id}`)
+      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${req.params.id}`)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -109,7 +109,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
         const described = record ? present(record, state?.lastCompletePoll) : fromHoldings(id, holdings)
         return { ...described, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, 'Not found', `whohad has never seen ${id}`)
+      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${id}`)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -139,7 +139,7 @@ export function registerCurrentRoutes({ app, options, cache, staleMs, targetStat
       if (q.nextToken) {
         const at = decodeToken(q.nextToken)
         i = at ? targets.findIndex((t) => `${t.accountId}/${t.region}` === at.key) : -1
-        if (i < 0) throw new Problem(400, 'Bad request', '"nextToken": not a token from this listing; start again without it')
+        if (i < 0) throw new Problem(400, '"nextToken": not a token from this listing; start again without it')
         after = at!.after
       }
       const out: ReturnType<typeof present>[] = []

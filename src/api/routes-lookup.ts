@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import type { CacheRead } from '../cache/types.ts'
 import { addressesIn, type Cidr, cidrSize } from '../model/ip.ts'
-import { formatTime } from '../model/time.ts'
+import { formatTime, isNow } from '../model/time.ts'
 import type { PointQuery } from './answers.ts'
 import { Problem, type RouteContext } from './app.ts'
 import * as s from './schemas.ts'
@@ -39,7 +39,8 @@ export function registerLookupRoutes({ app, answers, targetStates, metrics, opti
     async (req, reply) => {
       const q = req.query
       const query = { ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account }
-      parsedUrls.set(req.url, answers.read(query))
+      // `at=now` names another time on every request: such a URL has no one answer to remember.
+      if (!isNow(new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('at'))) parsedUrls.set(req.url, answers.read(query))
       const [text] = await answers.points([query])
       metrics.lookups.inc()
       return reply.type('application/json; charset=utf-8').send(text as never)
@@ -71,7 +72,7 @@ export function registerLookupRoutes({ app, answers, targetStates, metrics, opti
   })
   const cidrHandler = async (block: Cidr, q: z.infer<typeof s.cidrQuery>) => {
     if (cidrSize(block) > BigInt(maxCidr)) {
-      throw new Problem(400, 'Bad request', `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.floor(Math.log2(maxCidr))} or smaller)`)
+      throw new Problem(400, `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.floor(Math.log2(maxCidr))} or smaller)`)
     }
     const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account })))
     metrics.lookups.inc(texts.length)

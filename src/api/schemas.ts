@@ -9,7 +9,7 @@ import { InvalidCidrError, InvalidIpError, parseCidr, parseIp } from '../model/i
 import { DAY, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
 
 const TIME_EXAMPLE = '2026-11-20T10:00:00Z'
-const TIME_HELP = `use ISO-8601 like ${TIME_EXAMPLE} or epoch seconds`
+const TIME_HELP = `use ISO-8601 like ${TIME_EXAMPLE}, epoch seconds, or now`
 
 /** zod's own type errors ("expected string, received undefined") say what, not how to fix it. */
 function expecting(help: string) {
@@ -47,7 +47,7 @@ export const cidr = z
 export const time = z
   .union([z.string(), z.number()], expecting(TIME_HELP))
   .transform((v, ctx) => via((t) => parseTime(typeof v === 'number' ? v : t), InvalidTimeError)(String(v), ctx))
-  .meta({ description: `ISO-8601 with an offset (${TIME_EXAMPLE}, 2026-11-20 11:00 +0100) or epoch seconds/milliseconds`, example: TIME_EXAMPLE })
+  .meta({ description: `ISO-8601 with an offset (${TIME_EXAMPLE}, 2026-11-20 11:00 +0100), epoch seconds/milliseconds, or now`, example: TIME_EXAMPLE })
 
 export const window = z
   .string(expecting('a duration like 5m'))
@@ -129,7 +129,7 @@ export const lookupItem = z.strictObject({
 
 export const lookupsBody = z.strictObject({
   lookups: z
-    .array(z.unknown())
+    .array(z.unknown(), expecting('a list of lookups like [{"ip": "203.0.113.7", "at": "2026-11-20T10:00:00Z"}]'))
     .min(1, 'send at least one lookup')
     .max(MAX_BATCH, `a batch holds at most ${MAX_BATCH} lookups; split it`)
     .meta({ description: 'up to 10,000 items like {"ip": "203.0.113.7", "at": "2026-11-20T10:00:00Z"}' }),

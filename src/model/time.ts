@@ -1,6 +1,7 @@
 // Times as people and SIEMs write them, turned into one internal form: UTC epoch milliseconds.
 // A complaint's timestamp is evidence; guessing its timezone would make a confident wrong answer,
-// so a time without an offset is refused rather than assumed to be UTC or local.
+// so a time without an offset is refused rather than assumed to be UTC or local. `now` is the one
+// relative time: a responder checking a live address should not have to type the clock.
 
 export class InvalidTimeError extends Error {
   override readonly name = 'InvalidTimeError'
@@ -16,7 +17,7 @@ export class InvalidDurationError extends Error {
   }
 }
 
-const TIME_HELP = 'use ISO-8601 with an offset like 2026-11-20T10:00:00Z or 2026-11-20 11:00 +0100, or epoch seconds'
+const TIME_HELP = 'use ISO-8601 with an offset like 2026-11-20T10:00:00Z or 2026-11-20 11:00 +0100, epoch seconds, or now'
 
 /**
  * Epoch numbers below this are seconds, at or above it milliseconds. 1e11 seconds is the year 5138 and
@@ -29,13 +30,19 @@ const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)? ?(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$/
 
-/** Parse a time given as ISO-8601 text with an offset, or as epoch seconds or milliseconds. */
-export function parseTime(input: string | number): number {
+/** Whether `input` names the present (`now`), so that what it parses to depends on when it is parsed. */
+export function isNow(input: unknown): boolean {
+  return typeof input === 'string' && input.trim().toLowerCase() === 'now'
+}
+
+/** Parse a time given as ISO-8601 text with an offset, as epoch seconds or milliseconds, or as `now`. */
+export function parseTime(input: string | number, now: () => number = Date.now): number {
   if (typeof input === 'number') return fromEpoch(input, String(input))
   if (typeof input !== 'string') throw new InvalidTimeError(String(input), TIME_HELP)
   const text = input.trim()
   if (text.length === 0) throw new InvalidTimeError(input, `it is empty; ${TIME_HELP}`)
   if (text.length > 64) throw new InvalidTimeError(input.slice(0, 64), 'it is too long to be a time')
+  if (isNow(text)) return fromEpoch(now(), input)
   if (/^\d+(\.\d+)?$/.test(text)) return fromEpoch(Number(text), input)
   const m = ISO.exec(text)
   if (!m) {

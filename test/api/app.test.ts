@@ -1,9 +1,11 @@
 // The API through inject and through a real listening server, on the real store.
 import { createHash } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
 import fc from 'fast-check'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { coverageOf } from '../../src/api/coverage.ts'
+import { HoldingStore } from '../../src/store/holdings.ts'
 import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../helpers/holdings.ts'
 import { openTestStore } from '../helpers/stores.ts'
@@ -59,6 +61,61 @@ t.test('bad input is a 4xx problem that says how to fix it', async (t) => {
     t.match(res.headers['content-type'], /application\/problem\+json/)
     t.match(res.json().detail, detail)
   }
+})
+
+t.test('every 4xx is a problem titled by its status, saying how to fix it', async (t) => {
+  const { fastify } = await setup(t)
+  const send = async (method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = {}, payload?: string) => {
+    const res = await fastify.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) })
+    t.match(res.headers['content-type'], /^application\/problem\+json/, `${method} ${url.slice(0, 40)}: problem+json`)
+    t.equal(res.json().title, STATUS_CODES[res.statusCode], `${method} ${url.slice(0, 40)}: titled ${STATUS_CODES[res.statusCode]}`)
+    return { status: res.statusCode, detail: String(res.json().detail), allow: res.headers.allow }
+  }
+  t.match(await send('GET', '/v1/ips/%zz?at=1'), { status: 400, detail: /malformed percent-encoding.*%25/ }, 'a bad percent-encoding')
+  t.notMatch((await send('GET', '/v1/ips/%E0%A4%A?at=1')).detail, /FST_ERR/)
+  t.match(await send('GET', `/v1/ips/${'1'.repeat(300)}?at=1`), { status: 414, detail: /over 200 characters/ }, 'an overlong path segment')
+  const json = { 'content-type': 'application/json' }
+  t.match(await send('POST', '/v1/lookups', { 'content-type': 'application/x-www-form-urlencoded' }, 'ip=203.0.113.7'), { status: 415, detail: /Content-Type: application\/json/ }, 'a form body')
+  const proto = await send('POST', '/v1/lookups', json, '{"__proto__": {"x": 1}, "lookups": [{"ip": "203.0.113.7", "at": "now"}]}')
+  t.match(proto, { status: 400, detail: /"__proto__"/ }, 'valid JSON with __proto__')
+  t.notMatch(proto.detail, /not valid JSON/, 'is not called invalid JSON')
+  t.match(await send('POST', '/v1/lookups', json, '{"lookups": [}'), { status: 400, detail: /not valid JSON \(.+\); send a body like/ }, 'invalid JSON says where')
+  t.match(await send('POST', '/v1/lookups', json, ''), { status: 400, detail: /the body is empty; send/ })
+  t.match(await send('DELETE', '/v1/ips/203.0.113.7?at=1'), { status: 405, allow: 'GET, HEAD', detail: /answers GET, HEAD, not DELETE/ }, 'a wrong method on an existing route')
+  t.match(await send('GET', '/v1/lookups'), { status: 405, allow: 'POST' })
+  t.match(await send('POST', '/v2/lookups', { 'content-type': 'text/csv' }, 'ip'), { status: 404, detail: /no route POST \/v2\/lookups/ }, 'a body to no route: the route is wrong')
+  t.match(await send('GET', '/v2/nothing'), { status: 404, detail: /see \/docs/ })
+  t.match(await send('GET', '/ui/x.js'), { status: 404, detail: /app\.js/ })
+  const { client } = await openTestStore(t, 'embedded')
+  const broken = await buildApp({ store: new HoldingStore(client, { tableName: 'no-such-table' }), client, tableName: 'no-such-table' })
+  t.teardown(() => broken.fastify.close())
+  const notReady = await broken.fastify.inject({ method: 'GET', url: '/readyz' })
+  t.match(notReady.headers['content-type'], /^application\/problem\+json/)
+  t.match(notReady.json(), { status: 503, title: 'Service Unavailable', detail: /store could not answer/, cache: { state: 'ok' } }, 'not ready: a problem too')
+})
+
+t.test('a request line over the HTTP limit is a 431 problem', async (t) => {
+  const { fastify } = await setup(t)
+  const address = await fastify.listen({ host: '127.0.0.1', port: 0 })
+  const res = await fetch(`${address}/v1/ips/${'1'.repeat(20_000)}?at=now`)
+  t.equal(res.status, 431)
+  t.match(res.headers.get('content-type'), /^application\/problem\+json/)
+  t.match(await res.json(), { title: 'Request Header Fields Too Large', status: 431, detail: /POST \/v1\/lookups/ })
+})
+
+t.test('at=now: the present, asked afresh each time', async (t) => {
+  const { fastify } = await setup(t)
+  const ask = async () => (await fastify.inject({ method: 'GET', url: '/v1/ips/203.0.113.7?at=now' })).json() as { at: string; holdings: { holder: { eniId: string } }[] }
+  const before = Date.now()
+  const first = await ask()
+  t.ok(Date.parse(first.at) >= before && Date.parse(first.at) <= Date.now(), 'answered for the time of the request')
+  t.same(first.holdings.map((h) => h.holder.eniId), ['eni-new'], 'the current holder')
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const second = await ask()
+  t.ok(Date.parse(second.at) > Date.parse(first.at), 'the same URL later is a later time, not the first answer remembered')
+  t.match((await fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7/timeline?from=${T0 - 120 * MIN}&to=now` })).json(), { holdings: [{ holder: { eniId: 'eni-old' } }, { holder: { eniId: 'eni-new' } }] }, 'to=now too')
+  const batch = await fastify.inject({ method: 'POST', url: '/v1/lookups', payload: { lookups: [{ ip: '203.0.113.7', at: 'now' }] } })
+  t.match(batch.json(), { results: [{ holdings: [{ holder: { eniId: 'eni-new' } }] }] }, 'and in a batch')
 })
 
 t.test('10,000 malformed requests: never a 5xx', async (t) => {

@@ -1,12 +1,14 @@
 // `whohad lookup`: a real process, against the store directly and against a running server.
 import { execFile } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { loadConfig } from '../../src/config.ts'
-import { formatAnswer, holderWords } from '../../src/lookup.ts'
+import { formatAnswer, holderWords, unreachable } from '../../src/lookup.ts'
 import type { Holder } from '../../src/model/holding.ts'
 import { openStore } from '../../src/store/open.ts'
 import { putTargetState } from '../../src/store/targets.ts'
@@ -74,6 +76,44 @@ t.test('whohad lookup', async (t) => {
     t.match((await lookup(['203.0.113.7'], env)).stderr, /--at is required/)
     t.match((await lookup(['203.0.113.7', '--at', '2026-11-20 10:00'], env)).stderr, /no timezone offset/)
   })
+
+  await t.test('--at now', async (t) => {
+    const before = Date.now()
+    const now = await lookup(['203.0.113.7', '--at', 'now', '--json'], env)
+    t.ok(now.code === 0 || now.code === 4, now.stderr)
+    const at = Date.parse((JSON.parse(now.stdout) as { at: string }).at)
+    t.ok(at >= before && at <= Date.now(), 'asked about the moment it was run')
+  })
+})
+
+t.test('whohad lookup --url names the server it could not use, and why', async (t) => {
+  const free = http.createServer()
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve))
+  const deadPort = (free.address() as AddressInfo).port
+  await new Promise((resolve) => free.close(resolve))
+  const notWhohad = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'))
+  await new Promise<void>((resolve) => notWhohad.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => notWhohad.close(resolve)))
+  const args = ['203.0.113.7', '--at', 'now', '--url']
+  const [dead, html, bad] = await Promise.all([
+    lookup([...args, `http://127.0.0.1:${deadPort}`], {}),
+    lookup([...args, `http://127.0.0.1:${(notWhohad.address() as AddressInfo).port}`], {}),
+    lookup([...args, 'whohad:8080:x'], {}),
+  ])
+  t.equal(dead.code, 1)
+  t.match(dead.stderr, new RegExp(`could not reach http://127\\.0\\.0\\.1:${deadPort}: nothing is listening there \\(connection refused\\).*\\[ECONNREFUSED\\]`))
+  t.notMatch(dead.stderr, /fetch failed/)
+  t.match(html.stderr, /answered 200 OK with text\/html, not whohad's JSON: is it a whohad server\?/)
+  t.match(bad.stderr, /--url "whohad:8080:x" is not a URL like http:\/\/whohad:8080/)
+})
+
+t.test('why a fetch failed, in words', async (t) => {
+  const failed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause })
+  t.match(unreachable(failed({ code: 'ENOTFOUND' })), /does not resolve \[ENOTFOUND\]/)
+  t.match(unreachable(failed({ errors: [{}, { code: 'ECONNREFUSED' }] })), /nothing is listening there/, 'localhost: one refusal per address tried')
+  t.match(unreachable(failed({ message: 'bad port' })), /fetch refuses to connect to that port/)
+  t.equal(unreachable(failed({ code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' })), 'certificate has expired')
+  t.equal(unreachable(new Error('aborted')), 'aborted')
 })
 
 t.test('the holder in words: the resource when recorded, the old guess for holdings stored before it', async (t) => {

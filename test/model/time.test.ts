@@ -6,6 +6,7 @@ import {
   formatTime,
   InvalidDurationError,
   InvalidTimeError,
+  isNow,
   parseDuration,
   parseTime,
 } from '../../src/model/time.ts'
@@ -32,6 +33,15 @@ t.test('epoch seconds and milliseconds', async (t) => {
   t.equal(parseTime('1763632800.5'), 1763632800500, 'fractional seconds')
   t.equal(parseTime(String(EPOCH_SECONDS_LIMIT - 1)), (EPOCH_SECONDS_LIMIT - 1) * 1000)
   t.equal(parseTime(String(EPOCH_SECONDS_LIMIT)), EPOCH_SECONDS_LIMIT, 'at the limit it is milliseconds')
+})
+
+t.test('now: the clock when parsed, in any case and with spaces', async (t) => {
+  const clock = () => T + 123
+  t.equal(parseTime('now', clock), T + 123)
+  t.equal(parseTime(' NOW ', clock), T + 123)
+  t.ok(Math.abs(parseTime('now') - Date.now()) < 60_000, 'the real clock by default')
+  t.ok(isNow('Now') && !isNow('nowish') && !isNow(T) && !isNow('2026-11-20T10:00:00Z'))
+  t.throws(() => parseTime('yesterday'), /or now/, 'refusals name it among the forms')
 })
 
 t.test('refusals say why', async (t) => {

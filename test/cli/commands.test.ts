@@ -1,0 +1,109 @@
+// What a new user meets first, as real processes: --help on every command, a bad setting stopping every
+// command before it serves (naming the variable), and a port in use ending `serve` and `demo` with a
+// message, their store closed and the demo's deleted, instead of a process that hangs on.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { childEnv } from '../helpers/child-env.ts'
+
+interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * Runs `whohad <args>` to its end. A process still running after `deadlineMs` is killed and reported
+ * as hanging (code null): that is the failure these tests exist to catch, not a measure of speed.
+ */
+function whohad(args: string[], env: NodeJS.ProcessEnv = {}, deadlineMs = 120_000): Promise<Ran> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: childEnv({ AWS_EC2_METADATA_DISABLED: 'true', ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  return new Promise((resolve) => {
+    const hung = setTimeout(() => child.kill('SIGKILL'), deadlineMs)
+    child.once('exit', (code) => {
+      clearTimeout(hung)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** A port something else is listening on, for as long as the test runs. */
+async function takenPort(t: { teardown(fn: () => unknown): void }): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return (server.address() as net.AddressInfo).port
+}
+
+function tempDir(t: { teardown(fn: () => unknown): void }, prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('--help on whohad and on every command', async (t) => {
+  const runs = await Promise.all([[], ['--help'], ...['serve', 'collect', 'lookup', 'demo', 'fakeaws'].map((c) => [c, '--help'])].map((args) => whohad(args)))
+  for (const [i, name] of ['', '', 'serve', 'collect', 'lookup', 'demo', 'fakeaws'].entries()) {
+    t.equal(runs[i]!.code, 0, `whohad ${name} --help: exit 0`)
+    t.match(runs[i]!.stdout, new RegExp(`^usage: whohad ${name || '<command>'}`), `whohad ${name} --help: usage on stdout`)
+  }
+  t.match(runs[0]!.stdout, /serve .*\n.*collect .*\n.*lookup .*\n.*demo .*\n.*fakeaws /, 'the commands, each with a line')
+  const unknown = await whohad(['serve', '--port', '9'])
+  t.equal(unknown.code, 2, 'an unknown option is a usage error')
+  t.match(unknown.stderr, /whohad serve: Unknown option '--port'.*\nwhohad serve --help shows its options/)
+  t.equal((await whohad(['nope'])).code, 2)
+})
+
+t.test('a bad setting stops every command before it serves, naming the variable', async (t) => {
+  const dataDir = tempDir(t, 'whohad-commands-')
+  const bad = { WHOHAD_POLL_INTERVAL: 'abc', WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0' }
+  const runs = await Promise.all([
+    whohad(['serve'], bad),
+    whohad(['serve', '--api-only'], bad),
+    whohad(['collect', '--once'], bad),
+    whohad(['lookup', '203.0.113.7', '--at', 'now'], bad),
+    whohad(['demo', '--port', '0', '--history', '0'], bad),
+    whohad(['demo', '--port', '0', '--history', '0'], { WHOHAD_CACHE_STALE_MS: 'soon' }),
+    whohad(['demo', '--port', '0', '--interval', 'often'], {}),
+    whohad(['serve', '--api-only'], { WHOHAD_LOG_LEVEL: 'loud', WHOHAD_DATA_DIR: dataDir }),
+  ])
+  for (const [i, what] of ['serve', 'serve --api-only', 'collect --once', 'lookup', 'demo'].entries()) {
+    t.equal(runs[i]!.code, 1, `${what}: exit 1`)
+    t.match(runs[i]!.stderr, /invalid configuration:\n {2}WHOHAD_POLL_INTERVAL: "abc" is not a duration/, `${what}: names the variable and why`)
+    t.notMatch(runs[i]!.stdout, /store ready|answering at|API and page|simulated organisation/, `${what}: nothing was started`)
+  }
+  t.match(runs[5]!.stderr, /WHOHAD_CACHE_STALE_MS/)
+  t.notMatch(runs[5]!.stdout, /simulated organisation/, 'the demo checks the environment before it starts anything')
+  t.match(runs[6]!.stderr, /--interval: "often" is not a duration/)
+  t.match(runs[7]!.stderr, /WHOHAD_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/)
+  t.notMatch(runs[7]!.stdout, /store ready/)
+  t.equal(readdirSync(dataDir).length, 0, 'no store was created')
+})
+
+t.test('serve with its port in use: a message, exit 1, the store closed', async (t) => {
+  const port = await takenPort(t)
+  const dataDir = tempDir(t, 'whohad-commands-')
+  const run = await whohad(['serve'], { WHOHAD_PORT: String(port), WHOHAD_DATA_DIR: dataDir })
+  t.not(run.code, null, 'it exits instead of hanging with the store open')
+  t.equal(run.code, 1)
+  t.match(run.stdout, /store ready/, 'the store had been opened')
+  t.match(run.stderr, new RegExp(`whohad: port ${port} on 127\\.0\\.0\\.1 is already in use: stop what listens there, or choose another port with WHOHAD_PORT`))
+  t.notMatch(run.stderr, /at .*node_modules|EADDRINUSE/, 'a sentence, not a stack trace')
+})
+
+t.test('demo with its port in use: a message, exit 1, its temporary store deleted', async (t) => {
+  const port = await takenPort(t)
+  const tmp = tempDir(t, 'whohad-commands-tmp-')
+  const run = await whohad(['demo', '--port', String(port), '--history', '1'], { TMPDIR: tmp })
+  t.not(run.code, null, 'it exits instead of hanging')
+  t.equal(run.code, 1)
+  t.match(run.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use: .*--port or WHOHAD_PORT`))
+  t.same(readdirSync(tmp).filter((f) => f.startsWith('whohad-demo-')), [], 'the temporary store is gone')
+})
