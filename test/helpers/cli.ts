@@ -10,9 +10,11 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Absolute path of the compiled command line. */
 export const CLI = path.join(ROOT, 'dist', 'cli.js')
 
+/** The most recent change under `dir`: a file's, or a folder's (a file added, renamed or deleted). */
 function newestUnder(dir: string): { file: string; mtimeMs: number } {
-  let newest = { file: dir, mtimeMs: 0 }
+  let newest = { file: dir, mtimeMs: statSync(dir).mtimeMs }
   for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.endsWith('.md')) continue // not built (scripts/build.ts)
     const full = path.join(dir, e.name)
     const candidate = e.isDirectory() ? newestUnder(full) : { file: full, mtimeMs: statSync(full).mtimeMs }
     if (candidate.mtimeMs > newest.mtimeMs) newest = candidate
