@@ -12,6 +12,7 @@ import autocannon from 'autocannon'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore, type StoreOperation } from '../src/store/holdings.ts'
 import { putTargetState, targetKey } from '../src/store/targets.ts'
+import { compiledCli } from '../test/helpers/cli.ts'
 import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
 import { makeHolding } from '../test/helpers/holdings.ts'
 import { startRedis } from '../test/helpers/redis.ts'
@@ -46,7 +47,7 @@ try {
   await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - MIN, lastCompletePoll: Date.now() })
 
   const port = 18_000 + Math.floor(Math.random() * 1000)
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--api-only'], {
+  server = spawn(process.execPath, [compiledCli(), 'serve', '--api-only'], {
     env: { ...process.env, WHOHAD_DYNAMODB_ENDPOINT: local.endpoint, WHOHAD_TABLE: tableName, WHOHAD_PORT: String(port), WHOHAD_RATE_LIMIT: '100000000', REDIS_URL: redis.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

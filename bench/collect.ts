@@ -23,6 +23,7 @@ import { HoldingStore } from '../src/store/holdings.ts'
 import { InstanceStore } from '../src/store/instances.ts'
 import { tableDefinition } from '../src/store/table.ts'
 import type { OpenStore } from '../src/store/open.ts'
+import { compiledCli } from '../test/helpers/cli.ts'
 import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -65,7 +66,7 @@ interface FakeProcess {
 
 /** `whohad fakeaws` in a child process (virtual clock, AWS's default token buckets refilling in real time). */
 async function startFakeProcess(): Promise<FakeProcess> {
-  const args = ['--import', 'tsx', 'src/cli.ts', 'fakeaws', '--seed', '7', '--accounts', String(ACCOUNTS), '--regions', String(REGIONS),
+  const args = [compiledCli(), 'fakeaws', '--seed', '7', '--accounts', String(ACCOUNTS), '--regions', String(REGIONS),
     '--enis-per-region', String(ENIS_PER_REGION), '--churn', String(CHURN)]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   process.once('exit', () => child.kill('SIGKILL'))

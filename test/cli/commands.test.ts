@@ -8,6 +8,9 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
+
+const CLI = compiledCli()
 
 interface Ran {
   readonly code: number | null
@@ -20,7 +23,7 @@ interface Ran {
  * as hanging (code null): that is the failure these tests exist to catch, not a measure of speed.
  */
 function whohad(args: string[], env: NodeJS.ProcessEnv = {}, deadlineMs = 120_000): Promise<Ran> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: childEnv({ AWS_EC2_METADATA_DISABLED: 'true', ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv({ AWS_EC2_METADATA_DISABLED: 'true', ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 
 t.test('whohad demo answers for the addresses it prints, and stops on SIGINT', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--port', '0', '--history', '15', '--interval', '5s'], {
+  const child = spawn(process.execPath, [compiledCli(), 'demo', '--port', '0', '--history', '15', '--interval', '5s'], {
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -14,13 +14,14 @@ import { openStore } from '../../src/store/open.ts'
 import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../helpers/holdings.ts'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 9, 0, 0)
 const MIN = 60_000
 
 function lookup(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'lookup', ...args], { env: childEnv(env) }, (err, stdout, stderr) => {
+    execFile(process.execPath, [compiledCli(), 'lookup', ...args], { env: childEnv(env) }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
     })
   })

@@ -17,9 +17,10 @@ import { targetPk } from '../../src/store/table.ts'
 import { listTargetStates, type TargetState } from '../../src/store/targets.ts'
 import { startDynamoDbLocal } from '../helpers/dynamodb-local.ts'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const CLI = path.join(ROOT, 'src', 'cli.ts')
+const CLI = compiledCli()
 const PERIOD = 3_000 // lease period
 const INTERVAL = 1_000 // poll interval
 const SHARDS = 12
@@ -38,7 +39,7 @@ interface Proc {
 }
 
 function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const proc: Proc = {
     name,
     child,

@@ -1,8 +1,8 @@
 // The Dockerfile and docker-compose.yml, checked without a Docker engine: what they say (structure, a
-// non-root user, a health check, production dependencies only, every variable one the code reads and the
-// README documents), and that the image's start command, run outside Docker with the compose API
-// service's environment, serves /healthz to the image's own HEALTHCHECK command, and refuses to open
-// on 0.0.0.0 without keys.
+// non-root user, a health check, production dependencies only, compiled code only, every variable one
+// the code reads and the README documents), and that the image's start command, run outside Docker on
+// this checkout's dist/ with the compose API service's environment, serves /healthz to the image's own
+// HEALTHCHECK command and the page from dist/, and refuses to open on 0.0.0.0 without keys.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -15,6 +15,7 @@ import { parse } from 'yaml'
 import { loadCollectorSettings } from '../../src/collector/settings.ts'
 import { loadConfig } from '../../src/config.ts'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8')
@@ -58,12 +59,14 @@ function containerEnv(service: Service, shell: Record<string, string | undefined
   return env
 }
 
-/** Every source file under src/. */
-function sources(dir = path.join(root, 'src')): string[] {
+/** Every file under `dir` whose name ends with `ext`. */
+function filesUnder(dir: string, ext: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory() ? filesUnder(path.join(dir, e.name), ext) : e.name.endsWith(ext) ? [path.join(dir, e.name)] : [],
   )
 }
+/** Every source file under src/. */
+const sources = () => filesUnder(path.join(root, 'src'), '.ts')
 
 /** The variables the code reads: process.env.X anywhere in src, and the keys of the two zod schemas. */
 function variablesRead(): Set<string> {
@@ -144,6 +147,12 @@ t.test('docker-compose.yml: the api binds 0.0.0.0, requires keys, and can be sca
   t.equal(api.environment?.WHOHAD_PORT, '8080', 'the port the image health check asks')
 })
 
+t.test('docker-compose.yml: whohad runs on a read-only root filesystem', async (t) => {
+  for (const [name, s] of whohadServices) t.equal((s as { read_only?: boolean }).read_only, true, `${name}: read_only`)
+  const demo = services.demo as Service & { tmpfs?: string[] }
+  t.same(demo.tmpfs, ['/tmp'], "demo: a tmpfs for the only thing it writes, its throwaway store in the temporary directory")
+})
+
 t.test('docker-compose.yml: redis evicts cached answers, never versions', async (t) => {
   const command = services.redis!.command ?? []
   const policy = command[command.indexOf('--maxmemory-policy') + 1]
@@ -203,6 +212,8 @@ function dockerfileStages(text: string): Instruction[][] {
 }
 const stages = dockerfileStages(read('Dockerfile'))
 const final = stages.at(-1)!
+/** The stage `FROM … AS name`. */
+const stageNamed = (name: string) => stages.find((s) => new RegExp(`\\bAS\\s+${name}$`, 'i').test(s[0]!.args))
 const one = (op: string) => {
   const found = final.filter((i) => i.op === op)
   if (found.length !== 1) throw new Error(`the final stage has ${found.length} ${op} instructions`)
@@ -216,9 +227,11 @@ const imageEnv: Record<string, string> = Object.fromEntries(
   final.filter((i) => i.op === 'ENV').flatMap((i) => i.args.split(/\s+/).map((kv) => kv.split('=') as [string, string])),
 )
 
-t.test('Dockerfile: a multi-stage build on node:22, production dependencies only, run as node', async (t) => {
+t.test('Dockerfile: a multi-stage build on node:24, production dependencies only, run as node', async (t) => {
   t.ok(stages.length >= 2, `${stages.length} stages`)
-  for (const s of stages) t.match(s[0]!.args, /^node:22-bookworm-slim\b/, `FROM ${s[0]!.args}`)
+  for (const s of stages) t.match(s[0]!.args, /^node:24-bookworm-slim\b/, `FROM ${s[0]!.args}`)
+  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node
+  t.equal(engines, '>=22', 'package.json: engines.node >=22, which Node 24 satisfies')
   const users = final.filter((i) => i.op === 'USER').map((i) => i.args)
   t.ok(users.length > 0 && !/^(root|0)(:|$)/.test(users.at(-1)!), `runs as ${users.at(-1)}`)
   t.equal(one('WORKDIR'), '/app')
@@ -232,22 +245,26 @@ t.test('Dockerfile: a multi-stage build on node:22, production dependencies only
   const copiedFrom = final
     .filter((i) => i.op === 'COPY' && /--from=/.test(i.args) && /node_modules/.test(i.args))
     .map((i) => /--from=(\S+)/.exec(i.args)![1]!)
-  const named = (name: string) => stages.find((s) => new RegExp(`\\bAS\\s+${name}$`, 'i').test(s[0]!.args))
-  t.ok(prodInstall(final) || (copiedFrom.length === 1 && named(copiedFrom[0]!) && prodInstall(named(copiedFrom[0]!)!)), 'node_modules from npm ci --omit=dev')
+  t.ok(prodInstall(final) || (copiedFrom.length === 1 && stageNamed(copiedFrom[0]!) && prodInstall(stageNamed(copiedFrom[0]!)!)), 'node_modules from npm ci --omit=dev')
   const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> }
-  t.ok(pkg.dependencies.tsx, 'tsx is a production dependency: the image runs TypeScript through it')
+  t.notOk(pkg.dependencies.tsx, 'tsx is not a production dependency: nothing in the image runs TypeScript')
+  t.ok(pkg.devDependencies.tsx, 'tsx is a dev dependency (tests, the build script)')
 
-  // Only what runs is copied in: package.json, the lock file, src/.
-  const copied = stages.flat().filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))
-  t.same([...new Set(copied)].sort(), ['package-lock.json', 'package.json', 'src'])
+  // What goes into the build: package.json, the lock file, the compiler's configuration, the build
+  // script and src/; into the image, only package.json, the lock file and what the other stages made.
+  const copiedArgs = (s: Instruction[]) => s.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))
+  t.same([...new Set(stages.flatMap(copiedArgs))].sort(), ['package-lock.json', 'package.json', 'scripts/build.ts', 'src', 'tsconfig.build.json', 'tsconfig.json'])
+  t.same([...new Set(copiedArgs(final))].sort(), ['package-lock.json', 'package.json'], 'the image gets no sources from the build context')
   const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
-  for (const entry of ['node_modules', 'data', '.cache', 'test', 'bench', '.git', 'coverage', '.tap']) t.ok(ignored.includes(entry), `.dockerignore: ${entry}`)
+  for (const entry of ['node_modules', 'data', '.cache', 'test', 'bench', '.git', 'coverage', '.tap', 'dist']) t.ok(ignored.includes(entry), `.dockerignore: ${entry}`)
 
-  // Whatever src/ imports must be a production dependency (or built in), or the image fails at run time.
+  // Whatever the compiled code imports must be a production dependency (or built in), or the image
+  // fails at run time.
   const builtins = new Set(builtinModules)
   const missing = new Set<string>()
   const imported = new Set<string>()
-  for (const file of sources()) {
+  compiledCli()
+  for (const file of filesUnder(path.join(root, 'dist'), '.js')) {
     for (const m of readFileSync(file, 'utf8').matchAll(/^(?!import type)(?:import|export)\b[^'"]*?from\s+'([^'.][^']*)'|\bimport\('([^'.][^']*)'\)/gm)) {
       const spec = (m[1] ?? m[2])!
       if (spec.startsWith('node:') || builtins.has(spec)) continue
@@ -256,15 +273,23 @@ t.test('Dockerfile: a multi-stage build on node:22, production dependencies only
       if (!pkg.dependencies[name]) missing.add(`${path.relative(root, file)}: ${name}`)
     }
   }
-  t.ok(imported.has('fastify') && imported.has('@aws-sdk/client-ec2'), `the scan finds src/'s imports (${imported.size} packages)`)
-  t.same([...missing], [], 'src/ imports only production dependencies')
+  t.ok(imported.has('fastify') && imported.has('@aws-sdk/client-ec2'), `the scan finds dist/'s imports (${imported.size} packages)`)
+  t.same([...missing], [], 'dist/ imports only production dependencies')
 })
 
-t.test('Dockerfile: starts src/cli.ts through tsx, serve by default, and checks /healthz with node', async (t) => {
-  t.same(entrypoint, ['node', '--import', 'tsx', 'src/cli.ts'])
+t.test('Dockerfile: starts dist/cli.js with plain node, serve by default, and checks /healthz with node', async (t) => {
+  t.same(entrypoint, ['node', 'dist/cli.js'], 'no loader, no flags: compiled JavaScript')
+  // dist/ reaches the image only from a stage that builds it with the project's own build command.
+  const fromBuild = final.filter((i) => i.op === 'COPY' && /--from=/.test(i.args) && /\bdist\b/.test(i.args))
+  t.equal(fromBuild.length, 1, 'the image copies dist/ from one stage')
+  const buildStage = stageNamed(/--from=(\S+)/.exec(fromBuild[0]!.args)![1]!)
+  t.ok(buildStage?.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)), 'that stage runs npm run build')
   t.same(cmd, ['serve'])
-  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> }
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> }
   t.equal(pkg.scripts.start, `${entrypoint.join(' ')} ${cmd.join(' ')}`, 'the same command as npm start')
+  t.equal(pkg.scripts.demo, `${entrypoint.join(' ')} demo`, 'the same command as npm run demo')
+  t.equal(pkg.bin.whohad, entrypoint[1], 'the same file as the whohad command')
+  t.match(readFileSync(compiledCli(), 'utf8'), /^#!\/usr\/bin\/env node\n/, 'dist/cli.js runs as a command')
   t.equal(healthArgv[0], 'node', 'the health check uses node (no curl in the slim image)')
   t.equal(healthArgv[1], '-e')
   t.match(healthArgv[2], /\/healthz/)
@@ -283,12 +308,19 @@ interface Started {
   readonly exited: Promise<number | null>
 }
 
+// The AWS SDK warns (on stderr, before anything else) when Node is older than the releases it will
+// support; on the Node the image runs it must not.
+const SUPPORTED_NODE = Number(process.versions.node.split('.')[0]) >= 22
+
 function start(t: Test, env: Record<string, string>): Started {
+  compiledCli()
   const [node, ...args] = [...entrypoint, ...services.api!.command!]
   t.equal(node, 'node')
   const base = childEnv()
+  // Names of ours and the SDK's stay out unless the test sets them, the SDK's warning switch included.
   for (const k of Object.keys(base)) if (OURS.test(k) || k.startsWith('AWS_')) delete base[k]
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const quiet = SUPPORTED_NODE ? {} : { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...base, ...quiet, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
@@ -334,6 +366,12 @@ t.test('the start command with the api service environment: /healthz for the HEA
   const base = `http://127.0.0.1:${printed.port}`
 
   t.equal((await fetch(`${base}/healthz`)).status, 200, '/healthz answers without a key')
+  for (const [file, type] of [['/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/style.css', 'text/css']] as const) {
+    const res = await fetch(`${base}${file}`)
+    t.equal(res.status, 200, `the page's ${file} is served from dist/`)
+    t.match(res.headers.get('content-type'), type)
+    t.ok((await res.text()).length > 100, `${file} has its content`)
+  }
   const ask = `${base}/v1/ips/203.0.113.7?at=2026-01-01T00:00:00Z`
   t.equal((await fetch(ask)).status, 401, '/v1 refuses a request without a key')
   t.equal((await fetch(ask, { headers: { authorization: 'Bearer not-the-key' } })).status, 401, '…and with a wrong one')
@@ -352,6 +390,8 @@ t.test('the start command with the api service environment: /healthz for the HEA
   p.child.kill('SIGTERM') // what `docker stop` sends to the entrypoint process
   t.equal(await p.exited, 0, 'SIGTERM stops it cleanly')
   t.match(p.out(), /whohad: stopped/)
+  if (SUPPORTED_NODE) t.notMatch(p.err(), /NodeVersionSupportWarning/, `no AWS SDK Node version warning on Node ${process.version}`)
+  else t.comment(`Node ${process.version} is older than whohad supports: the SDK's warning is switched off here`)
 })
 
 t.test('the start command on 0.0.0.0 without keys refuses to start', async (t) => {

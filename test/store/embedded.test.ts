@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 
 function serve(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, [compiledCli(), 'serve'], {
     env: childEnv({ WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true' }),
   })
   let out = ''

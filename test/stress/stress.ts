@@ -16,6 +16,7 @@ import { HoldingStore } from '../../src/store/holdings.ts'
 import { itemToHoldings } from '../../src/store/items.ts'
 import { listTargetStates } from '../../src/store/targets.ts'
 import { childEnv } from '../helpers/child-env.ts'
+import { compiledCli } from '../helpers/cli.ts'
 import { startDynamoDbLocal } from '../helpers/dynamodb-local.ts'
 import { fakeSession } from '../helpers/fake-session.ts'
 import { checkGroundTruth, formatReport, type GroundTruthReport } from '../helpers/ground-truth.ts'
@@ -100,8 +101,9 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     cleanups.push(async () => {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
     })
+    const cli = compiledCli()
     const start = (args: string[]) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
       let out = ''
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
       child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
