@@ -26,7 +26,7 @@ export interface CollectorDeps {
   readonly onResult?: (result: PollResult) => void
   readonly log?: (message: string) => void
   /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
-  readonly configPass?: (target: Target, stillOwned: () => boolean) => Promise<unknown>
+  readonly configPass?: (target: Target, stillOwned: () => boolean) => Promise<{ readonly abandoned?: boolean }>
 }
 
 export interface CollectorOptions {
@@ -110,7 +110,12 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     if (result.disagreements) log(disagreementLine(k, result.disagreements))
     if (deps.configPass && result.complete && (configDue.get(k) ?? 0) <= Date.now()) {
       configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
-      await deps.configPass(target, () => owns?.(target) ?? true).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
+      const pass = await deps.configPass(target, () => owns?.(target) ?? true).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
+      // A pass that lost the lease before writing kept nothing: it is due again in the target's next turn.
+      if (pass?.abandoned) {
+        configDue.delete(k)
+        log(`config ${k}: the lease was lost before writing; read again in the next turn`)
+      }
     }
     return result
   }

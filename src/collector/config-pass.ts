@@ -31,6 +31,8 @@ export interface ConfigPassDeps {
 
 export interface ConfigPassResult {
   readonly available: boolean
+  /** The lease was lost before writing: nothing was kept, and the pass is still due. */
+  readonly abandoned?: boolean
   readonly reason?: string
   /** How Config records the target's ENIs (absent when the lease was lost before the check was kept). */
   readonly config?: ConfigRecording
@@ -48,7 +50,7 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const client = deps.configClient(target)
   const found = configRecordingOf(await readConfigRecorders(client), now)
   const unusable = async (why: ConfigRecording): Promise<ConfigPassResult> => {
-    if (!stillOwned()) return { available: false, reason: 'lease lost before writing', items: 0, recorded: 0, refined: 0 }
+    if (!stillOwned()) return { available: false, reason: 'lease lost before writing', abandoned: true, items: 0, recorded: 0, refined: 0 }
     // Read just before the write: the poll may have written the state since.
     const latest = await targetStateOrNew(deps.client, deps.tableName, target)
     await putTargetState(deps.client, deps.tableName, { ...latest, config: why })
@@ -71,14 +73,14 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
   const closed = await deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
   const ops = refineWithConfig([...open, ...closed], intervals, from)
-  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
+  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
   if (ops.length > 0) {
     await deps.store.apply(ops)
     await deps.onChanged?.(changedAddresses(ops))
   }
   // Re-read the state: the poll may have written it while Config was being read.
   const latest = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? state
-  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', items: read.items.length, recorded: 0, refined: 0 }
+  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
   await putTargetState(deps.client, deps.tableName, { ...latest, configCursor: now, config })
   await announce(deps, latest.config, config)
   return {
