@@ -12,10 +12,10 @@ import autocannon from 'autocannon'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore, type StoreOperation } from '../src/store/holdings.ts'
 import { putTargetState, targetKey } from '../src/store/targets.ts'
-import { compiledCli } from '../test/helpers/cli.ts'
-import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
-import { makeHolding } from '../test/helpers/holdings.ts'
-import { startRedis } from '../test/helpers/redis.ts'
+import { compiledCli } from '../support/cli.ts'
+import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
+import { makeHolding } from '../support/holdings.ts'
+import { startRedis } from '../support/redis.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 32

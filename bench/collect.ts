@@ -23,8 +23,8 @@ import { HoldingStore } from '../src/store/holdings.ts'
 import { InstanceStore } from '../src/store/instances.ts'
 import { tableDefinition } from '../src/store/table.ts'
 import type { OpenStore } from '../src/store/open.ts'
-import { compiledCli } from '../test/helpers/cli.ts'
-import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
+import { compiledCli } from '../support/cli.ts'
+import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
 if (!(SCALE > 0)) throw new Error(`BENCH_SCALE must be a number > 0, not ${process.env.BENCH_SCALE}`)

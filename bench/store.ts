@@ -8,8 +8,8 @@ import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore, type StoreOperation } from '../src/store/holdings.ts'
 import { addressPk } from '../src/store/table.ts'
 import { putTargetState, targetKey } from '../src/store/targets.ts'
-import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
-import { makeHolding } from '../test/helpers/holdings.ts'
+import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
+import { makeHolding } from '../support/holdings.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500)
 const HOLDERS = 1_000

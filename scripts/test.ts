@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startDynamoDbLocal } from '../test/helpers/dynamodb-local.ts'
+import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 import { PARTS, planPrerequisites, type Part } from './prerequisites.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

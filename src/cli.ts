@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // whohad's command line: one subcommand per module, each living beside the code it drives.
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
-  serve: () => import('./serve.ts'),
-  collect: () => import('./collect.ts'),
-  lookup: () => import('./lookup.ts'),
-  demo: () => import('./demo.ts'),
-  fakeaws: () => import('./fakeaws/cli.ts'),
+  serve: () => import('./cli/serve.ts'),
+  collect: () => import('./cli/collect.ts'),
+  lookup: () => import('./cli/lookup.ts'),
+  demo: () => import('./cli/demo.ts'),
+  fakeaws: () => import('./cli/fakeaws.ts'),
 }
 
 const USAGE = `usage: whohad <command> [options]

@@ -7,8 +7,8 @@ import { buildApp } from '../../src/api/app.ts'
 import { coverageOf } from '../../src/api/coverage.ts'
 import { HoldingStore } from '../../src/store/holdings.ts'
 import { putTargetState } from '../../src/store/targets.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000

@@ -9,8 +9,8 @@ import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
 import type { Target } from '../../src/collector/poll.ts'
 import { type Ec2Variant, startFakeAws } from '../../src/fakeaws/index.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 for (const variant of ['eip-addresses-only', 'eip-interfaces-only', 'eni-association-only'] as const satisfies readonly Ec2Variant[]) {
   t.test(`${variant}: every associated Elastic IP is answered with its holder`, async (t) => {

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http'
 import fc from 'fast-check'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 interface Malformed {
   readonly defect: string

@@ -13,8 +13,8 @@ import type { Instance as FakeInstance } from '../../src/fakeaws/entities.ts'
 import { launchInstance, stopInstance, terminateInstance } from '../../src/fakeaws/fleet.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { InstanceStore } from '../../src/store/instances.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const MIN = 60_000
 

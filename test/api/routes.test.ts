@@ -9,8 +9,8 @@ import * as s from '../../src/api/schemas.ts'
 import type { StoreOperation } from '../../src/store/holdings.ts'
 import { InstanceStore } from '../../src/store/instances.ts'
 import { putTargetState } from '../../src/store/targets.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000
@@ -211,7 +211,7 @@ t.test('scopes and per-key rate limits', async (t) => {
 })
 
 t.test('a real listening server on a real redis-server: every route, twice (the second from the cache)', async (t) => {
-  const { startRedis } = await import('../helpers/redis.ts')
+  const { startRedis } = await import('../../support/redis.ts')
   const { RedisCache } = await import('../../src/cache/redis.ts')
   const redis = await startRedis(t)
   const cache = new RedisCache({ url: redis.url, localTtlMs: 60_000 })

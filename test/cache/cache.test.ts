@@ -12,9 +12,9 @@ import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
 import type { Target } from '../../src/collector/poll.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { startRedis } from '../helpers/redis.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { startRedis } from '../../support/redis.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const read = (key: string, ...dependsOn: string[]) => ({ key, dependsOn })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -2,7 +2,7 @@
 // one address share a hash slot; an answer and its versions may live on different nodes.
 import t from 'tap'
 import { RedisCache } from '../../src/cache/redis.ts'
-import { startRedisCluster } from '../helpers/redis.ts'
+import { startRedisCluster } from '../../support/redis.ts'
 
 t.test('cluster: shared entries, versions, pub/sub', async (t) => {
   const cluster = await startRedisCluster(t)

@@ -7,8 +7,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 const CLI = compiledCli()
 

@@ -2,8 +2,8 @@
 // times, and Ctrl-C stops everything.
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 t.test('whohad demo answers for the addresses it prints, and stops on SIGINT', async (t) => {
   const child = spawn(process.execPath, [compiledCli(), 'demo', '--port', '0', '--history', '15', '--interval', '5s'], {

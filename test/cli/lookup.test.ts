@@ -8,13 +8,13 @@ import path from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { loadConfig } from '../../src/config.ts'
-import { formatAnswer, holderWords, unreachable } from '../../src/lookup.ts'
+import { formatAnswer, holderWords, unreachable } from '../../src/cli/lookup.ts'
 import type { Holder } from '../../src/model/holding.ts'
 import { openStore } from '../../src/store/open.ts'
 import { putTargetState } from '../../src/store/targets.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 9, 0, 0)
 const MIN = 60_000

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { configIntervals } from '../../src/collector/config-source.ts'
 import { takeEc2Snapshot, transformEc2, transitionTime } from '../../src/collector/ec2-source.ts'
-import { readConfigHistoryFixture, readEc2Fixtures, recordedEc2 } from '../helpers/recorded-aws.ts'
+import { readConfigHistoryFixture, readEc2Fixtures, recordedEc2 } from '../../support/recorded-aws.ts'
 import { STATE_TRANSITION_REASONS } from './fixtures/aws/state-transition-reasons.ts'
 import { EXPECTED_HOLDERS } from './fixtures/aws/expected-holders.ts'
 

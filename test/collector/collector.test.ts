@@ -8,9 +8,9 @@ import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
 import type { Target } from '../../src/collector/poll.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { getTargetStates } from '../../src/store/targets.ts'
-import { checkGroundTruth, formatReport } from '../helpers/ground-truth.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { checkGroundTruth, formatReport } from '../../support/ground-truth.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 t.test('polls every minute for two virtual hours: recall and certain precision against the ledger', async (t) => {
   const fake = await startFakeAws({ seed: 11, accounts: 3, regions: 2, enisPerRegion: 30, churn: 120, throttleClock: 'virtual', variants: true })

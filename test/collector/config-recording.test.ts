@@ -12,8 +12,8 @@ import type { Target } from '../../src/collector/poll.ts'
 import type { ConfigRecorderMode } from '../../src/fakeaws/config-recorders.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { getTargetState, getTargetStates, putTargetState, type TargetState } from '../../src/store/targets.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const MIN = 60_000
 const ENI = 'AWS::EC2::NetworkInterface'

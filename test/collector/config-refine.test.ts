@@ -3,7 +3,7 @@
 import t from 'tap'
 import { refineWithConfig } from '../../src/collector/config-refine.ts'
 import type { Holding } from '../../src/model/holding.ts'
-import { makeHolding } from '../helpers/holdings.ts'
+import { makeHolding } from '../../support/holdings.ts'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)

@@ -13,9 +13,9 @@ import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { batchWrite } from '../../src/store/batch.ts'
 import { HoldingStore, planWrites, type StoreOperation } from '../../src/store/holdings.ts'
 import { getTargetStates } from '../../src/store/targets.ts'
-import { checkGroundTruth, formatReport } from '../helpers/ground-truth.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { checkGroundTruth, formatReport } from '../../support/ground-truth.ts'
+import { fakeSession } from '../../support/fake-session.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 const MINUTE = 60_000
 const INTERVAL = 3 * MINUTE

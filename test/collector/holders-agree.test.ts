@@ -8,7 +8,7 @@ import { configIntervals, readEniHistory } from '../../src/collector/config-sour
 import { transformEc2 } from '../../src/collector/ec2-transform.ts'
 import { tagRecord } from '../../src/collector/holder.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
-import { fakeSession } from '../helpers/fake-session.ts'
+import { fakeSession } from '../../support/fake-session.ts'
 
 t.test('EC2 snapshots and Config history give equal holders for every ENI', async (t) => {
   const fake = await startFakeAws({ seed: 5, accounts: 3, regions: 2, enisPerRegion: 60, churn: 240, throttleClock: 'virtual', configDelayMs: [0, 60_000] })

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { Instance } from '@aws-sdk/client-ec2'
 import t from 'tap'
 import { instanceRecords } from '../../src/collector/instance-source.ts'
-import { readEc2Fixtures } from '../helpers/recorded-aws.ts'
+import { readEc2Fixtures } from '../../support/recorded-aws.ts'
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'aws')
 const ctx = { accountId: '123456789012', region: 'eu-west-1', seenAt: Date.UTC(2026, 10, 20, 10, 0, 0) }

@@ -5,7 +5,7 @@ import t from 'tap'
 import { LeaseKeeper } from '../../src/collector/lease-keeper.ts'
 import { planLeases, shardOf } from '../../src/collector/lease-plan.ts'
 import { LeaseStore } from '../../src/store/leases.ts'
-import { BACKENDS, openTestStore } from '../helpers/stores.ts'
+import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
 const PERIOD = 30_000
 const SHARDS = 16

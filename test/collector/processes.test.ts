@@ -15,9 +15,9 @@ import { ensureTable } from '../../src/store/dynamodb.ts'
 import { LeaseStore } from '../../src/store/leases.ts'
 import { targetPk } from '../../src/store/table.ts'
 import { listTargetStates, type TargetState } from '../../src/store/targets.ts'
-import { startDynamoDbLocal } from '../helpers/dynamodb-local.ts'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CLI = compiledCli()

@@ -14,8 +14,8 @@ import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { loadCollectorSettings } from '../../src/collector/settings.ts'
 import { loadConfig } from '../../src/config.ts'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8')
@@ -119,7 +119,7 @@ t.test('docker-compose.yml: the services, one image, and the wiring between them
   // `whohad serve --collector-only` does; `whohad collect` only where it wires the cache's invalidation.
   if (collector.command?.[0] === 'collect') {
     t.same(collector.command, ['collect'])
-    t.match(read('src/collect.ts'), /onChanged/, 'whohad collect publishes its writes to the cache')
+    t.match(read('src/cli/collect.ts'), /onChanged/, 'whohad collect publishes its writes to the cache')
   } else {
     t.same(collector.command, ['serve', '--collector-only'])
   }

@@ -2,8 +2,8 @@
 // directory must stop with a clear message, and data survives a restart.
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { childEnv } from '../helpers/child-env.ts'
-import { compiledCli } from '../helpers/cli.ts'
+import { childEnv } from '../../support/child-env.ts'
+import { compiledCli } from '../../support/cli.ts'
 
 function serve(dataDir: string) {
   const child = spawn(process.execPath, [compiledCli(), 'serve'], {

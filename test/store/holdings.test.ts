@@ -5,8 +5,8 @@ import { batchWrite } from '../../src/store/batch.ts'
 import { type HoldingStore, type StoreOperation, planWrites } from '../../src/store/holdings.ts'
 import { itemToHolding } from '../../src/store/items.ts'
 import { getTargetState, getTargetStates, putTargetState } from '../../src/store/targets.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { BACKENDS, openTestStore } from '../helpers/stores.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)

@@ -7,8 +7,8 @@ import type { InstanceRecord } from '../../src/model/instance.ts'
 import type { Snapshot } from '../../src/model/observation.ts'
 import { InstanceStore, planInstanceWrites } from '../../src/store/instances.ts'
 import { TTL_ATTRIBUTE } from '../../src/store/table.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { BACKENDS, openTestStore } from '../helpers/stores.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000

@@ -2,7 +2,7 @@
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
 import t from 'tap'
 import { TTL_ATTRIBUTE } from '../../src/store/table.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { openTestStore } from '../../support/stores.ts'
 
 t.test('ensureTable turns TTL on (AWS DynamoDB Local)', async (t) => {
   const { client, tableName } = await openTestStore(t, 'dynamodb-local')

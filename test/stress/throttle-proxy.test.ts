@@ -3,8 +3,8 @@
 import t from 'tap'
 import { createDynamoClient, DYNAMODB_MAX_ATTEMPTS, dynamoBackoffMs } from '../../src/store/dynamodb.ts'
 import { HoldingStore, type StoreOperation } from '../../src/store/holdings.ts'
-import { makeHolding } from '../helpers/holdings.ts'
-import { openTestStore } from '../helpers/stores.ts'
+import { makeHolding } from '../../support/holdings.ts'
+import { openTestStore } from '../../support/stores.ts'
 import { startThrottleProxy } from './throttle-proxy.ts'
 
 t.test('a share of requests throttled: every write lands, every read agrees', async (t) => {

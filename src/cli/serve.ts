@@ -2,13 +2,13 @@
 // when nothing is configured. Bound to loopback it may run without API keys; bound anywhere else it
 // refuses to start without them.
 import { parseArgs } from 'node:util'
-import { type ApiKey, buildApp } from './api/app.ts'
-import { openCache, reliableInvalidation } from './cache/open.ts'
-import { startCollector } from './collector/collector.ts'
-import { loadCollectorSettings } from './collector/settings.ts'
-import { wireCollector } from './collector/wiring.ts'
-import { ConfigError, loadConfig } from './config.ts'
-import { openStore } from './store/open.ts'
+import { type ApiKey, buildApp } from '../api/app.ts'
+import { openCache, reliableInvalidation } from '../cache/open.ts'
+import { startCollector } from '../collector/collector.ts'
+import { loadCollectorSettings } from '../collector/settings.ts'
+import { wireCollector } from '../collector/wiring.ts'
+import { ConfigError, loadConfig } from '../config.ts'
+import { openStore } from '../store/open.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 // pino's levels: another value would stop the API only once it was being built, in pino's words.

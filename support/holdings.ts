@@ -1,6 +1,6 @@
 // Compact construction of holdings for tests.
-import type { Bound, Holding } from '../../src/model/holding.ts'
-import { parseIp, scopeFor } from '../../src/model/ip.ts'
+import type { Bound, Holding } from '../src/model/holding.ts'
+import { parseIp, scopeFor } from '../src/model/ip.ts'
 
 export interface HoldingSpec {
   address: string

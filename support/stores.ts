@@ -5,9 +5,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createDynamoClient, ensureTable } from '../../src/store/dynamodb.ts'
-import { startEmbeddedDynamo } from '../../src/store/embedded.ts'
-import { HoldingStore, type HoldingStoreOptions } from '../../src/store/holdings.ts'
+import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
+import { startEmbeddedDynamo } from '../src/store/embedded.ts'
+import { HoldingStore, type HoldingStoreOptions } from '../src/store/holdings.ts'
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts'
 
 export const BACKENDS = ['dynamodb-local', 'embedded'] as const

@@ -2,13 +2,13 @@
 // (sharing targets with other collector processes through leases) or once (`--once`, with a progress
 // bar and a summary; exit status 3 when some target could not be polled completely).
 import { parseArgs } from 'node:util'
-import { collectOnce, disagreementLine, startCollector } from './collector/collector.ts'
-import { progressBar, summaryTable } from './collector/report.ts'
-import { loadCollectorSettings } from './collector/settings.ts'
-import { wireCollector } from './collector/wiring.ts'
-import { openCache, reliableInvalidation } from './cache/open.ts'
-import { loadConfig } from './config.ts'
-import { openStore } from './store/open.ts'
+import { collectOnce, disagreementLine, startCollector } from '../collector/collector.ts'
+import { progressBar, summaryTable } from '../collector/report.ts'
+import { loadCollectorSettings } from '../collector/settings.ts'
+import { wireCollector } from '../collector/wiring.ts'
+import { openCache, reliableInvalidation } from '../cache/open.ts'
+import { loadConfig } from '../config.ts'
+import { openStore } from '../store/open.ts'
 
 const HELP = `usage: whohad collect [--once] [--json]
 

@@ -1,8 +1,8 @@
 // `whohad fakeaws`: runs the simulated organisation standalone until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util'
-import { EC2_VARIANTS, type Ec2Variant, isEc2Variant } from './ec2-variants.ts'
-import type { FakeAwsOptions } from './fake.ts'
-import { startFakeAws } from './fake.ts'
+import { EC2_VARIANTS, type Ec2Variant, isEc2Variant } from '../fakeaws/ec2-variants.ts'
+import type { FakeAwsOptions } from '../fakeaws/fake.ts'
+import { startFakeAws } from '../fakeaws/fake.ts'
 
 const USAGE = `usage: whohad fakeaws [options]
   --accounts N          accounts in the organisation, management included (default 3)

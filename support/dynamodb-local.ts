@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SIMULATOR = 'amplify-dynamodb-simulator@2.9.30'
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CACHE = path.join(ROOT, '.cache', 'dynamodb-local')
 const JAR = path.join(CACHE, 'DynamoDBLocal.jar')
 

@@ -1,17 +1,17 @@
 // `whohad lookup <ip> --at <time>`: the abuse desk's question from a terminal. Asks a running server
 // (--url or WHOHAD_URL, with --key or WHOHAD_API_KEY) or, with neither, reads the store directly.
 import { parseArgs } from 'node:util'
-import { Answers, type Rendered } from './api/answers.ts'
-import type { Coverage } from './api/coverage.ts'
-import { LocalCache } from './cache/local.ts'
-import { loadCollectorSettings } from './collector/settings.ts'
-import { loadConfig } from './config.ts'
-import { RESOURCE_WORDS } from './model/eni-class.ts'
-import type { Holder } from './model/holding.ts'
-import { InvalidIpError, parseIp } from './model/ip.ts'
-import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from './model/time.ts'
-import { openStore } from './store/open.ts'
-import { listTargetStates } from './store/targets.ts'
+import { Answers, type Rendered } from '../api/answers.ts'
+import type { Coverage } from '../api/coverage.ts'
+import { LocalCache } from '../cache/local.ts'
+import { loadCollectorSettings } from '../collector/settings.ts'
+import { loadConfig } from '../config.ts'
+import { RESOURCE_WORDS } from '../model/eni-class.ts'
+import type { Holder } from '../model/holding.ts'
+import { InvalidIpError, parseIp } from '../model/ip.ts'
+import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
+import { openStore } from '../store/open.ts'
+import { listTargetStates } from '../store/targets.ts'
 
 const HELP = `usage: whohad lookup <ip> --at <time> [--window 5m] [--vpc vpc-…] [--account 123456789012] [--json]
                      [--url http://whohad:8080 --key <api key>]

@@ -1,10 +1,10 @@
 // Measures what a large simulated organisation costs: build time, memory, a full sweep of every target,
 // and deep pagination of one large target (pages late in the run must cost what early ones do).
-// Run: node --import tsx src/fakeaws/scale.ts [--accounts 100] [--regions 4] [--enis-per-region 250]
+// Run: npm run bench:fakeaws -- [--accounts 100] [--regions 4] [--enis-per-region 250]
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { FakeAws } from './fake.ts'
-import { startFakeAws } from './fake.ts'
+import type { FakeAws } from '../src/fakeaws/fake.ts'
+import { startFakeAws } from '../src/fakeaws/fake.ts'
 
 export interface ScaleOptions {
   readonly accounts: number

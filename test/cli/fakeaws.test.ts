@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseFlags, run } from '../../src/fakeaws/cli.ts'
+import { parseFlags, run } from '../../src/cli/fakeaws.ts'
 
 function capture(): { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean }; out: () => string; err: () => string } {
   let out = ''

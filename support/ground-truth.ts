@@ -3,12 +3,12 @@
 // holder is returned. Precision: every `certain` answer is true. Used by the collector's ground-truth
 // test and by the stress runs.
 import ipaddr from 'ipaddr.js'
-import type { LedgerEntry } from '../../src/fakeaws/index.ts'
-import { classifyWatched, type Holding, unwatched } from '../../src/model/holding.ts'
-import { containingCidr, parseIp } from '../../src/model/ip.ts'
-import type { HoldingStore } from '../../src/store/holdings.ts'
-import { itemToHoldings, type StoredHolding } from '../../src/store/items.ts'
-import type { TargetState } from '../../src/store/targets.ts'
+import type { LedgerEntry } from '../src/fakeaws/index.ts'
+import { classifyWatched, type Holding, unwatched } from '../src/model/holding.ts'
+import { containingCidr, parseIp } from '../src/model/ip.ts'
+import type { HoldingStore } from '../src/store/holdings.ts'
+import { itemToHoldings, type StoredHolding } from '../src/store/items.ts'
+import type { TargetState } from '../src/store/targets.ts'
 
 export interface GroundTruthReport {
   readonly samples: number

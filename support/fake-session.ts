@@ -1,6 +1,6 @@
 // An AwsSession on the simulated organisation, as the collector builds one against AWS.
-import { AwsSession } from '../../src/aws/session.ts'
-import type { FakeAws } from '../../src/fakeaws/index.ts'
+import { AwsSession } from '../src/aws/session.ts'
+import type { FakeAws } from '../src/fakeaws/index.ts'
 
 export function fakeSession(fake: FakeAws, maxAttempts = 3): AwsSession {
   return new AwsSession({
