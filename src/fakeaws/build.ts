@@ -16,7 +16,7 @@ import {
 } from './fleet.ts'
 import { azIdPrefix } from './regions.ts'
 import { Rng } from './rng.ts'
-import type { ResolvedWorldOptions } from './world.ts'
+import type { ResolvedWorldOptions } from './world-options.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -25,7 +25,7 @@ import {
 } from './fleet.ts'
 import type { LedgerEntry } from './ledger.ts'
 import type { Rng } from './rng.ts'
-import type { ResolvedWorldOptions } from './world.ts'
+import type { ResolvedWorldOptions } from './world-options.ts'
 
 /** +1 adds ENIs, -1 removes them, 0 changes addresses only. */
 type Direction = -1 | 0 | 1

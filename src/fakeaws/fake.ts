@@ -11,7 +11,7 @@ import type { Ledger } from './ledger.ts'
 import { createFakeServer } from './server.ts'
 import { RoleDirectory } from './services/call.ts'
 import { configTruth } from './truth.ts'
-import type { WorldOptions } from './world.ts'
+import type { WorldOptions } from './world-options.ts'
 import { World } from './world.ts'
 
 export interface FakeAwsOptions extends WorldOptions {

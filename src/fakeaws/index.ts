@@ -2,7 +2,7 @@
 export { startFakeAws } from './fake.ts'
 export type { FakeAws, FakeAwsOptions, FakeClientConfig, FakeClock } from './fake.ts'
 export { World } from './world.ts'
-export type { ResolvedWorldOptions, WorldOptions } from './world.ts'
+export type { ResolvedWorldOptions, WorldOptions } from './world-options.ts'
 export { Ledger, GLOBAL_SCOPE, IPV4_PREFIX_LENGTH, IPV6_PREFIX_LENGTH } from './ledger.ts'
 export type { AddressKind, LedgerEntry } from './ledger.ts'
 export { Faults, DEFAULT_BUCKETS, THROTTLE_ERRORS } from './faults.ts'

@@ -5,7 +5,8 @@ import { CHURN_EVENTS, churnOnce } from '../../src/fakeaws/churn.ts'
 import { startInstance, stopInstance, terminateInstance, userInitiated } from '../../src/fakeaws/fleet.ts'
 import type { LedgerEntry } from '../../src/fakeaws/ledger.ts'
 import { configSettings } from '../../src/fakeaws/services/config.ts'
-import { resolveWorldOptions, World } from '../../src/fakeaws/world.ts'
+import { resolveWorldOptions } from '../../src/fakeaws/world-options.ts'
+import { World } from '../../src/fakeaws/world.ts'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
