@@ -3,7 +3,7 @@
 // own parser rather than a regex, so an import written in a comment or a string is not one, and every
 // form counts: `import`, `import type`, `export … from`, `import('…')` calls and `import('…').T` types.
 // Parsing and the graph decisions are pure; only readImportGraph touches the disk.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import path from 'node:path'
 import ts from 'typescript'
@@ -31,7 +31,7 @@ export interface ImportSite {
 export interface ImportEdge extends ImportSite {
   /** The importing file, relative to the root, with forward slashes. */
   readonly from: string
-  /** For a relative import: the file it names, relative to the root; undefined when no such file exists. */
+  /** For a relative import: the file it names, relative to the root (a file of the graph, or data such as JSON); undefined when no such file exists. */
   readonly to?: string
   /** For a bare specifier: the package's name (`@aws-sdk/client-dynamodb`, `ipaddr.js`, `node:fs`). */
   readonly package?: string
@@ -105,14 +105,18 @@ export function resolveRelative(from: string, specifier: string, exists: (file: 
   return candidates.find((c) => !c.startsWith('../') && exists(c))
 }
 
-/** The graph of given files' texts (relative paths with forward slashes): pure, for tests of it too. */
-export function buildImportGraph(texts: ReadonlyMap<string, string>): ImportGraph {
+/**
+ * The graph of given files' texts (relative paths with forward slashes): pure, for tests of it too.
+ * `exists` says whether a relative import names a file; by default, one of the texts. Reading the
+ * disk, any file counts, so an import of `../package.json` names it rather than nothing.
+ */
+export function buildImportGraph(texts: ReadonlyMap<string, string>, exists: (file: string) => boolean = (f) => texts.has(f)): ImportGraph {
   const files = [...texts.keys()].sort()
   const edges: ImportEdge[] = []
   for (const from of files) {
     for (const site of parseImports(from, texts.get(from) ?? '')) {
       if (isRelative(site.specifier)) {
-        const to = resolveRelative(from, site.specifier, (f) => texts.has(f))
+        const to = resolveRelative(from, site.specifier, exists)
         edges.push(to === undefined ? { ...site, from } : { ...site, from, to })
       } else {
         edges.push({ ...site, from, package: packageName(site.specifier) })
@@ -133,10 +137,11 @@ export function readImportGraph(root: string, folders: readonly string[] = SOURC
     }
   }
   for (const folder of folders) if (existsSync(path.join(root, folder))) walk(folder)
-  return buildImportGraph(texts)
+  const isFile = (f: string) => statSync(path.join(root, f), { throwIfNoEntry: false })?.isFile() ?? false
+  return buildImportGraph(texts, (f) => texts.has(f) || isFile(f))
 }
 
-/** Relative imports that name no file of the graph (a file outside the folders read, or none at all). */
+/** Relative imports that name no file. */
 export function unresolvedImports(graph: ImportGraph): ImportEdge[] {
   return graph.edges.filter((e) => isRelative(e.specifier) && e.to === undefined)
 }

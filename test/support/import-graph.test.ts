@@ -137,8 +137,10 @@ t.test('unresolved imports and importers of a package', async (t) => {
 t.test('reads a tree from disk, skipping node_modules, dot-folders and other files', async (t) => {
   const root = t.testdir({
     src: {
-      'a.ts': "import { b } from './b.ts'",
-      'b.ts': "import { a } from './a.ts'",
+      'a.ts': "import { b } from './b.ts'\nimport data from './data.json' with { type: 'json' }",
+      'b.ts': "import { a } from './a.ts'\nimport './folder'",
+      'data.json': '{}',
+      folder: { 'readme.md': '' },
       'notes.md': "import './a.ts'",
       node_modules: { 'm.ts': "import '../a.ts'" },
       '.hidden': { 'h.ts': "import '../a.ts'" },
@@ -148,5 +150,7 @@ t.test('reads a tree from disk, skipping node_modules, dot-folders and other fil
   })
   const graph = readImportGraph(root, ['src', 'test', 'bench'])
   t.strictSame(graph.files, ['src/a.ts', 'src/b.ts', 'test/t.test.ts'])
+  t.strictSame(graph.edges.find((e) => e.specifier === './data.json')?.to, 'src/data.json', 'an import of data names its file')
+  t.strictSame(unresolvedImports(graph).map((e) => e.specifier), ['./folder'], 'a folder without index.ts is no file')
   t.strictSame(findCycles(graph).map((c) => c.example), [['src/a.ts', 'src/b.ts', 'src/a.ts']])
 })
