@@ -95,12 +95,13 @@ export function packageName(specifier: string): string {
 }
 
 /**
- * The file a relative specifier names, relative to the root, or undefined. Tried in Node's order for
- * this code base: the path as written, then a `.js` written for its `.ts`, then the path with `.ts`
- * or `/index.ts` added.
+ * The file a relative specifier names, relative to the root, or undefined (an absolute path, a path
+ * above the root, or no such file). Tried in this order: the path as written, a `.js` written for its
+ * `.ts`, then the path with `.ts` or `/index.ts` added.
  */
 export function resolveRelative(from: string, specifier: string, exists: (file: string) => boolean): string | undefined {
-  const base = path.posix.normalize(specifier.startsWith('/') ? specifier.slice(1) : path.posix.join(path.posix.dirname(from), specifier))
+  if (specifier.startsWith('/')) return undefined
+  const base = path.posix.join(path.posix.dirname(from), specifier)
   const candidates = [base, base.replace(/\.([cm]?)js$/, '.$1ts'), `${base}.ts`, `${base}/index.ts`]
   return candidates.find((c) => !c.startsWith('../') && exists(c))
 }

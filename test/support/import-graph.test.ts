@@ -74,6 +74,7 @@ t.test('relative paths resolve to files of the graph', async (t) => {
   t.equal(resolveRelative('src/deep/x.ts', '../../test/t.ts', exists), 'test/t.ts')
   t.equal(resolveRelative('src/x.ts', './missing.ts', exists), undefined)
   t.equal(resolveRelative('src/x.ts', '../../outside.ts', () => true), undefined, 'nothing above the root')
+  t.equal(resolveRelative('src/x.ts', '/src/a.ts', () => true), undefined, 'an absolute path names no file of the tree')
 })
 
 t.test('a made-up circle is found, through a type-only import', async (t) => {
