@@ -16,7 +16,7 @@ import { securityHeaders } from './plugins/helmet.ts'
 import { requestMetrics } from './plugins/metrics.ts'
 import { rateLimits } from './plugins/rate-limit.ts'
 import { openApi } from './plugins/swagger.ts'
-import { problems, problemServerOptions } from './problem.ts'
+import { problemHandlers, problemServerOptions } from './problem.ts'
 import { currentRoutes } from './routes/current.ts'
 import { healthRoutes } from './routes/health.ts'
 import { lookupRoutes } from './routes/lookup.ts'
@@ -60,7 +60,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     onCache: metrics.cacheRead,
   })
 
-  await app.register(problems)
+  await app.register(problemHandlers)
   await app.register(securityHeaders)
   await app.register(auth, { apiKeys: keys })
   await app.register(rateLimits, { perMinute: options.rateLimitPerMinute ?? 6_000 })

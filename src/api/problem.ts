@@ -47,7 +47,7 @@ export const problemServerOptions = {
  * The error handler, the not-found handler (404, or 405 with Allow) and the JSON body parser. Not
  * encapsulated (fastify-plugin): they hold for every route registered after it.
  */
-export const problems = fp(
+export const problemHandlers = fp(
   async (app) => {
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validationContext?: string }, req, reply) => {
       // A body sent to no route: the route is what is wrong, not the body.
