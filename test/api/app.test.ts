@@ -86,6 +86,8 @@ t.test('every 4xx is a problem titled by its status, saying how to fix it', asyn
   t.match(await send('POST', '/v2/lookups', { 'content-type': 'text/csv' }, 'ip'), { status: 404, detail: /no route POST \/v2\/lookups/ }, 'a body to no route: the route is wrong')
   t.match(await send('GET', '/v2/nothing'), { status: 404, detail: /see \/docs/ })
   t.match(await send('GET', '/ui/x.js'), { status: 404, detail: /app\.js/ })
+  // Names every object has (toString, constructor, __proto__) are not the page's files either.
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) t.match(await send('GET', `/ui/${name}`), { status: 404, detail: /app\.js/ }, `/ui/${name}`)
   const { client } = await openTestStore(t, 'embedded')
   const broken = await buildApp({ store: new HoldingStore(client, { tableName: 'no-such-table' }), client, tableName: 'no-such-table' })
   t.teardown(() => broken.fastify.close())

@@ -3,13 +3,15 @@
 // DescribeInstances said: state, own subnet), not from the addresses their ENIs hold: a stopped
 // instance keeps its ENIs, and a second ENI may sit in another subnet. Read through the cache for at
 // most the staleness bound: these answers change with every poll.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { InstanceRecord } from '../model/instance.ts'
-import { type InstancePage, InstanceStore } from '../store/instances.ts'
-import type { StoredHolding } from '../store/items.ts'
-import type { InstancePart } from '../store/table.ts'
-import { Problem, type RouteContext } from './app.ts'
-import * as s from './schemas.ts'
+import type { InstanceRecord } from '../../model/instance.ts'
+import { type InstancePage, InstanceStore } from '../../store/instances.ts'
+import type { StoredHolding } from '../../store/items.ts'
+import type { InstancePart } from '../../store/table.ts'
+import { Problem } from '../problem.ts'
+import type { RouteContext } from '../types.ts'
+import * as s from '../schemas.ts'
 
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 404: s.problem, 429: s.problem }
 const PAGE = 1_000
@@ -69,7 +71,7 @@ function decodeToken(token: string): { key: string; after?: string } | undefined
   return { key: `${accountId}/${region}`, ...(after ? { after } : {}) }
 }
 
-export function registerCurrentRoutes({ app, options, cache, staleMs, targetStates }: RouteContext): void {
+export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { options, cache, staleMs, targetStates }) => {
   const store = options.store
   const instances = new InstanceStore(options.client, { tableName: options.tableName })
   /** Read-through with a time to live of the staleness bound; no per-address versions to check. */

@@ -1,16 +1,18 @@
 // Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import type { CacheRead } from '../cache/types.ts'
-import { addressesIn, type Cidr, cidrSize } from '../model/ip.ts'
-import { formatTime, isNow } from '../model/time.ts'
-import type { PointQuery } from './answers.ts'
-import { Problem, type RouteContext } from './app.ts'
-import * as s from './schemas.ts'
+import type { CacheRead } from '../../cache/types.ts'
+import { addressesIn, type Cidr, cidrSize } from '../../model/ip.ts'
+import { formatTime, isNow } from '../../model/time.ts'
+import type { PointQuery } from '../answers.ts'
+import { Problem } from '../problem.ts'
+import type { RouteContext } from '../types.ts'
+import * as s from '../schemas.ts'
 
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 429: s.problem }
 
-export function registerLookupRoutes({ app, answers, targetStates, metrics, options, cache }: RouteContext): void {
+export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { answers, targetStates, metrics, options, cache }) => {
   const maxCidr = options.maxCidrAddresses ?? 256
   // The hot path: a URL already parsed maps to its cache key (a pure function of the URL), and a hit
   // in the in-process level is sent before validation runs again. Misses take the validated route.

@@ -1,0 +1,56 @@
+// What buildApp is given and what its plugins and routes share. A module of its own so that the
+// route files need not import app.ts (which imports them).
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { AnswerCache } from '../cache/types.ts'
+import type { HoldingStore } from '../store/holdings.ts'
+import type { TargetState } from '../store/targets.ts'
+import type { Answers } from './answers.ts'
+import type { Metrics } from './metrics.ts'
+
+export interface ApiKey {
+  readonly name: string
+  readonly scopes: readonly string[]
+  /** sha256 of the key, hex. */
+  readonly sha256: string
+}
+
+export interface AppOptions {
+  readonly store: HoldingStore
+  readonly client: DynamoDBClient
+  readonly tableName: string
+  readonly apiKeys?: readonly ApiKey[]
+  /** Complete polls further apart than this leave a target unwatched in between (coverage). */
+  readonly maxGapMs?: number
+  /** Request logs (pino): off by default; the Authorization header is always redacted. */
+  readonly logger?: boolean | { readonly level?: string; readonly stream?: NodeJS.WritableStream }
+  /** Defaults to an in-process LRU. */
+  readonly cache?: AnswerCache
+  /** The staleness bound: how long an answer touching the present may be served from the cache. */
+  readonly staleMs?: number
+  /**
+   * How long an answer wholly before every target's last complete poll may be cached (its holdings are
+   * still guarded by invalidation). Set it to `staleMs` when no collector can reach this process's cache.
+   */
+  readonly settledMs?: number
+  /** Requests per minute per API key (per client address when the API runs open). */
+  readonly rateLimitPerMinute?: number
+  /** The largest CIDR block /v1/cidrs answers, in addresses. */
+  readonly maxCidrAddresses?: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The name of the API key the request was made with (set by plugins/auth.ts). */
+    whohadKey?: string
+  }
+}
+
+/** What every route plugin is registered with: the app's options and what buildApp made of them. */
+export interface RouteContext {
+  readonly options: AppOptions
+  readonly answers: Answers
+  readonly cache: AnswerCache
+  readonly targetStates: () => Promise<TargetState[]>
+  readonly metrics: Metrics
+  readonly staleMs: number
+}
