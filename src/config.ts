@@ -93,7 +93,7 @@ const apiKeys = z
     for (const entry of text.split(',')) {
       const [name, scopes, sha256] = entry.trim().split(':')
       if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) {
-        ctx.addIssue({ code: 'custom', message: 'each comma-separated key must be name:scope1+scope2:sha256-hex' })
+        ctx.addIssue({ code: 'custom', message: 'must be keys like name:scope1+scope2:sha256-hex, comma-separated' })
         return z.NEVER
       }
       keys.push({ name, scopes: scopes.split('+'), sha256: sha256.toLowerCase() })
@@ -140,7 +140,11 @@ const schema = z.object({
   WHOHAD_CONFIG_MAX_DELAY: duration(DEFAULTS.WHOHAD_CONFIG_MAX_DELAY, 86_400_000),
   // whohad lookup, asking a server
   WHOHAD_URL: optionalUrl('must be a URL like http://whohad:8080', /^https?$/),
-  WHOHAD_API_KEY: z.string().optional(),
+  WHOHAD_API_KEY: z
+    .string()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().regex(/^\S+$/, 'must be the key alone, without spaces or line breaks').optional())
+    .optional(),
 })
 
 /** Every variable the schema knows, in the schema's order. */
