@@ -218,7 +218,7 @@ export class ConfigError extends Error {
 }
 
 /** zod's issues as sentences an operator can act on: the variable, the value given, what is accepted. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], env: Record<string, string | undefined>): string {
+function describeIssues(issues: readonly z.core.$ZodIssue[], env: Record<string, string | undefined>): string {
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? '')
     const value = env[name]
