@@ -15,8 +15,8 @@ import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { collectOnce } from '../src/collector/collector.ts'
 import type { PollResult, Target } from '../src/collector/poll.ts'
-import { loadCollectorSettings } from '../src/collector/settings.ts'
 import { wireCollector } from '../src/collector/wiring.ts'
+import { loadConfig } from '../src/config.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { HoldingStore } from '../src/store/holdings.ts'
@@ -35,7 +35,7 @@ const STEADY_POLLS = Math.max(1, Number(process.env.BENCH_POLLS ?? 5))
 const MB = 1e6
 const INDEX_COUNT = tableDefinition('bench').GlobalSecondaryIndexes?.length ?? 0
 // The collector's defaults (poll every 60 s, 8 targets at a time), as `whohad collect` runs with no configuration.
-const defaults = loadCollectorSettings({})
+const defaults = loadConfig({}).collector
 // The fake's churn is events per target per virtual hour; one event changes about one ENI. ~1% of a
 // target's ENIs per poll interval is therefore 0.01 × ENIs × (polls per hour) events per hour.
 const CHURN = 0.01 * ENIS_PER_REGION * (3_600_000 / defaults.intervalMs)

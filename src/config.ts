@@ -1,41 +1,181 @@
-// whohad's configuration: environment variables, validated once at start-up. A bad value stops the
-// process with a message that names the variable, instead of failing on the first request.
+// whohad's configuration: every environment variable any command reads, in one zod schema, validated
+// once before a command does anything. A bad value stops the command with a sentence that names the
+// variable, its value and what is accepted, instead of failing on the first request or poll.
 import { z } from 'zod'
+import { formatDuration, parseDuration } from './model/time.ts'
 
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .pipe(z.url({ message: 'must be a URL like http://localhost:8000' }).optional())
+/**
+ * The defaults of the variables that have a fixed one, as the README's Configuration table states them
+ * (test/config.test.ts holds the table and this schema together). The others are unset by default.
+ */
+export const DEFAULTS = {
+  WHOHAD_TABLE: 'whohad',
+  WHOHAD_DATA_DIR: './data',
+  WHOHAD_RETENTION_DAYS: '400',
+  AWS_REGION: 'us-east-1',
+  WHOHAD_HOST: '127.0.0.1',
+  WHOHAD_PORT: '8080',
+  WHOHAD_LOG_LEVEL: 'warn',
+  WHOHAD_RATE_LIMIT: '6000',
+  WHOHAD_MAX_CIDR_ADDRESSES: '256',
+  WHOHAD_REDIS_CLUSTER: 'false',
+  WHOHAD_CACHE_STALE_MS: '2000',
+  WHOHAD_ROLE_NAME: 'whohad-read',
+  WHOHAD_POLL_INTERVAL: '60s',
+  WHOHAD_MAX_GAP: '5m',
+  WHOHAD_CLOCK_SKEW: '1s',
+  WHOHAD_CONCURRENCY: '8',
+  WHOHAD_LEASE_SHARDS: '64',
+  WHOHAD_LEASE_PERIOD: '30s',
+  WHOHAD_CONFIG_HORIZON_DAYS: '90',
+  WHOHAD_CONFIG_EVERY: '15m',
+  WHOHAD_CONFIG_MAX_DELAY: '15m',
+} as const
 
-const schema = z.object({
-  WHOHAD_STORE: z.enum(['embedded', 'dynamodb'], { message: 'must be embedded or dynamodb' }).optional(),
-  WHOHAD_DYNAMODB_ENDPOINT: optionalUrl.optional(),
-  WHOHAD_TABLE: z
-    .string()
-    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 letters, digits, _ . or -')
-    .default('whohad'),
-  WHOHAD_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
-  WHOHAD_RETENTION_DAYS: z.coerce
-    .number({ message: 'must be a number of days' })
-    .int('must be a whole number of days')
-    .positive('must be at least 1')
-    .default(400),
-  REDIS_URL: z
+// pino's levels: another value would stop the API only once it was being built, in pino's words.
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/
+
+/** An empty value means unset: compose passes `${V:-}` as ''. */
+const optionalUrl = (message: string, protocol?: RegExp) =>
+  z
     .string()
     .trim()
     .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.url({ protocol: /^rediss?$/, message: 'must be a URL like redis://localhost:6379' }).optional())
+    .pipe(z.url({ ...(protocol ? { protocol } : {}), message }).optional())
+    .optional()
+
+/** Digits only (no `1e3`, no `0x10`), within bounds; `what` says what is counted, `why` overrides. */
+const wholeNumber = (fallback: string, min: number, max: number, what = '', why?: string) => {
+  const message = why ?? `must be a whole number${what ? ` of ${what}` : ''} from ${min} to ${max}`
+  return z.string().default(fallback).pipe(z.string().trim().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(min, message).max(max, message)))
+}
+
+/** A duration like 5m, 90s or 1h30m, in milliseconds; at most `max`. */
+const duration = (fallback: string, max = 30 * 86_400_000) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      let ms: number
+      try {
+        ms = parseDuration(v, Infinity)
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a duration like 5m, 90s or 1h30m, at most ${formatDuration(max)}` })
+        return z.NEVER
+      }
+      if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(max)}` })
+      return ms
+    })
+
+const list = (item: RegExp, message: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? [] : v.split(/[\s,]+/)))
+    .pipe(z.array(z.string().regex(item, message)))
+    .optional()
+
+export interface ApiKeySetting {
+  readonly name: string
+  readonly scopes: readonly string[]
+  /** sha256 of the key, hex: the key itself is never configured. */
+  readonly sha256: string
+}
+
+const apiKeys = z
+  .string()
+  .default('')
+  .transform((text, ctx): ApiKeySetting[] => {
+    if (!text.trim()) return []
+    const keys: ApiKeySetting[] = []
+    for (const entry of text.split(',')) {
+      const [name, scopes, sha256] = entry.trim().split(':')
+      if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) {
+        ctx.addIssue({ code: 'custom', message: 'must be keys like name:scope1+scope2:sha256-hex, comma-separated' })
+        return z.NEVER
+      }
+      keys.push({ name, scopes: scopes.split('+'), sha256: sha256.toLowerCase() })
+    }
+    return keys
+  })
+
+const schema = z.object({
+  // the store
+  WHOHAD_STORE: z.enum(['embedded', 'dynamodb'], { message: 'must be embedded or dynamodb' }).optional(),
+  WHOHAD_DYNAMODB_ENDPOINT: optionalUrl('must be a URL like http://localhost:8000'),
+  WHOHAD_TABLE: z.string().default(DEFAULTS.WHOHAD_TABLE).pipe(z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 letters, digits, _ . or -')),
+  WHOHAD_DATA_DIR: z.string().default(DEFAULTS.WHOHAD_DATA_DIR).pipe(z.string().min(1, 'must be a directory, not empty')),
+  WHOHAD_RETENTION_DAYS: wholeNumber(DEFAULTS.WHOHAD_RETENTION_DAYS, 1, 36_500, 'days'),
+  AWS_REGION: z.string().default(DEFAULTS.AWS_REGION).pipe(z.string().regex(REGION, 'must be a region name like eu-west-1')),
+  // the API (whohad serve)
+  WHOHAD_HOST: z.string().default(DEFAULTS.WHOHAD_HOST).pipe(z.string().trim().min(1, 'must be an address to listen on, like 127.0.0.1 or 0.0.0.0')),
+  WHOHAD_PORT: wholeNumber(DEFAULTS.WHOHAD_PORT, 0, 65_535, '', 'must be a port number 0-65535'),
+  WHOHAD_API_KEYS: apiKeys,
+  WHOHAD_LOG_LEVEL: z.string().default(DEFAULTS.WHOHAD_LOG_LEVEL).pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  WHOHAD_RATE_LIMIT: wholeNumber(DEFAULTS.WHOHAD_RATE_LIMIT, 1, 1_000_000_000, 'requests per minute per key'),
+  WHOHAD_MAX_CIDR_ADDRESSES: wholeNumber(DEFAULTS.WHOHAD_MAX_CIDR_ADDRESSES, 1, 65_536),
+  // the cache
+  REDIS_URL: optionalUrl('must be a URL like redis://localhost:6379', /^rediss?$/),
+  WHOHAD_REDIS_CLUSTER: z.string().default(DEFAULTS.WHOHAD_REDIS_CLUSTER).pipe(z.enum(['0', '1', 'true', 'false'], { message: 'must be true or false' })),
+  WHOHAD_CACHE_STALE_MS: wholeNumber(DEFAULTS.WHOHAD_CACHE_STALE_MS, 0, 60_000, 'milliseconds', 'must be a whole number of milliseconds from 0 to 60000 (answers touching the present change every poll)'),
+  // the collector
+  WHOHAD_ACCOUNTS: list(/^\d{12}$/, 'must be 12-digit account ids, comma-separated'),
+  WHOHAD_ACCOUNTS_INCLUDE: list(/^\d{12}$/, 'must be 12-digit account ids, comma-separated'),
+  WHOHAD_ACCOUNTS_EXCLUDE: list(/^\d{12}$/, 'must be 12-digit account ids, comma-separated'),
+  WHOHAD_REGIONS: list(REGION, 'must be region names like eu-west-1, comma-separated'),
+  WHOHAD_ROLE_NAME: z.string().default(DEFAULTS.WHOHAD_ROLE_NAME).pipe(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 letters, digits or +=,.@_-)')),
+  WHOHAD_EXTERNAL_ID: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').optional(),
+  WHOHAD_AWS_ENDPOINT: z.url({ message: 'must be a URL like http://127.0.0.1:4566' }).optional(),
+  WHOHAD_SELF_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
+  WHOHAD_POLL_INTERVAL: duration(DEFAULTS.WHOHAD_POLL_INTERVAL),
+  WHOHAD_MAX_GAP: duration(DEFAULTS.WHOHAD_MAX_GAP),
+  WHOHAD_CLOCK_SKEW: duration(DEFAULTS.WHOHAD_CLOCK_SKEW, 3_600_000),
+  WHOHAD_CONCURRENCY: wholeNumber(DEFAULTS.WHOHAD_CONCURRENCY, 1, 256, 'polls'),
+  WHOHAD_LEASE_SHARDS: wholeNumber(DEFAULTS.WHOHAD_LEASE_SHARDS, 1, 4096, 'shards'),
+  WHOHAD_LEASE_PERIOD: duration(DEFAULTS.WHOHAD_LEASE_PERIOD),
+  WHOHAD_CONFIG_HORIZON_DAYS: wholeNumber(DEFAULTS.WHOHAD_CONFIG_HORIZON_DAYS, 0, 400, 'days'),
+  WHOHAD_CONFIG_EVERY: duration(DEFAULTS.WHOHAD_CONFIG_EVERY, 86_400_000),
+  WHOHAD_CONFIG_MAX_DELAY: duration(DEFAULTS.WHOHAD_CONFIG_MAX_DELAY, 86_400_000),
+  // whohad lookup, asking a server
+  WHOHAD_URL: optionalUrl('must be a URL like http://whohad:8080', /^https?$/),
+  WHOHAD_API_KEY: z
+    .string()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().regex(/^\S+$/, 'must be the key alone, without spaces or line breaks').optional())
     .optional(),
-  WHOHAD_REDIS_CLUSTER: z.enum(['0', '1', 'true', 'false'], { message: 'must be true or false' }).optional(),
-  WHOHAD_CACHE_STALE_MS: z.coerce
-    .number({ message: 'must be milliseconds' })
-    .int('must be a whole number of milliseconds')
-    .min(0, 'must be 0 or more')
-    .max(60_000, 'must be at most 60000 (answers touching the present change every poll)')
-    .default(2_000),
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name like eu-west-1').default('us-east-1'),
 })
+
+/** Every variable the schema knows, in the schema's order. */
+export const VARIABLES: readonly string[] = Object.keys(schema.shape)
+
+/** Values never repeated in a message. */
+const SECRETS = new Set(['WHOHAD_API_KEY'])
+
+export interface CollectorSettings {
+  readonly accounts?: readonly string[]
+  readonly include?: readonly string[]
+  readonly exclude?: readonly string[]
+  readonly regions?: readonly string[]
+  readonly roleName: string
+  readonly externalId?: string
+  readonly endpoint?: string
+  readonly selfAccountId?: string
+  readonly intervalMs: number
+  readonly maxGapMs: number
+  readonly concurrency: number
+  readonly leaseShards: number
+  readonly leasePeriodMs: number
+  readonly configHorizonMs: number
+  /** How often each target's Config history is read. */
+  readonly configEveryMs: number
+  /** Assumed longest delay between a change and Config's capture of it (AWS publishes none). */
+  readonly configMaxDelayMs: number
+  /** How far this host's clock may be from AWS's: poll windows are widened by it on both sides. */
+  readonly clockSkewMs: number
+  readonly homeRegion: string
+}
 
 export interface Config {
   readonly store: {
@@ -56,18 +196,41 @@ export interface Config {
     /** The staleness bound: how long an answer touching the present, or a first-level entry, may be served. */
     readonly staleMs: number
   }
+  readonly collector: CollectorSettings
+  readonly serve: {
+    readonly host: string
+    readonly port: number
+    readonly apiKeys: readonly ApiKeySetting[]
+    readonly logLevel: (typeof LOG_LEVELS)[number]
+    readonly rateLimitPerMinute: number
+    readonly maxCidrAddresses: number
+  }
+  readonly lookup: {
+    /** A server to ask; unset: `whohad lookup` reads the store itself. */
+    readonly url?: string
+    readonly apiKey?: string
+  }
 }
 
+/** The one error every command stops on when its configuration (environment or flags) is wrong. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
+/** zod's issues as sentences an operator can act on: the variable, the value given, what is accepted. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], env: Record<string, string | undefined>): string {
+  const lines = issues.map((issue) => {
+    const name = String(issue.path[0] ?? '')
+    const value = env[name]
+    const shown = value === undefined ? '' : SECRETS.has(name) ? '=(hidden)' : `=${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`
+    return `  ${name}${shown}: ${issue.message}`
+  })
+  return `invalid configuration:\n${lines.join('\n')}`
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(env)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
-  }
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, env))
   const v = parsed.data
   return {
     store: {
@@ -84,6 +247,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(v.REDIS_URL ? { redisUrl: v.REDIS_URL } : {}),
       cluster: v.WHOHAD_REDIS_CLUSTER === '1' || v.WHOHAD_REDIS_CLUSTER === 'true',
       staleMs: v.WHOHAD_CACHE_STALE_MS,
+    },
+    collector: {
+      ...(v.WHOHAD_ACCOUNTS?.length ? { accounts: v.WHOHAD_ACCOUNTS } : {}),
+      ...(v.WHOHAD_ACCOUNTS_INCLUDE?.length ? { include: v.WHOHAD_ACCOUNTS_INCLUDE } : {}),
+      ...(v.WHOHAD_ACCOUNTS_EXCLUDE?.length ? { exclude: v.WHOHAD_ACCOUNTS_EXCLUDE } : {}),
+      ...(v.WHOHAD_REGIONS?.length ? { regions: v.WHOHAD_REGIONS } : {}),
+      roleName: v.WHOHAD_ROLE_NAME,
+      ...(v.WHOHAD_EXTERNAL_ID ? { externalId: v.WHOHAD_EXTERNAL_ID } : {}),
+      ...(v.WHOHAD_AWS_ENDPOINT ? { endpoint: v.WHOHAD_AWS_ENDPOINT } : {}),
+      ...(v.WHOHAD_SELF_ACCOUNT ? { selfAccountId: v.WHOHAD_SELF_ACCOUNT } : {}),
+      intervalMs: v.WHOHAD_POLL_INTERVAL,
+      maxGapMs: v.WHOHAD_MAX_GAP,
+      concurrency: v.WHOHAD_CONCURRENCY,
+      leaseShards: v.WHOHAD_LEASE_SHARDS,
+      leasePeriodMs: v.WHOHAD_LEASE_PERIOD,
+      configHorizonMs: v.WHOHAD_CONFIG_HORIZON_DAYS * 86_400_000,
+      configEveryMs: v.WHOHAD_CONFIG_EVERY,
+      configMaxDelayMs: v.WHOHAD_CONFIG_MAX_DELAY,
+      clockSkewMs: v.WHOHAD_CLOCK_SKEW,
+      homeRegion: v.AWS_REGION,
+    },
+    serve: {
+      host: v.WHOHAD_HOST,
+      port: v.WHOHAD_PORT,
+      apiKeys: v.WHOHAD_API_KEYS,
+      logLevel: v.WHOHAD_LOG_LEVEL,
+      rateLimitPerMinute: v.WHOHAD_RATE_LIMIT,
+      maxCidrAddresses: v.WHOHAD_MAX_CIDR_ADDRESSES,
+    },
+    lookup: {
+      ...(v.WHOHAD_URL ? { url: v.WHOHAD_URL } : {}),
+      ...(v.WHOHAD_API_KEY ? { apiKey: v.WHOHAD_API_KEY } : {}),
     },
   }
 }

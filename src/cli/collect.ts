@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util'
 import { collectOnce, disagreementLine, startCollector } from '../collector/collector.ts'
 import { progressBar, summaryTable } from '../collector/report.ts'
-import { loadCollectorSettings } from '../collector/settings.ts'
 import { wireCollector } from '../collector/wiring.ts'
 import { openCache, reliableInvalidation } from '../cache/open.ts'
 import { loadConfig } from '../config.ts'
@@ -26,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   }
   const config = loadConfig()
-  const settings = loadCollectorSettings()
+  const settings = config.collector
   const store = await openStore(config.store)
   const log = (m: string) => process.stderr.write(`whohad collect: ${m}\n`)
   try {

@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util'
 import { buildApp } from '../api/app.ts'
 import { LocalCache } from '../cache/local.ts'
 import { collectOnce, startCollector } from '../collector/collector.ts'
-import { loadCollectorSettings } from '../collector/settings.ts'
 import { wireCollector } from '../collector/wiring.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { startFakeAws } from '../fakeaws/fake.ts'
@@ -36,17 +35,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Everything is checked before anything starts, the environment too: a bad value found later would
   // stop a demo that had already started a server and written a store.
-  const port = Number(values.port ?? process.env.WHOHAD_PORT ?? 8080)
+  const environment = loadConfig()
+  const port = values.port === undefined ? environment.serve.port : Number(values.port)
   const historyMinutes = Number(values.history)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port (or WHOHAD_PORT) must be a port number 0-65535, not ${JSON.stringify(values.port ?? process.env.WHOHAD_PORT)}`)
-  if (!Number.isInteger(historyMinutes) || historyMinutes < 0 || historyMinutes > 24 * 60) throw new ConfigError('--history must be 0-1440 minutes')
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new ConfigError(`--port must be a port number 0-65535, not ${JSON.stringify(values.port)}`)
+  if (!/^\d+$/.test(values.history) || historyMinutes > 24 * 60) throw new ConfigError(`--history must be 0-1440 minutes, not ${JSON.stringify(values.history)}`)
   try {
     parseDuration(values.interval)
   } catch (err) {
     throw new ConfigError(`--interval: ${(err as Error).message}`, { cause: err })
   }
-  loadConfig()
-  loadCollectorSettings()
   const out = (line: string) => process.stdout.write(`${line}\n`)
   const log = (m: string) => process.stderr.write(`whohad demo: ${m}\n`)
 
@@ -63,7 +61,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const config = loadConfig({ ...process.env, WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dataDir, WHOHAD_DYNAMODB_ENDPOINT: '' })
     store = await openStore(config.store)
-    const settings = { ...loadCollectorSettings({ WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_POLL_INTERVAL: values.interval, WHOHAD_CONFIG_EVERY: '5m', WHOHAD_CONFIG_HORIZON_DAYS: '1' }), homeRegion: fake.regions[0]! }
+    // The collector polls the simulated organisation only, whatever the environment says about AWS.
+    const demoCollector = loadConfig({ WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_POLL_INTERVAL: values.interval, WHOHAD_CONFIG_EVERY: '5m', WHOHAD_CONFIG_HORIZON_DAYS: '1' }).collector
+    const settings = { ...demoCollector, homeRegion: fake.regions[0]! }
     const cache = new LocalCache()
     const now = () => fake.clock.now()
     // Listening before the history is played: a port in use is reported in seconds, not after it.

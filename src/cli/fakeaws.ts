@@ -1,5 +1,6 @@
 // `whohad fakeaws`: runs the simulated organisation standalone until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util'
+import { loadConfig } from '../config.ts'
 import { EC2_VARIANTS, type Ec2Variant, isEc2Variant } from '../fakeaws/ec2-variants.ts'
 import type { FakeAwsOptions } from '../fakeaws/fake.ts'
 import { startFakeAws } from '../fakeaws/fake.ts'
@@ -41,6 +42,9 @@ export async function run(argv: string[], io: CliIo = { stdout: process.stdout, 
     io.stderr.write(`whohad fakeaws: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
     return 2
   }
+  // The simulated organisation reads no whohad setting, but a bad one stops every command alike: the
+  // collector that would poll it from this environment would stop on it anyway.
+  loadConfig()
   const started = performance.now()
   const fake = await startFakeAws(options)
   const buildMs = performance.now() - started

@@ -4,8 +4,7 @@ import { parseArgs } from 'node:util'
 import { Answers, type Rendered } from '../api/answers.ts'
 import type { Coverage } from '../api/coverage.ts'
 import { LocalCache } from '../cache/local.ts'
-import { loadCollectorSettings } from '../collector/settings.ts'
-import { loadConfig } from '../config.ts'
+import { type Config, loadConfig } from '../config.ts'
 import { RESOURCE_WORDS } from '../model/eni-class.ts'
 import type { Holder } from '../model/holding.ts'
 import { InvalidIpError, parseIp } from '../model/ip.ts'
@@ -53,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
+  // The environment is checked first, whether or not the store is read: a bad setting stops every command.
+  const config = loadConfig()
   const usage = (message: string) => {
     process.stderr.write(`whohad lookup: ${message}\n\n${HELP}`)
     return 2
@@ -68,10 +69,10 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof InvalidIpError || err instanceof InvalidTimeError || err instanceof InvalidDurationError) return usage(err.message)
     throw err
   }
-  const url = values.url ?? process.env.WHOHAD_URL
+  const url = values.url ?? config.lookup.url
   const answer = url
-    ? await askServer(url, values.key ?? process.env.WHOHAD_API_KEY, { ip, at, windowMs, vpc: values.vpc, account: values.account })
-    : await askStore({ ip, at, windowMs, vpc: values.vpc, account: values.account })
+    ? await askServer(url, values.key ?? config.lookup.apiKey, { ip, at, windowMs, vpc: values.vpc, account: values.account })
+    : await askStore(config, { ip, at, windowMs, vpc: values.vpc, account: values.account })
   process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : formatAnswer(answer))
   return answer.holdings.length > 0 ? 0 : 4
 }
@@ -124,9 +125,8 @@ export function unreachable(err: unknown): string {
   return cause?.message ?? (err instanceof Error ? err.message : String(err))
 }
 
-async function askStore(q: { ip: string; at: number; windowMs: number; vpc?: string | undefined; account?: string | undefined }): Promise<Answer> {
-  const config = loadConfig()
-  const { maxGapMs } = loadCollectorSettings()
+async function askStore(config: Config, q: { ip: string; at: number; windowMs: number; vpc?: string | undefined; account?: string | undefined }): Promise<Answer> {
+  const { maxGapMs } = config.collector
   const store = await openStore(config.store)
   try {
     const answers = new Answers({

@@ -2,28 +2,14 @@
 // when nothing is configured. Bound to loopback it may run without API keys; bound anywhere else it
 // refuses to start without them.
 import { parseArgs } from 'node:util'
-import { type ApiKey, buildApp } from '../api/app.ts'
+import { buildApp } from '../api/app.ts'
 import { openCache, reliableInvalidation } from '../cache/open.ts'
 import { startCollector } from '../collector/collector.ts'
-import { loadCollectorSettings } from '../collector/settings.ts'
 import { wireCollector } from '../collector/wiring.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { openStore } from '../store/open.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
-// pino's levels: another value would stop the API only once it was being built, in pino's words.
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
-export function apiKeysFrom(text: string | undefined): ApiKey[] {
-  if (!text?.trim()) return []
-  return text.split(',').map((entry) => {
-    const [name, scopes, sha256] = entry.trim().split(':')
-    if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) {
-      throw new ConfigError(`invalid configuration:\n  WHOHAD_API_KEYS: each key must be name:scope1+scope2:sha256-hex (got ${JSON.stringify(entry.trim().slice(0, 20))}…)`)
-    }
-    return { name, scopes: scopes.split('+'), sha256: sha256.toLowerCase() }
-  })
-}
 
 const HELP = `usage: whohad serve [--api-only | --collector-only]
 
@@ -46,17 +32,8 @@ export async function run(argv: string[]): Promise<number> {
   // Every setting is checked before anything starts: a bad one found after the API is listening would
   // leave a server running that was told to do something else.
   const config = loadConfig()
-  const settings = loadCollectorSettings()
-  const host = process.env.WHOHAD_HOST ?? '127.0.0.1'
-  const port = Number(process.env.WHOHAD_PORT ?? 8080)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('invalid configuration:\n  WHOHAD_PORT: must be a port number 0-65535')
-  const apiKeys = apiKeysFrom(process.env.WHOHAD_API_KEYS)
-  const rateLimit = Number(process.env.WHOHAD_RATE_LIMIT ?? 6000)
-  if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new ConfigError('invalid configuration:\n  WHOHAD_RATE_LIMIT: must be a whole number of requests per minute per key')
-  const maxCidr = Number(process.env.WHOHAD_MAX_CIDR_ADDRESSES ?? 256)
-  if (!Number.isInteger(maxCidr) || maxCidr < 1 || maxCidr > 65_536) throw new ConfigError('invalid configuration:\n  WHOHAD_MAX_CIDR_ADDRESSES: must be a whole number from 1 to 65536')
-  const logLevel = process.env.WHOHAD_LOG_LEVEL ?? 'warn'
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid configuration:\n  WHOHAD_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`)
+  const settings = config.collector
+  const { host, port, apiKeys, logLevel, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr } = config.serve
   if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
     throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
   }

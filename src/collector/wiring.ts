@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { AwsCredentialIdentity } from '@aws-sdk/types'
 import { AwsSession, type AwsSessionOptions } from '../aws/session.ts'
+import type { CollectorSettings } from '../config.ts'
 import type { OpenStore } from '../store/open.ts'
 import type { CollectorDeps, CollectorOptions } from './collector.ts'
 import { configPass } from './config-pass.ts'
 import { discoverTargets } from './discover.ts'
 import { takeEc2Snapshot } from './ec2-source.ts'
 import type { PollResult } from './poll.ts'
-import type { CollectorSettings } from './settings.ts'
 
 export interface CollectorWiring {
   readonly deps: CollectorDeps

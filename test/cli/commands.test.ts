@@ -37,6 +37,16 @@ function whohad(args: string[], env: NodeJS.ProcessEnv = {}, deadlineMs = 120_00
   })
 }
 
+/**
+ * Runs `tasks` two at a time, in order: a dozen commands started at once on a loaded machine could each
+ * take longer than the deadline that tells a hanging process from a slow one.
+ */
+async function fewAtATime<T>(tasks: (() => Promise<T>)[], atOnce = 2): Promise<T[]> {
+  const results: T[] = []
+  for (let i = 0; i < tasks.length; i += atOnce) results.push(...(await Promise.all(tasks.slice(i, i + atOnce).map((task) => task()))))
+  return results
+}
+
 /** A port something else is listening on, for as long as the test runs. */
 async function takenPort(t: { teardown(fn: () => unknown): void }): Promise<number> {
   const server = net.createServer()
@@ -64,30 +74,50 @@ t.test('--help on whohad and on every command', async (t) => {
   t.equal((await whohad(['nope'])).code, 2)
 })
 
-t.test('a bad setting stops every command before it serves, naming the variable', async (t) => {
+t.test('a bad setting stops every command before it serves, naming the variable, the value and what is accepted', async (t) => {
   const dataDir = tempDir(t, 'whohad-commands-')
   const bad = { WHOHAD_POLL_INTERVAL: 'abc', WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '0' }
-  const runs = await Promise.all([
-    whohad(['serve'], bad),
-    whohad(['serve', '--api-only'], bad),
-    whohad(['collect', '--once'], bad),
-    whohad(['lookup', '203.0.113.7', '--at', 'now'], bad),
-    whohad(['demo', '--port', '0', '--history', '0'], bad),
-    whohad(['demo', '--port', '0', '--history', '0'], { WHOHAD_CACHE_STALE_MS: 'soon' }),
-    whohad(['demo', '--port', '0', '--interval', 'often'], {}),
-    whohad(['serve', '--api-only'], { WHOHAD_LOG_LEVEL: 'loud', WHOHAD_DATA_DIR: dataDir }),
-  ])
-  for (const [i, what] of ['serve', 'serve --api-only', 'collect --once', 'lookup', 'demo'].entries()) {
+  const pollInterval = /^whohad: invalid configuration:\n {2}WHOHAD_POLL_INTERVAL="abc": must be a duration like 5m, 90s or 1h30m/
+  // [command, environment, the sentence expected]: the same bad setting for every command, then each
+  // command's own settings.
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [['serve'], bad, pollInterval],
+    [['serve', '--api-only'], bad, pollInterval],
+    [['collect', '--once'], bad, pollInterval],
+    [['lookup', '203.0.113.7', '--at', 'now'], bad, pollInterval],
+    [['demo', '--port', '0', '--history', '0'], bad, pollInterval],
+    [['fakeaws'], bad, pollInterval],
+    [['serve'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_PORT: '99999' }, /WHOHAD_PORT="99999": must be a port number 0-65535/],
+    [['serve', '--api-only'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_LOG_LEVEL: 'loud' }, /WHOHAD_LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/],
+    [['serve', '--api-only'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_API_KEYS: 'desk:lookup' }, /WHOHAD_API_KEYS="desk:lookup": must be keys like name:scope1\+scope2:sha256-hex, comma-separated/],
+    [['collect', '--once'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_CONCURRENCY: '0' }, /WHOHAD_CONCURRENCY="0": must be a whole number of polls from 1 to 256/],
+    [['collect'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_ACCOUNTS: '1234' }, /WHOHAD_ACCOUNTS="1234": must be 12-digit account ids, comma-separated/],
+    [['lookup', '203.0.113.7', '--at', 'now'], { WHOHAD_DATA_DIR: dataDir, WHOHAD_URL: 'ftp://whohad' }, /WHOHAD_URL="ftp:\/\/whohad": must be a URL like http:\/\/whohad:8080/],
+    [['lookup', '203.0.113.7', '--at', 'now', '--url', 'http://127.0.0.1:9'], { WHOHAD_API_KEY: 'a secret' }, /WHOHAD_API_KEY=\(hidden\): must be the key alone/],
+    [['demo', '--history', '0'], { WHOHAD_PORT: 'http' }, /WHOHAD_PORT="http": must be a port number 0-65535/],
+    [['demo', '--port', '0', '--history', '0'], { WHOHAD_CACHE_STALE_MS: 'soon' }, /WHOHAD_CACHE_STALE_MS="soon": must be a whole number of milliseconds/],
+    [['fakeaws'], { WHOHAD_REDIS_CLUSTER: 'yes' }, /WHOHAD_REDIS_CLUSTER="yes": must be true or false/],
+  ]
+  const runs = await fewAtATime(cases.map(([args, env]) => () => whohad(args, env)))
+  for (const [i, [args, env, sentence]] of cases.entries()) {
+    const what = `whohad ${args.join(' ')} with ${Object.keys(env).filter((k) => k !== 'WHOHAD_DATA_DIR').join(', ')}`
     t.equal(runs[i]!.code, 1, `${what}: exit 1`)
-    t.match(runs[i]!.stderr, /invalid configuration:\n {2}WHOHAD_POLL_INTERVAL: "abc" is not a duration/, `${what}: names the variable and why`)
-    t.notMatch(runs[i]!.stdout, /store ready|answering at|API and page|simulated organisation/, `${what}: nothing was started`)
+    t.match(runs[i]!.stderr, sentence, `${what}: names the variable, the value and what is accepted`)
+    t.notMatch(runs[i]!.stdout, /store ready|answering at|API and page|simulated organisation|fakeaws listening/, `${what}: nothing was started`)
   }
-  t.match(runs[5]!.stderr, /WHOHAD_CACHE_STALE_MS/)
-  t.notMatch(runs[5]!.stdout, /simulated organisation/, 'the demo checks the environment before it starts anything')
-  t.match(runs[6]!.stderr, /--interval: "often" is not a duration/)
-  t.match(runs[7]!.stderr, /WHOHAD_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/)
-  t.notMatch(runs[7]!.stdout, /store ready/)
+  t.notMatch(runs[12]!.stderr, /secret/, 'the lookup key is never shown')
   t.equal(readdirSync(dataDir).length, 0, 'no store was created')
+})
+
+t.test('a bad flag stops the demo before it starts anything', async (t) => {
+  const runs = await Promise.all([whohad(['demo', '--port', '0', '--interval', 'often']), whohad(['demo', '--port', 'http']), whohad(['demo', '--history', 'all'])])
+  t.match(runs[0]!.stderr, /--interval: "often" is not a duration/)
+  t.match(runs[1]!.stderr, /--port must be a port number 0-65535, not "http"/)
+  t.match(runs[2]!.stderr, /--history must be 0-1440 minutes, not "all"/)
+  for (const run of runs) {
+    t.equal(run.code, 1)
+    t.notMatch(run.stdout, /simulated organisation/)
+  }
 })
 
 t.test('serve with its port in use: a message, exit 1, the store closed', async (t) => {

@@ -2,7 +2,6 @@
 // organisation and the embedded store; polls on schedule, holds leases, reads Config in the poll turn.
 import t from 'tap'
 import { startCollector } from '../../src/collector/collector.ts'
-import { loadCollectorSettings } from '../../src/collector/settings.ts'
 import { wireCollector } from '../../src/collector/wiring.ts'
 import { loadConfig } from '../../src/config.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
@@ -15,7 +14,7 @@ t.test('continuous collection: schedule, leases, Config', async (t) => {
   fake.clock.advance(3600_000)
   const store = await openStore(loadConfig({ WHOHAD_DATA_DIR: t.testdir() }).store)
   t.teardown(() => store.close())
-  const settings = loadCollectorSettings({
+  const { collector: settings } = loadConfig({
     WHOHAD_AWS_ENDPOINT: fake.endpoint,
     WHOHAD_SELF_ACCOUNT: fake.managementAccountId,
     WHOHAD_POLL_INTERVAL: '1s',

@@ -6,7 +6,6 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parseDocument } from 'yaml'
-import { loadCollectorSettings } from '../../src/collector/settings.ts'
 import { loadConfig } from '../../src/config.ts'
 import { tableDefinition, TTL_ATTRIBUTE } from '../../src/store/table.ts'
 
@@ -206,8 +205,8 @@ t.test('the IAM policies grant exactly the AWS calls the code makes', async (t) 
 })
 
 t.test('the policies name what the collector assumes and writes', async (t) => {
-  const settings = loadCollectorSettings({})
   const config = loadConfig({})
+  const settings = config.collector
   const statements = collectorPolicy().Statement
   const assume = statements.filter((s) => s.Action === 'sts:AssumeRole' || (Array.isArray(s.Action) && s.Action.includes('sts:AssumeRole')))
   t.strictSame(assume.map((s) => s.Resource), [`arn:aws:iam::*:role/${settings.roleName}`], 'AssumeRole only on the read role, by its default name')
