@@ -2,17 +2,14 @@
 // route files need not import app.ts (which imports them).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { AnswerCache } from '../cache/types.ts'
+import type { ApiKeySetting } from '../config.ts'
 import type { HoldingStore } from '../store/holdings.ts'
 import type { TargetState } from '../store/targets.ts'
 import type { Answers } from './answers.ts'
 import type { Metrics } from './metrics.ts'
 
-export interface ApiKey {
-  readonly name: string
-  readonly scopes: readonly string[]
-  /** sha256 of the key, hex. */
-  readonly sha256: string
-}
+/** A key as configured (WHOHAD_API_KEYS): its name, scopes and sha256. */
+export type ApiKey = ApiKeySetting
 
 export interface AppOptions {
   readonly store: HoldingStore
