@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import t, { type Test } from 'tap'
 import { LeaseStore } from '../../src/store/leases.ts'
-import { getTargetState, listTargetStates } from '../../src/store/targets.ts'
+import { getTargetState } from '../../src/store/targets.ts'
 import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
 import { cleanEnv, running, startFakeAwsProc, startProc, stopProc, waitFor } from '../../support/processes.ts'
 
@@ -62,7 +62,11 @@ async function holdingProxy(t: { teardown(fn: () => unknown): void }, upstream: 
   )
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arm: () => (armed = true),
+    /** Hold the next one (a new one: what was held before is forgotten). */
+    arm: () => {
+      armed = true
+      held = undefined
+    },
     held: () => held,
   }
 }
@@ -121,8 +125,8 @@ async function client(port: number, i: number, tally: Tally): Promise<void> {
   }
 }
 
-/** DynamoDB Local, the simulated organisation behind the holding proxy, and `whohad serve` on them, polling. */
-async function setup(t: Test, name: string) {
+/** DynamoDB Local and the simulated organisation behind the holding proxy, for both tests. */
+async function world(t: Test) {
   let dynamoEndpoint = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
   if (!dynamoEndpoint) {
     const local = await startDynamoDbLocal()
@@ -131,18 +135,22 @@ async function setup(t: Test, name: string) {
   }
   const fake = await startFakeAwsProc(t, ['--accounts', '2', '--regions', '1', '--enis-per-region', '20', '--seed', '7', '--realtime', '--no-throttling'])
   const proxy = await holdingProxy(t, fake.endpoint, fake.accessKeyId)
-  const homeRegion = fake.regions[0]!
   // DynamoDB Local keeps one database per access key and region: the test reads with serve's.
-  const dynamo = new DynamoDBClient({ region: homeRegion, endpoint: dynamoEndpoint, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey } })
+  const dynamo = new DynamoDBClient({ region: fake.regions[0]!, endpoint: dynamoEndpoint, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey } })
   t.teardown(() => dynamo.destroy())
+  return { dynamoEndpoint, fake, proxy, dynamo }
+}
+
+/** `whohad serve` on a table of its own, once its API listens. */
+async function serve(t: Test, w: Awaited<ReturnType<typeof world>>, name: string) {
   const tableName = `${name}${process.pid}-${Date.now()}`
   const serve = startProc('serve', ['serve'], cleanEnv({
-    AWS_ACCESS_KEY_ID: fake.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: fake.secretAccessKey,
-    AWS_REGION: homeRegion,
-    WHOHAD_AWS_ENDPOINT: proxy.endpoint,
-    WHOHAD_SELF_ACCOUNT: fake.managementAccountId,
-    WHOHAD_DYNAMODB_ENDPOINT: dynamoEndpoint,
+    AWS_ACCESS_KEY_ID: w.fake.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: w.fake.secretAccessKey,
+    AWS_REGION: w.fake.regions[0]!,
+    WHOHAD_AWS_ENDPOINT: w.proxy.endpoint,
+    WHOHAD_SELF_ACCOUNT: w.fake.managementAccountId,
+    WHOHAD_DYNAMODB_ENDPOINT: w.dynamoEndpoint,
     WHOHAD_TABLE: tableName,
     WHOHAD_PORT: '0',
     WHOHAD_POLL_INTERVAL: '1s',
@@ -154,38 +162,36 @@ async function setup(t: Test, name: string) {
   }))
   t.teardown(() => stopProc(serve))
   t.teardown(() => t.comment(`serve stderr:\n${serve.stderr.trim().split('\n').slice(-20).join('\n')}`))
-  const alive = () => {
-    if (!running(serve)) throw new Error(`serve exited early:\n${serve.stderr}`)
-  }
   const port = await waitFor('the API to listen', 60_000, () => {
-    alive()
+    if (!running(serve)) throw new Error(`serve exited early:\n${serve.stderr}`)
     const m = /API and page at http:\/\/[^:]+:(\d+)/.exec(serve.stdout)
     return m ? Number(m[1]) : undefined
   })
-  // Both targets polled completely: the collector runs, and the held poll is not its first.
-  await waitFor('both targets to be polled', 60_000, async () => {
-    alive()
-    const states = await listTargetStates(dynamo, tableName).catch(() => [])
-    return states.length === 2 && states.every((s) => s.lastCompletePoll !== undefined) ? true : undefined
-  }, 200, () => serve.stderr.slice(-500))
-  return { serve, port, proxy, dynamo, tableName, fake, leases: new LeaseStore(dynamo, tableName) }
+  return { ...w, serve, port, tableName, leases: new LeaseStore(w.dynamo, tableName) }
 }
 
 /** Holds the management target's next poll at the proxy and waits until it is stuck there. */
-async function holdAPoll(s: Awaited<ReturnType<typeof setup>>): Promise<Held> {
+async function holdAPoll(s: Awaited<ReturnType<typeof serve>>): Promise<Held> {
   s.proxy.arm()
-  return waitFor('a poll of the management account to be held mid-way', 30_000, () => {
+  return waitFor('a poll of the management account to be held mid-way', 60_000, () => {
     if (!running(s.serve)) throw new Error(`serve exited early:\n${s.serve.stderr}`)
     return s.proxy.held()
   })
 }
 
+const w = await world(t)
+
 t.test('SIGTERM under load and mid-poll: no failed request, the poll abandoned unwritten, no lease held, exit 0', async (t) => {
-  const s = await setup(t, 'shutdown')
+  const began = Date.now()
+  const mark = (what: string) => t.comment(`${what}: ${Date.now() - began} ms`)
+  const s = await serve(t, w, 'shutdown')
+  mark('API listening')
   const tallies: Tally[] = Array.from({ length: CLIENTS }, () => ({ ok: 0, closes: 0, failed: [] }))
   const clients = tallies.map((tally, i) => client(s.port, i, tally))
-  await waitFor('every client to be answered', 30_000, () => (tallies.every((x) => x.ok >= 10) ? true : undefined))
+  await waitFor('every client to be answered', 30_000, () => (tallies.every((x) => x.ok >= 3) ? true : undefined))
+  mark('clients answered')
   const held = await holdAPoll(s)
+  mark('a poll held')
   const before = await getTargetState(s.dynamo, s.tableName, s.fake.managementAccountId, s.fake.regions[0]!)
   const leasedBefore = (await s.leases.leases()).filter((l) => l.until > Date.now())
   t.ok(leasedBefore.length > 0, 'the collector held leases before the signal')
@@ -194,6 +200,7 @@ t.test('SIGTERM under load and mid-poll: no failed request, the poll abandoned u
   s.serve.child.kill('SIGTERM')
   const exit = await Promise.race([s.serve.exited, new Promise<'hung'>((resolve) => setTimeout(resolve, 60_000, 'hung'))])
   await Promise.all(clients)
+  mark('exited')
 
   t.same(exit, { code: 0, signal: null }, 'exit 0 after a graceful stop')
   t.same(tallies.flatMap((x) => x.failed), [], 'no request failed, was cut or was reset')
@@ -210,7 +217,7 @@ t.test('SIGTERM under load and mid-poll: no failed request, the poll abandoned u
 })
 
 t.test('a second signal stops at once with 128 + n', async (t) => {
-  const s = await setup(t, 'shutdown2')
+  const s = await serve(t, w, 'shutdown2')
   await holdAPoll(s)
   s.serve.child.kill('SIGTERM')
   await waitFor('the first signal to be heard', 10_000, () => (s.serve.stderr.includes('SIGTERM: stopping') ? true : undefined))
