@@ -64,11 +64,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
     throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
   }
-  const log = (m: string) => process.stderr.write(`whohad: ${m}\n`)
-  // Listened for from here: a signal while starting stops whohad once it has started, in order.
-  const stop = onStopSignal({ log })
   const store = await openStore(config.store)
   process.stdout.write(`whohad: store ready: ${store.location} (${store.table === 'created' ? 'table created' : 'table found'})\n`)
+  const log = (m: string) => process.stderr.write(`whohad: ${m}\n`)
   // Without Redis, an API process alone cannot hear another process's collector: it keeps answers
   // no longer than the staleness bound.
   const cache = openCache(config.cache, log)
@@ -79,7 +77,9 @@ export async function run(argv: string[]): Promise<number> {
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined
   let invalidation: ReturnType<typeof reliableInvalidation> | undefined
   // Whatever stops this process (a signal, a port in use, a failure) closes what was opened: an open
-  // store or cache connection would keep it running without serving.
+  // store or cache connection would keep it running without serving. A signal while starting stops
+  // whohad once it has started, in order.
+  const stop = onStopSignal({ log })
   try {
     if (!values['collector-only']) {
       app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
