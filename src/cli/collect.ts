@@ -8,6 +8,7 @@ import { wireCollector } from '../collector/wiring.ts'
 import { openCache, reliableInvalidation } from '../cache/open.ts'
 import { loadConfig } from '../config.ts'
 import { openStore } from '../store/open.ts'
+import { onStopSignal, STOP_GRACE_MS } from './stop-signal.ts'
 
 const HELP = `usage: whohad collect [--once] [--json]
 
@@ -64,16 +65,15 @@ export async function run(argv: string[]): Promise<number> {
     })
     // A collector that cannot start (no AWS access) must not leave a Redis connection holding the
     // process open.
+    const stop = onStopSignal({ log })
     try {
       const collector = await startCollector(deps, options)
       log(`polling ${collector.targets().length} targets every ${options.intervalMs / 1000} s; ${store.location}`)
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
-      })
+      await stop.received
       log('stopping: finishing polls in flight, handing leases back')
-      await collector.stop()
+      await collector.stop({ graceMs: STOP_GRACE_MS })
     } finally {
+      stop.dispose()
       session.destroy()
       invalidation?.stop()
       await cache?.close()

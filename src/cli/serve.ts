@@ -3,11 +3,13 @@
 // refuses to start without them.
 import { parseArgs } from 'node:util'
 import { buildApp } from '../api/app.ts'
+import { type Drainable, drainable } from '../api/drain.ts'
 import { openCache, reliableInvalidation } from '../cache/open.ts'
 import { startCollector } from '../collector/collector.ts'
 import { wireCollector } from '../collector/wiring.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { openStore } from '../store/open.ts'
+import { onStopSignal, STOP_GRACE_MS } from './stop-signal.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -19,7 +21,9 @@ const HELP = `usage: whohad serve [--api-only | --collector-only]
 
 Listens on $WHOHAD_HOST:$WHOHAD_PORT (default 127.0.0.1:8080); with nothing configured, the store is
 embedded under ./data. Configuration is read from the environment: see the README, Configuration. A bad
-value stops whohad before it serves. Ctrl-C (SIGINT) or SIGTERM stops it.
+value stops whohad before it serves. Ctrl-C (SIGINT) or SIGTERM stops it gracefully: no new connections,
+requests and polls in flight finish (for ${STOP_GRACE_MS / 1000} s at most), leases are handed back; a second
+signal stops it at once.
 `
 
 export async function run(argv: string[]): Promise<number> {
@@ -45,19 +49,25 @@ export async function run(argv: string[]): Promise<number> {
   const cache = openCache(config.cache, log)
   if (!config.cache.redisUrl && values['api-only']) log(`no REDIS_URL: answers are cached at most ${config.cache.staleMs} ms, since no collector can reach this process`)
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  let drain: Drainable | undefined
+  let session: ReturnType<typeof wireCollector>['session'] | undefined
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined
   let invalidation: ReturnType<typeof reliableInvalidation> | undefined
   // Whatever stops this process (a signal, a port in use, a failure) closes what was opened: an open
-  // store or cache connection would keep it running without serving.
+  // store or cache connection would keep it running without serving. A signal while starting stops
+  // whohad once it has started, in order.
+  const stop = onStopSignal({ log })
   try {
     if (!values['collector-only']) {
       app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+      drain = drainable(app.fastify.server)
       const address = await listen(app, host, port)
       process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
     }
     invalidation = reliableInvalidation(cache, { log })
     if (!values['api-only']) {
       const wiring = wireCollector(store, settings, { log, leases: true, onChanged: invalidation.invalidate, ...(app ? { onResult: app.metrics.pollResult } : {}) })
+      session = wiring.session
       try {
         collector = await startCollector(wiring.deps, wiring.options)
         log(`collector polling ${collector.targets().length} targets`)
@@ -66,16 +76,20 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     process.stdout.write('whohad: press Ctrl-C to stop\n')
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    await stop.received
   } finally {
-    await collector?.stop()
+    // The API and the collector wind down side by side, each within the grace time; the cache and the
+    // store they use close after both.
+    await Promise.all([
+      drain?.drain(STOP_GRACE_MS).then(({ forced }) => forced > 0 && log(`${forced} connections still busy after ${STOP_GRACE_MS} ms were closed`)),
+      collector?.stop({ graceMs: STOP_GRACE_MS }),
+    ])
+    session?.destroy()
     invalidation?.stop()
     await app?.fastify.close()
     await cache.close()
     await store.close()
+    stop.dispose()
   }
   process.stdout.write('whohad: stopped\n')
   return 0

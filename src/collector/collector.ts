@@ -21,12 +21,13 @@ export interface CollectorDeps {
   readonly client: DynamoDBClient
   readonly tableName: string
   readonly discover: () => Promise<DiscoveryResult>
-  readonly takeSnapshot: (target: Target) => Promise<Snapshot>
+  /** `signal`: aborted when the collector stops; the snapshot's AWS calls end with it (an incomplete snapshot). */
+  readonly takeSnapshot: (target: Target, signal?: AbortSignal) => Promise<Snapshot>
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
   readonly onResult?: (result: PollResult) => void
   readonly log?: (message: string) => void
   /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
-  readonly configPass?: (target: Target, stillOwned: () => boolean) => Promise<{ readonly abandoned?: boolean }>
+  readonly configPass?: (target: Target, stillOwned: () => boolean, signal?: AbortSignal) => Promise<{ readonly abandoned?: boolean }>
 }
 
 export interface CollectorOptions {
@@ -84,7 +85,11 @@ export function disagreementLine(target: string, d: Disagreements): string {
 export interface RunningCollector {
   targets(): readonly Target[]
   shardsOwned(): number[]
-  stop(): Promise<void>
+  /**
+   * Start no more polls, let those in flight finish, give the leases back. With `graceMs`, polls still
+   * running after it are abandoned: their AWS calls are aborted and they write nothing.
+   */
+  stop(options?: { readonly graceMs?: number }): Promise<void>
 }
 
 export async function startCollector(deps: CollectorDeps, options: CollectorOptions): Promise<RunningCollector> {
@@ -102,19 +107,26 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     : undefined
   if (keeper) await keeper.tick()
   const owns = keeper ? (t: Target) => keeper.owns(t) : undefined
+  // Aborted when a stop's grace time runs out: a poll or Config pass still reading AWS then ends, and
+  // the check before writing (the same as for a lost lease) makes it write nothing, not half a result.
+  const abandon = new AbortController()
+  const mayWrite = (t: Target) => !abandon.signal.aborted && (owns?.(t) ?? true)
+  const pollDeps: CollectorDeps = { ...deps, takeSnapshot: (t) => deps.takeSnapshot(t, abandon.signal) }
   // Config history is read in the target's poll turn, so it never races that target's poll.
   const configDue = new Map<string, number>()
+  let stopping = false
   const pollAndConfig = async (target: Target) => {
-    const result = await pollOne(deps, options.maxGapMs, target, owns)
+    const result = await pollOne(pollDeps, options.maxGapMs, target, mayWrite)
     const k = `${target.accountId}/${target.region}`
+    if (result.abandoned && abandon.signal.aborted) log(`poll ${k}: abandoned, stopping (nothing written)`)
     if (result.disagreements) log(disagreementLine(k, result.disagreements))
-    if (deps.configPass && result.complete && (configDue.get(k) ?? 0) <= Date.now()) {
+    if (deps.configPass && result.complete && !stopping && (configDue.get(k) ?? 0) <= Date.now()) {
       configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
-      const pass = await deps.configPass(target, () => owns?.(target) ?? true).catch((err: unknown) => log(`config ${k}: ${(err as Error).message}`))
+      const pass = await deps.configPass(target, () => mayWrite(target), abandon.signal).catch((err: unknown) => log(`config ${k}: ${abandon.signal.aborted ? 'abandoned, stopping (nothing written)' : (err as Error).message}`))
       // A pass that lost the lease before writing kept nothing: it is due again in the target's next turn.
       if (pass?.abandoned) {
         configDue.delete(k)
-        log(`config ${k}: the lease was lost before writing; read again in the next turn`)
+        log(`config ${k}: ${abandon.signal.aborted ? 'abandoned, stopping (nothing written)' : 'the lease was lost before writing; read again in the next turn'}`)
       }
     }
     return result
@@ -138,9 +150,20 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
   return {
     targets: () => targets,
     shardsOwned: () => keeper?.shardsOwned() ?? [],
-    async stop() {
+    async stop(stopOptions = {}) {
+      stopping = true
       for (const t of timers) clearInterval(t)
-      await scheduler.stop()
+      const stopped = scheduler.stop()
+      if (stopOptions.graceMs !== undefined) {
+        let timer: NodeJS.Timeout | undefined
+        const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(resolve, stopOptions.graceMs, 'grace over')))
+        if ((await Promise.race([stopped, graceOver])) === 'grace over') {
+          log(`stopping: polls still running after ${stopOptions.graceMs} ms are abandoned`)
+          abandon.abort(new Error('the collector is stopping'))
+        }
+        clearTimeout(timer)
+      }
+      await stopped
       await keeper?.stop()
     },
   }

@@ -43,12 +43,13 @@ export interface ConfigPassResult {
 
 /**
  * `stillOwned`: whether this process still holds the target's lease. Reading Config takes long; a process
- * that lost the lease meanwhile writes nothing (the new owner's pass will do the work).
+ * that lost the lease meanwhile writes nothing (the new owner's pass will do the work). `signal` aborts
+ * the Config reads (the collector is stopping): the pass then throws before writing anything.
  */
-export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true): Promise<ConfigPassResult> {
+export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true, signal?: AbortSignal): Promise<ConfigPassResult> {
   const now = deps.now()
   const client = deps.configClient(target)
-  const found = configRecordingOf(await readConfigRecorders(client), now)
+  const found = configRecordingOf(await readConfigRecorders(client, signal), now)
   const unusable = async (why: ConfigRecording): Promise<ConfigPassResult> => {
     if (!stillOwned()) return { available: false, reason: 'lease lost before writing', abandoned: true, items: 0, recorded: 0, refined: 0 }
     // Read just before the write: the poll may have written the state since.
@@ -64,7 +65,7 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const config: ConfigRecording = usableSince === undefined ? found : { ...found, usableSince }
   // Re-read a little before the cursor: an item is captured up to maxCaptureDelay after its change.
   const from = Math.max(0, usableSince ?? 0, (state.configCursor ?? now - deps.horizonMs) - deps.maxCaptureDelayMs)
-  const read = await readEniHistory(client, { from, to: now })
+  const read = await readEniHistory(client, { from, to: now }, signal)
   if (!read.available) return unusable(configRecordingOfReadFailure(read.reason, now))
   const facts = await instanceFacts(deps.instances, read.items)
   const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs, instance: (id) => facts.get(id) })

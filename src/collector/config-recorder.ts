@@ -21,11 +21,12 @@ export interface RecorderAnswers {
 }
 
 /** Both answers, or `denied` when the read role may not ask (AccessDenied, or an old role without these actions). */
-export async function readConfigRecorders(client: ConfigServiceClient): Promise<RecorderAnswers | { readonly denied: string }> {
+export async function readConfigRecorders(client: ConfigServiceClient, signal?: AbortSignal): Promise<RecorderAnswers | { readonly denied: string }> {
+  const send = signal ? { abortSignal: signal } : {}
   try {
     // Without names, each answers for the account-region's customer-managed recorder (at most one).
-    const recorders = await client.send(new DescribeConfigurationRecordersCommand({}))
-    const statuses = await client.send(new DescribeConfigurationRecorderStatusCommand({}))
+    const recorders = await client.send(new DescribeConfigurationRecordersCommand({}), send)
+    const statuses = await client.send(new DescribeConfigurationRecorderStatusCommand({}), send)
     return { recorders: recorders.ConfigurationRecorders ?? [], statuses: statuses.ConfigurationRecordersStatus ?? [] }
   } catch (err) {
     const e = err as Error

@@ -21,14 +21,19 @@ export type ConfigRead =
   | { readonly available: true; readonly items: ConfigurationItem[]; readonly resources: number }
   | { readonly available: false; readonly reason: string }
 
-/** Every configuration item of the target's ENIs captured in (from, to], oldest first per ENI. */
-export async function readEniHistory(client: ConfigServiceClient, range: { from: number; to: number }): Promise<ConfigRead> {
+/**
+ * Every configuration item of the target's ENIs captured in (from, to], oldest first per ENI.
+ * `signal` ends the read (the collector is stopping): the call in flight fails and this throws.
+ */
+export async function readEniHistory(client: ConfigServiceClient, range: { from: number; to: number }, signal?: AbortSignal): Promise<ConfigRead> {
+  const send = signal ? { abortSignal: signal } : {}
   try {
     const ids: string[] = []
     let nextToken: string | undefined
     do {
       const page = await client.send(
         new ListDiscoveredResourcesCommand({ resourceType: ENI_RESOURCE_TYPE, includeDeletedResources: true, limit: 100, nextToken }),
+        send,
       )
       for (const r of page.resourceIdentifiers ?? []) if (r.resourceId) ids.push(r.resourceId)
       nextToken = page.nextToken
@@ -41,6 +46,7 @@ export async function readEniHistory(client: ConfigServiceClient, range: { from:
       try {
         const base = await client.send(
           new GetResourceConfigHistoryCommand({ resourceType: ENI_RESOURCE_TYPE, resourceId, laterTime: new Date(range.from), chronologicalOrder: 'Reverse', limit: 1 }),
+          send,
         )
         const item = base.configurationItems?.[0]
         if (item?.configurationItemCaptureTime && item.configurationItemCaptureTime.getTime() < range.from) items.push(item)
@@ -62,6 +68,7 @@ export async function readEniHistory(client: ConfigServiceClient, range: { from:
               limit: 100,
               nextToken: token,
             }),
+            send,
           )
           items.push(...(page.configurationItems ?? []))
           token = page.nextToken

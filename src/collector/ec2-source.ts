@@ -29,6 +29,8 @@ export interface SnapshotContext {
    * both sides, so that its bounds hold in AWS's time too.
    */
   readonly clockSkewMs?: number
+  /** Ends the read early (the collector is stopping): every call made with it fails, the snapshot is incomplete. */
+  readonly abortSignal?: AbortSignal
 }
 
 /** Read one target. Never throws: a failure anywhere gives an incomplete snapshot with the reason. */
@@ -40,14 +42,15 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
   try {
     // MaxResults draws on the paginated calls' larger throttling bucket.
     const pageSize = ctx.pageSize ?? 1000
-    for await (const page of paginateDescribeNetworkInterfaces({ client: ec2, pageSize }, {})) {
+    const send = ctx.abortSignal ? { abortSignal: ctx.abortSignal } : {}
+    for await (const page of paginateDescribeNetworkInterfaces({ client: ec2, pageSize }, {}, send)) {
       pages.networkInterfaces.push(...(page.NetworkInterfaces ?? []))
     }
-    for await (const page of paginateDescribeInstances({ client: ec2, pageSize }, {})) {
+    for await (const page of paginateDescribeInstances({ client: ec2, pageSize }, {}, send)) {
       for (const r of page.Reservations ?? []) pages.instances.push(...(r.Instances ?? []))
     }
     // DescribeAddresses has no pagination: one call returns every Elastic IP of the region.
-    pages.addresses.push(...((await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? []))
+    pages.addresses.push(...((await ec2.send(new DescribeAddressesCommand({}), send)).Addresses ?? []))
   } catch (err) {
     const e = err as Error & { $metadata?: { httpStatusCode?: number } }
     error = `${e.name}: ${e.message}`

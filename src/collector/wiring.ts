@@ -58,11 +58,11 @@ export function wireCollector(
         ...(settings.exclude ? { exclude: settings.exclude } : {}),
         ...(settings.regions ? { regions: settings.regions } : {}),
       }),
-    takeSnapshot: (target) =>
-      takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now, clockSkewMs: settings.clockSkewMs }),
+    takeSnapshot: (target, signal) =>
+      takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now, clockSkewMs: settings.clockSkewMs, ...(signal ? { abortSignal: signal } : {}) }),
     ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
     ...(extra.onResult ? { onResult: extra.onResult } : {}),
-    configPass: (target, stillOwned) =>
+    configPass: (target, stillOwned, signal) =>
       configPass(
         {
           store: store.holdings,
@@ -77,6 +77,7 @@ export function wireCollector(
         },
         target,
         stillOwned,
+        signal,
       ),
     ...(extra.log ? { log: extra.log } : {}),
   }

@@ -3,11 +3,8 @@
 // others within about a lease period, its targets must keep getting complete polls, and no target may
 // ever be written by two processes at once. Every process talks to DynamoDB through a transparent
 // recording proxy of its own, so the test knows who claimed, released, read and wrote what, and when.
-import { spawn, type ChildProcess } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import t from 'tap'
 import { shardOf } from '../../src/collector/lease-plan.ts'
@@ -16,77 +13,13 @@ import { LeaseStore } from '../../src/store/leases.ts'
 import { targetPk } from '../../src/store/table.ts'
 import { listTargetStates, type TargetState } from '../../src/store/targets.ts'
 import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
-import { childEnv } from '../../support/child-env.ts'
-import { compiledCli } from '../../support/cli.ts'
+import { cleanEnv, type Proc, running, startFakeAwsProc, startProc, stopProc, waitFor } from '../../support/processes.ts'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const CLI = compiledCli()
 const PERIOD = 3_000 // lease period
 const INTERVAL = 1_000 // poll interval
 const SHARDS = 12
 const ACCOUNTS = 6
 const REGIONS = 2
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-// ---- child processes ----------------------------------------------------------------------------
-
-interface Proc {
-  readonly name: string
-  readonly child: ChildProcess
-  stdout: string
-  stderr: string
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const proc: Proc = {
-    name,
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
-  }
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (proc.stdout += s))
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (proc.stderr += s))
-  return proc
-}
-
-const running = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null
-
-/** SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
-async function stopProc(p: Proc, graceMs = 5_000): Promise<void> {
-  if (!running(p)) return
-  p.child.kill('SIGTERM')
-  const gone = await Promise.race([p.exited.then(() => true), sleep(graceMs).then(() => false)])
-  if (!gone && running(p)) {
-    p.child.kill('SIGKILL')
-    await p.exited
-  }
-}
-
-/** The environment without anything whohad or AWS that the caller's shell may carry. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(childEnv())) if (!/^(WHOHAD_|AWS_)/.test(k)) env[k] = v
-  return { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true', ...extra }
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined> | T | undefined,
-  everyMs = 100,
-  status: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${status() ? `; last seen: ${status()}` : ''}`)
-    await sleep(everyMs)
-  }
-}
 
 // ---- a recording proxy in front of DynamoDB -----------------------------------------------------
 
@@ -189,14 +122,7 @@ t.test('three collector processes share the targets; one killed with SIGKILL is 
   }
 
   // The simulated organisation as a process of its own, on the wall clock (the collectors' clock).
-  const fake = startProc('fakeaws', ['fakeaws', '--accounts', String(ACCOUNTS), '--regions', String(REGIONS), '--enis-per-region', '5', '--seed', '11', '--realtime', '--no-throttling'], cleanEnv({}))
-  t.teardown(() => stopProc(fake))
-  await waitFor('fakeaws to print its world', 30_000, () => (fake.stdout.includes('world:') ? true : running(fake) ? undefined : Promise.reject(new Error(`fakeaws exited: ${fake.stderr}`))))
-  const awsEndpoint = /listening on (http:\/\/\S+)/.exec(fake.stdout)?.[1]
-  const mgmt = /management account (\d{12}): AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)/.exec(fake.stdout)
-  const regions = /x \d+ regions \[([^\]]+)\]/.exec(fake.stdout)?.[1]?.split(',')
-  if (!awsEndpoint || !mgmt || !regions) throw new Error(`unexpected fakeaws output:\n${fake.stdout}`)
-  const [, managementAccountId, accessKeyId, secretAccessKey] = mgmt as unknown as [string, string, string, string]
+  const { endpoint: awsEndpoint, managementAccountId, accessKeyId, secretAccessKey, regions } = await startFakeAwsProc(t, ['--accounts', String(ACCOUNTS), '--regions', String(REGIONS), '--enis-per-region', '5', '--seed', '11', '--realtime', '--no-throttling'])
   mark('fakeaws up', Date.now() - began)
 
   // The collectors read DynamoDB with their AWS credentials (the fake's management keys), and DynamoDB
