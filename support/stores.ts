@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { startEmbeddedDynamo } from '../src/store/embedded.ts'
-import { HoldingStore, type HoldingStoreOptions } from '../src/store/holdings.ts'
+import { type Store, type StoreOptions, storeOver } from '../src/store/open.ts'
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts'
 
 export const BACKENDS = ['dynamodb-local', 'embedded'] as const
@@ -38,7 +38,9 @@ export class RequestCounter {
 }
 
 export interface TestStore {
-  readonly store: HoldingStore
+  /** The store as `openStore` gives it, over this test's table. */
+  readonly store: Store
+  /** The client under it, for tests that write raw items or crash a write half-way. */
   readonly client: DynamoDBClient
   readonly tableName: string
   readonly requests: RequestCounter
@@ -61,7 +63,7 @@ interface Teardown {
 export async function openTestStore(
   t: Teardown,
   backend: Backend,
-  options: Partial<HoldingStoreOptions> = {},
+  options: Omit<StoreOptions, 'tableName'> = {},
 ): Promise<TestStore> {
   let endpoint: string
   if (backend === 'embedded') {
@@ -81,6 +83,6 @@ export async function openTestStore(
   await ensureTable(client, tableName)
   const requests = new RequestCounter()
   requests.attach(client)
-  const store = new HoldingStore(client, { tableName, ...options })
+  const store = storeOver(client, { tableName, ...options }, { location: `${backend} table ${tableName}` })
   return { store, client, tableName, requests }
 }

@@ -7,7 +7,6 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -16,8 +15,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { LocalCache } from '../cache/local.ts'
 import type { AnswerCache } from '../cache/types.ts'
-import type { HoldingStore } from '../store/holdings.ts'
-import { listTargetStates, type TargetState } from '../store/targets.ts'
+import type { TargetState } from '../model/target.ts'
+import type { Store } from '../store/open.ts'
 import { Answers } from './answers.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { registerCurrentRoutes } from './routes-current.ts'
@@ -31,9 +30,7 @@ export interface ApiKey {
 }
 
 export interface AppOptions {
-  readonly store: HoldingStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'>
   readonly apiKeys?: readonly ApiKey[]
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */
   readonly maxGapMs?: number
@@ -125,7 +122,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   let states: { at: number; list: Promise<TargetState[]> } | undefined
   const targetStates = () => {
     if (!states || Date.now() - states.at > 1000) {
-      const list = listTargetStates(options.client, options.tableName)
+      const list = options.store.targets.list()
       states = { at: Date.now(), list }
       list.catch(() => {
         if (states?.list === list) states = undefined
@@ -135,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }
   const metrics = createMetrics(targetStates)
   const answers = new Answers({
-    store: options.store,
+    store: options.store.holdings,
     cache,
     targetStates,
     maxGapMs: options.maxGapMs ?? 5 * 60_000,

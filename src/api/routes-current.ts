@@ -5,8 +5,8 @@
 // most the staleness bound: these answers change with every poll.
 import { z } from 'zod'
 import type { InstanceRecord } from '../model/instance.ts'
-import { type InstancePage, InstanceStore } from '../store/instances.ts'
-import type { StoredHolding } from '../store/items.ts'
+import type { InstancePage } from '../store/instances.ts'
+import type { StoredHolding } from '../model/stored-holding.ts'
 import type { InstancePart } from '../store/table.ts'
 import { Problem, type RouteContext } from './app.ts'
 import * as s from './schemas.ts'
@@ -70,8 +70,8 @@ function decodeToken(token: string): { key: string; after?: string } | undefined
 }
 
 export function registerCurrentRoutes({ app, options, cache, staleMs, targetStates }: RouteContext): void {
-  const store = options.store
-  const instances = new InstanceStore(options.client, { tableName: options.tableName })
+  const store = options.store.holdings
+  const instances = options.store.instances
   /** Read-through with a time to live of the staleness bound; no per-address versions to check. */
   const cached = async (key: string, compute: () => Promise<object>) => {
     const read = { key, dependsOn: [] }
