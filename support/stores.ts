@@ -49,7 +49,8 @@ export interface TestStore {
 let shared: Promise<DynamoDbLocal> | undefined
 let tables = 0
 
-async function dynamoDbLocalEndpoint(): Promise<string> {
+/** The DynamoDB Local the test run shares (started here when a test file runs alone). */
+export async function dynamoDbLocalEndpoint(): Promise<string> {
   const fromEnv = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
   if (fromEnv) return fromEnv
   shared ??= startDynamoDbLocal()
