@@ -10,8 +10,9 @@ import { performance } from 'node:perf_hooks'
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import autocannon from 'autocannon'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { HoldingStore, type StoreOperation } from '../src/store/holdings.ts'
-import { putTargetState, targetKey } from '../src/store/targets.ts'
+import type { StoreOperation } from '../src/model/stored-holding.ts'
+import { storeOver } from '../src/store/open.ts'
+import { targetKey } from '../src/store/targets.ts'
 import { compiledCli } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 import { makeHolding } from '../support/holdings.ts'
@@ -32,7 +33,7 @@ let server: ReturnType<typeof spawn> | undefined
 try {
   const tableName = 'benchapi'
   await ensureTable(client, tableName)
-  const store = new HoldingStore(client, { tableName })
+  const store = storeOver(client, { tableName })
   // 1,000 public addresses, each with ten past holders and one current.
   const ops: StoreOperation[] = []
   for (let i = 0; i < IPS; i++) {
@@ -43,8 +44,8 @@ try {
     }
     ops.push({ kind: 'open', holding: makeHolding({ address, eni: `eni-${i}xo`, instance: `i-${i}xo`, start: [T0 + 300 * MIN, T0 + 301 * MIN] }) })
   }
-  await store.apply(ops)
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - MIN, lastCompletePoll: Date.now() })
+  await store.holdings.apply(ops)
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - MIN, lastCompletePoll: Date.now() })
 
   const port = 18_000 + Math.floor(Math.random() * 1000)
   server = spawn(process.execPath, [compiledCli(), 'serve', '--api-only'], {

@@ -10,19 +10,19 @@
 // for a quick run; BENCH_POLLS sets the steady-state polls (default 5). Exit status is non-zero only when
 // the run itself failed (a target not polled completely, a process not starting), never for a missed goal.
 import { spawn } from 'node:child_process'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { collectOnce } from '../src/collector/collector.ts'
-import type { PollResult, Target } from '../src/collector/poll.ts'
+import type { PollResult } from '../src/model/poll-result.ts'
+import type { Target } from '../src/model/target.ts'
 import { wireCollector } from '../src/collector/wiring.ts'
 import { loadConfig } from '../src/config.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { HoldingStore } from '../src/store/holdings.ts'
-import { InstanceStore } from '../src/store/instances.ts'
+import { storeOver } from '../src/store/open.ts'
 import { tableDefinition } from '../src/store/table.ts'
-import type { OpenStore } from '../src/store/open.ts'
 import { compiledCli } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 
@@ -183,10 +183,10 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
  * bills), by asking each write for its ConsumedCapacity. Instance records (their own batches, items of
  * kind `instance`) are counted apart as well, so that holdings' writes per change can be told from them.
  */
-function countWrites(store: OpenStore) {
+function countWrites(client: DynamoDBClient) {
   const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0 }
   type Consumed = { CapacityUnits?: number }
-  store.client.middlewareStack.add(
+  client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
       switch (context.commandName) {
@@ -245,12 +245,8 @@ async function main(): Promise<void> {
   try {
     const tableName = `bench-collect-${process.pid}-${Date.now()}`
     await ensureTable(client, tableName)
-    const store: OpenStore = {
-      holdings: new HoldingStore(client, { tableName, retentionMs: 400 * 86_400_000 }),
-      instances: new InstanceStore(client, { tableName, retentionMs: 400 * 86_400_000 }),
-      client, tableName, location: 'AWS DynamoDB Local', table: 'created', close: async () => {},
-    }
-    const writes = countWrites(store)
+    const store = storeOver(client, { tableName, retentionMs: 400 * 86_400_000 }, { location: 'AWS DynamoDB Local', table: 'created' })
+    const writes = countWrites(client)
     // The collector reads the fake's virtual clock, which moves only when we advance it.
     let now = ((await (await fetch(`${fake.endpoint}/_fake/clock`)).json()) as { now: number }).now
     const settings = { ...defaults, endpoint: fake.endpoint, selfAccountId: fake.accountId, homeRegion: 'us-east-1' }

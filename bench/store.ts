@@ -5,9 +5,10 @@
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb'
 import { performance } from 'node:perf_hooks'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { HoldingStore, type StoreOperation } from '../src/store/holdings.ts'
+import type { StoreOperation } from '../src/model/stored-holding.ts'
+import { storeOver } from '../src/store/open.ts'
 import { addressPk } from '../src/store/table.ts'
-import { putTargetState, targetKey } from '../src/store/targets.ts'
+import { targetKey } from '../src/store/targets.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 import { makeHolding } from '../support/holdings.ts'
 
@@ -21,16 +22,16 @@ try {
   const client = createDynamoClient({ endpoint: local.endpoint, region: 'us-east-1', localCredentials: true })
   const tableName = 'bench'
   await ensureTable(client, tableName)
-  const store = new HoldingStore(client, { tableName })
+  const store = storeOver(client, { tableName })
   const ops: StoreOperation[] = []
   for (let i = 0; i < HOLDERS; i++) {
     const s = T0 + 3 * i * MIN
     ops.push({ kind: 'close', holding: makeHolding({ address: '198.51.100.7', eni: `eni-${i}`, start: [s - 30_000, s], end: [s + MIN, s + MIN + 30_000] }), closedAt: s + MIN + 30_000 })
   }
-  await store.apply(ops)
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0 })
+  await store.holdings.apply(ops)
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0 })
   const get = () => client.send(new GetItemCommand({ TableName: tableName, Key: targetKey('111111111111', 'eu-west-1') }))
-  const lookup = (i: number) => store.lookup({ ip: '198.51.100.7', from: T0 + 3 * (i % HOLDERS) * MIN, to: T0 + 3 * (i % HOLDERS) * MIN })
+  const lookup = (i: number) => store.holdings.lookup({ ip: '198.51.100.7', from: T0 + 3 * (i % HOLDERS) * MIN, to: T0 + 3 * (i % HOLDERS) * MIN })
   // Not the goal, but what explains the ratio: the cost of one Query and of four at once, each
   // finding nothing (an address with no holdings), beside the GetItem.
   const emptyQuery = () => client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: addressPk('198.51.100.8') } } }))

@@ -6,9 +6,9 @@ import ipaddr from 'ipaddr.js'
 import type { LedgerEntry } from '../src/fakeaws/index.ts'
 import { classifyWatched, type Holding, unwatched } from '../src/model/holding.ts'
 import { containingCidr, parseIp } from '../src/model/ip.ts'
-import type { HoldingStore } from '../src/store/holdings.ts'
-import { itemToHoldings, type StoredHolding } from '../src/store/items.ts'
-import type { TargetState } from '../src/store/targets.ts'
+import type { StoredHolding } from '../src/model/stored-holding.ts'
+import type { TargetState } from '../src/model/target.ts'
+import type { Store } from '../src/store/open.ts'
 
 export interface GroundTruthReport {
   readonly samples: number
@@ -65,7 +65,7 @@ const targetOf = (h: Holding) => `${h.holder.accountId}/${h.holder.region}`
 const describe = (e: LedgerEntry) => `${e.ip} ${e.scope} ${e.eniId} (${e.accountId} ${e.region}) [${new Date(e.start).toISOString()}, ${e.end === undefined ? 'open' : new Date(e.end).toISOString()})`
 
 export async function checkGroundTruth(input: {
-  readonly store: HoldingStore
+  readonly store: Pick<Store, 'holdings'>
   readonly entries: readonly LedgerEntry[]
   readonly states: ReadonlyMap<string, TargetState> // by `${accountId}/${region}`
   /** Sample times in [from, to]. */
@@ -82,8 +82,7 @@ export async function checkGroundTruth(input: {
   readonly viaLookup?: number
 }): Promise<GroundTruthReport> {
   const random = rng(input.seed ?? 1)
-  const items = await input.store.scanAll()
-  const holdings: StoredHolding[] = items.filter((i) => i.address?.S !== undefined && i.holder?.M !== undefined).flatMap(itemToHoldings)
+  const holdings = await input.store.holdings.everyHolding()
   const byAddress = new Map<string, StoredHolding[]>()
   for (const h of holdings) {
     const list = byAddress.get(h.address)
@@ -209,7 +208,7 @@ export async function checkGroundTruth(input: {
   const viaLookup = Math.min(input.viaLookup ?? 0, samples.length)
   for (let i = 0; i < viaLookup; i++) {
     const { ip, T } = samples[Math.floor((i * samples.length) / viaLookup)]!
-    const fromStore = await input.store.lookup({ ip, from: T, to: T })
+    const fromStore = await input.store.holdings.lookup({ ip, from: T, to: T })
     const a = answer(ip, T, fromStore).map(({ h, c }) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}|${c}`).sort()
     const b = answer(ip, T, poolCache.get(ip) ?? poolFor(ip)).map(({ h, c }) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.start.after}|${c}`).sort()
     if (a.join() !== b.join()) lookupMismatches.push(`${ip} at ${T}: lookup ${a.join(' ')} vs scan ${b.join(' ')}`)

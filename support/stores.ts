@@ -1,13 +1,13 @@
 // The store suite runs against two real DynamoDB implementations: AWS DynamoDB Local (shared by the
 // test run, started by scripts/test.ts, or by this file when a test file is run alone) and the
 // embedded dynalite whohad uses by default. Each test gets a table of its own.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { startEmbeddedDynamo } from '../src/store/embedded.ts'
-import { HoldingStore, type HoldingStoreOptions } from '../src/store/holdings.ts'
+import { type Store, type StoreOptions, storeOver } from '../src/store/open.ts'
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts'
 
 export const BACKENDS = ['dynamodb-local', 'embedded'] as const
@@ -38,16 +38,27 @@ export class RequestCounter {
 }
 
 export interface TestStore {
-  readonly store: HoldingStore
+  /** The store as `openStore` gives it, over this test's table. */
+  readonly store: Store
+  /** The client under it, for tests that write raw items or crash a write half-way. */
   readonly client: DynamoDBClient
   readonly tableName: string
   readonly requests: RequestCounter
 }
 
+/**
+ * A client of a DynamoDB Local that reads what a whohad child process wrote there: DynamoDB Local keeps
+ * one database per access key and region, so it must sign as that process does.
+ */
+export function dynamoClientAs(endpoint: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }, maxAttempts?: number): DynamoDBClient {
+  return new DynamoDBClient({ region, endpoint, credentials, ...(maxAttempts ? { maxAttempts } : {}) })
+}
+
 let shared: Promise<DynamoDbLocal> | undefined
 let tables = 0
 
-async function dynamoDbLocalEndpoint(): Promise<string> {
+/** The DynamoDB Local the test run shares (started here when a test file runs alone). */
+export async function dynamoDbLocalEndpoint(): Promise<string> {
   const fromEnv = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
   if (fromEnv) return fromEnv
   shared ??= startDynamoDbLocal()
@@ -61,7 +72,7 @@ interface Teardown {
 export async function openTestStore(
   t: Teardown,
   backend: Backend,
-  options: Partial<HoldingStoreOptions> = {},
+  options: Omit<StoreOptions, 'tableName'> = {},
 ): Promise<TestStore> {
   let endpoint: string
   if (backend === 'embedded') {
@@ -81,6 +92,6 @@ export async function openTestStore(
   await ensureTable(client, tableName)
   const requests = new RequestCounter()
   requests.attach(client)
-  const store = new HoldingStore(client, { tableName, ...options })
+  const store = storeOver(client, { tableName, ...options }, { location: `${backend} table ${tableName}` })
   return { store, client, tableName, requests }
 }

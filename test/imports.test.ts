@@ -17,6 +17,9 @@ const DYNAMODB_EXCEPTIONS: Readonly<Record<string, string>> = {
   'test/store/ttl.test.ts': 'reads the table description (DescribeTimeToLive) to check the TTL setting, which the store has no call for',
   'test/store/batch.test.ts': 'hands the batch writer a stub client and raw WriteRequests, to test its retry of unprocessed items',
   'support/stores.ts': "builds each test's store on a client of its own and counts that client's requests with a middleware, for the request-cost tests",
+  'bench/store.ts': 'measures the floor: a bare GetItem and an empty Query straight through the SDK, beside the store doing the same work',
+  'bench/api.ts': 'measures the floor: a bare GetItem straight through the SDK, beside the API answering',
+  'bench/collect.ts': "counts the collector's DynamoDB write requests and units with a middleware on the client",
 }
 
 /** The modules docs/architecture.md calls pure: decisions without I/O, tested without servers. */
@@ -28,6 +31,7 @@ const PURE_MODULES = [
   'src/collector/lease-plan.ts',
   'src/api/coverage.ts',
   'src/api/answers.ts',
+  'src/cache/types.ts', // the cache's contract: types and one constant
 ]
 
 /** Packages a pure module may import, and why each does no I/O. */

@@ -3,9 +3,8 @@
 import { classifyWatched, unwatched } from '../model/holding.ts'
 import { parseIp } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
-import type { HoldingStore } from '../store/holdings.ts'
-import type { StoredHolding } from '../store/items.ts'
-import type { TargetState } from '../store/targets.ts'
+import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
+import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { coverageOf } from './coverage.ts'
 
@@ -19,7 +18,7 @@ export interface PointQuery {
 }
 
 export interface AnswerOptions {
-  readonly store: HoldingStore
+  readonly store: HoldingLookup
   readonly cache: AnswerCache
   readonly targetStates: () => Promise<TargetState[]>
   readonly maxGapMs: number

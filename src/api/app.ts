@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { LocalCache } from '../cache/local.ts'
 import type { AnswerCache } from '../cache/types.ts'
-import { listTargetStates, type TargetState } from '../store/targets.ts'
+import type { TargetState } from '../model/target.ts'
 import { Answers } from './answers.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { auth } from './plugins/auth.ts'
@@ -48,10 +48,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const keys = options.apiKeys ?? []
   const staleMs = options.staleMs ?? 2_000
   const cache = options.cache ?? new LocalCache()
-  const targetStates = everySecond(() => listTargetStates(options.client, options.tableName))
+  const targetStates = everySecond(() => options.store.targets.list())
   const metrics = createMetrics(targetStates)
   const answers = new Answers({
-    store: options.store,
+    store: options.store.holdings,
     cache,
     targetStates,
     maxGapMs: options.maxGapMs ?? 5 * 60_000,

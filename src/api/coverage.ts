@@ -3,7 +3,7 @@
 // AWS Config added: where Config history is unavailable, holdings shorter than a poll may be missing
 // and bounds are poll-wide, so a `complete` answer there is complete only at poll resolution. Pure.
 import { configHistoryUsable, type ConfigRecordingState } from '../model/config-recording.ts'
-import type { TargetState } from '../store/targets.ts'
+import type { TargetState } from '../model/target.ts'
 
 export interface Coverage {
   /**

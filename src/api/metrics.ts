@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client), one registry per app so that tests can build several.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { PollResult } from '../collector/poll.ts'
-import type { TargetState } from '../store/targets.ts'
+import type { PollResult } from '../model/poll-result.ts'
+import type { TargetState } from '../model/target.ts'
 
 export function createMetrics(targetStates: () => Promise<TargetState[]>, now: () => number = Date.now) {
   const registry = new Registry()

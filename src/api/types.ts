@@ -1,10 +1,9 @@
 // What buildApp is given and what its plugins and routes share. A module of its own so that the
 // route files need not import app.ts (which imports them).
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { AnswerCache } from '../cache/types.ts'
 import type { ApiKeySetting } from '../config.ts'
-import type { HoldingStore } from '../store/holdings.ts'
-import type { TargetState } from '../store/targets.ts'
+import type { TargetState } from '../model/target.ts'
+import type { Store } from '../store/open.ts'
 import type { Answers } from './answers.ts'
 import type { Metrics } from './metrics.ts'
 
@@ -12,9 +11,7 @@ import type { Metrics } from './metrics.ts'
 export type ApiKey = ApiKeySetting
 
 export interface AppOptions {
-  readonly store: HoldingStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'>
   readonly apiKeys?: readonly ApiKey[]
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */
   readonly maxGapMs?: number

@@ -8,6 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
+import type { Target } from '../model/target.ts'
 import { limitClient, TokenBucket } from './token-bucket.ts'
 
 export interface AwsSessionOptions {
@@ -36,11 +37,6 @@ export const DEFAULT_RATE_LIMITS = { ec2: { ratePerSecond: 10, burst: 20 }, conf
 
 export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError'
-}
-
-export interface Target {
-  readonly accountId: string
-  readonly region: string
 }
 
 export class AwsSession {

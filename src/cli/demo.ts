@@ -14,8 +14,8 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { startFakeAws } from '../fakeaws/fake.ts'
 import { parseDuration } from '../model/time.ts'
 import { listen } from './serve.ts'
-import { itemToHoldings, type StoredHolding } from '../store/items.ts'
-import { openStore } from '../store/open.ts'
+import type { StoredHolding } from '../model/stored-holding.ts'
+import { openStore, type Store } from '../store/open.ts'
 
 const HELP = `usage: whohad demo [--port 8080] [--history 60] [--interval 10s]
 
@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   // moves it forward in one-minute steps until it is back at (about) the present.
   const fake = await startFakeAws({ seed: 42, accounts: 3, regions: 2, enisPerRegion: 24, churn: 240, clock: 'realtime', startTime: Date.now() - historyMinutes * 60_000, throttling: 'off' })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'whohad-demo-'))
-  let store: Awaited<ReturnType<typeof openStore>> | undefined
+  let store: Store | undefined
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   let wiring: ReturnType<typeof wireCollector> | undefined
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined
@@ -67,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     const cache = new LocalCache()
     const now = () => fake.clock.now()
     // Listening before the history is played: a port in use is reported in seconds, not after it.
-    app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, cache, maxGapMs: settings.maxGapMs })
+    app = await buildApp({ store, cache, maxGapMs: settings.maxGapMs })
     const url = await listen(app, '127.0.0.1', port, '--port or WHOHAD_PORT')
     // The simulated organisation does not throttle (it is a demo); whohad's own buckets, set for AWS's
     // limits, would only make playing the history slow.
@@ -111,8 +111,8 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Picks from what was collected: a reassigned public address, a NAT gateway's, a private one in two VPCs. */
-async function interesting(store: Awaited<ReturnType<typeof openStore>>, now: number): Promise<{ ip: string; why: string; at: number }[]> {
-  const holdings: StoredHolding[] = (await store.holdings.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).flatMap(itemToHoldings)
+async function interesting(store: Store, now: number): Promise<{ ip: string; why: string; at: number }[]> {
+  const holdings = await store.holdings.everyHolding()
   const byAddress = new Map<string, StoredHolding[]>()
   for (const h of holdings) byAddress.set(h.address, [...(byAddress.get(h.address) ?? []), h])
   const picks: { ip: string; why: string; at: number }[] = []

@@ -10,7 +10,6 @@ import type { Holder } from '../model/holding.ts'
 import { InvalidIpError, parseIp } from '../model/ip.ts'
 import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
 import { openStore } from '../store/open.ts'
-import { listTargetStates } from '../store/targets.ts'
 
 const HELP = `usage: whohad lookup <ip> --at <time> [--window 5m] [--vpc vpc-…] [--account 123456789012] [--json]
                      [--url http://whohad:8080 --key <api key>]
@@ -132,7 +131,7 @@ async function askStore(config: Config, q: { ip: string; at: number; windowMs: n
     const answers = new Answers({
       store: store.holdings,
       cache: new LocalCache(),
-      targetStates: () => listTargetStates(store.client, store.tableName),
+      targetStates: () => store.targets.list(),
       maxGapMs,
       staleMs: 0,
       settledMs: 0,

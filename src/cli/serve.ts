@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const stop = onStopSignal({ log })
   try {
     if (!values['collector-only']) {
-      app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+      app = await buildApp({ store, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
       drain = drainable(app.fastify.server)
       const address = await listen(app, host, port)
       process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)

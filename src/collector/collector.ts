@@ -1,13 +1,12 @@
 // The collector process: discovers targets, keeps its share of the leases, and polls its targets on
 // schedule (continuous), or polls every target once (`--once`). Sources and the store come in as
 // dependencies, so tests run it against the simulated organisation and either DynamoDB.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Disagreements, Snapshot } from '../model/observation.ts'
-import type { HoldingStore } from '../store/holdings.ts'
-import type { InstanceStore } from '../store/instances.ts'
-import { LeaseStore } from '../store/leases.ts'
+import type { Store } from '../store/open.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
-import { pollTarget, type PollResult, type Target } from './poll.ts'
+import type { PollResult } from '../model/poll-result.ts'
+import type { Target } from '../model/target.ts'
+import { pollTarget } from './poll.ts'
 import { Scheduler } from './scheduler.ts'
 
 export interface DiscoveryResult {
@@ -16,10 +15,8 @@ export interface DiscoveryResult {
 }
 
 export interface CollectorDeps {
-  readonly store: HoldingStore
-  readonly instances?: InstanceStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  /** Leases are used only when options.leases shares the targets with other processes; without instances, polls keep holdings only. */
+  readonly store: Pick<Store, 'holdings' | 'targets' | 'leases'> & Partial<Pick<Store, 'instances'>>
   readonly discover: () => Promise<DiscoveryResult>
   /** `signal`: aborted when the collector stops; the snapshot's AWS calls end with it (an incomplete snapshot). */
   readonly takeSnapshot: (target: Target, signal?: AbortSignal) => Promise<Snapshot>
@@ -103,7 +100,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
   }
   await discover()
   const keeper = options.leases
-    ? new LeaseKeeper(new LeaseStore(deps.client, deps.tableName), options.leases)
+    ? new LeaseKeeper(deps.store.leases, options.leases)
     : undefined
   if (keeper) await keeper.tick()
   const owns = keeper ? (t: Target) => keeper.owns(t) : undefined

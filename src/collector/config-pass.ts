@@ -4,29 +4,24 @@
 // What the check found is kept in the target state either way, for /readyz, /metrics and coverage.
 // Runs in the target's poll turn, so it never races that target's poll.
 import type { ConfigServiceClient, ConfigurationItem } from '@aws-sdk/client-config-service'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { HoldingStore } from '../store/holdings.ts'
-import type { InstanceStore } from '../store/instances.ts'
 import { type ConfigRecording, configHistoryUsable } from '../model/config-recording.ts'
-import { getTargetState, putTargetState, targetStateOrNew } from '../store/targets.ts'
+import type { Store } from '../store/open.ts'
 import { configRecordingOf, configRecordingOfReadFailure, readConfigRecorders } from './config-recorder.ts'
 import { refineWithConfig } from './config-refine.ts'
 import { configIntervals, readEniHistory } from './config-source.ts'
 import { CONFIG_COVERAGE } from '../cache/types.ts'
 import type { InstanceFacts } from './holder.ts'
-import { changedAddresses, type Target } from './poll.ts'
+import type { Target } from '../model/target.ts'
+import { changedAddresses } from './poll.ts'
 
 export interface ConfigPassDeps {
-  readonly store: HoldingStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  /** Holdings and target states; instance records, when given, say what Config's ENI items do not about their instance. */
+  readonly store: Pick<Store, 'holdings' | 'targets'> & Partial<Pick<Store, 'instances'>>
   readonly configClient: (target: Target) => ConfigServiceClient
   readonly maxCaptureDelayMs: number
   readonly horizonMs: number
   readonly now: () => number
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
-  /** Instance records, for what Config's ENI items do not say about their instance. */
-  readonly instances?: InstanceStore
 }
 
 export interface ConfigPassResult {
@@ -53,13 +48,13 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const unusable = async (why: ConfigRecording): Promise<ConfigPassResult> => {
     if (!stillOwned()) return { available: false, reason: 'lease lost before writing', abandoned: true, items: 0, recorded: 0, refined: 0 }
     // Read just before the write: the poll may have written the state since.
-    const latest = await targetStateOrNew(deps.client, deps.tableName, target)
-    await putTargetState(deps.client, deps.tableName, { ...latest, config: why })
+    const latest = await deps.store.targets.getOrFresh(target)
+    await deps.store.targets.put({ ...latest, config: why })
     await announce(deps, latest.config, why)
     return { available: false, reason: `${why.state}: ${why.detail}`, config: why, items: 0, recorded: 0, refined: 0 }
   }
   if (!configHistoryUsable(found.state)) return unusable(found)
-  const state = await targetStateOrNew(deps.client, deps.tableName, target)
+  const state = await deps.store.targets.getOrFresh(target)
   const previous = state.config
   const usableSince = previous === undefined || configHistoryUsable(previous.state) ? previous?.usableSince : now
   const config: ConfigRecording = usableSince === undefined ? found : { ...found, usableSince }
@@ -67,22 +62,22 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const from = Math.max(0, usableSince ?? 0, (state.configCursor ?? now - deps.horizonMs) - deps.maxCaptureDelayMs)
   const read = await readEniHistory(client, { from, to: now }, signal)
   if (!read.available) return unusable(configRecordingOfReadFailure(read.reason, now))
-  const facts = await instanceFacts(deps.instances, read.items)
+  const facts = await instanceFacts(deps.store.instances, read.items)
   const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs, instance: (id) => facts.get(id) })
   // One after the other: reading the open holdings finishes any split a crash interrupted, whose
   // pieces the closed ones must then include.
-  const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
-  const closed = await deps.store.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
+  const open = await deps.store.holdings.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+  const closed = await deps.store.holdings.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
   const ops = refineWithConfig([...open, ...closed], intervals, from)
   if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
   if (ops.length > 0) {
-    await deps.store.apply(ops)
+    await deps.store.holdings.apply(ops)
     await deps.onChanged?.(changedAddresses(ops))
   }
   // Re-read the state: the poll may have written it while Config was being read.
-  const latest = (await getTargetState(deps.client, deps.tableName, target.accountId, target.region)) ?? state
+  const latest = (await deps.store.targets.get(target)) ?? state
   if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
-  await putTargetState(deps.client, deps.tableName, { ...latest, configCursor: now, config })
+  await deps.store.targets.put({ ...latest, configCursor: now, config })
   await announce(deps, latest.config, config)
   return {
     available: true,
@@ -98,7 +93,7 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
  * the stored instance records: Config's ENI items do not say, and a holding must have the same holder
  * record whichever source recorded it.
  */
-async function instanceFacts(store: InstanceStore | undefined, items: readonly ConfigurationItem[]): Promise<Map<string, InstanceFacts>> {
+async function instanceFacts(store: Store['instances'] | undefined, items: readonly ConfigurationItem[]): Promise<Map<string, InstanceFacts>> {
   const ids = new Set<string>()
   for (const item of items) {
     for (const m of item.configuration?.matchAll(/"instanceId"\s*:\s*"(i-[0-9a-f]+)"/g) ?? []) ids.add(m[1]!)

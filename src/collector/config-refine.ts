@@ -19,8 +19,8 @@
 //   (it lived between two polls, or before whohad ran), unless its start is unknown (it began
 //   before the history read, and an earlier pass or the polls had it).
 import { type Bound, type Holding, narrowBound } from '../model/holding.ts'
-import type { StoreOperation } from '../store/holdings.ts'
-import type { ConfigInterval } from './config-source.ts'
+import type { ConfigInterval } from '../model/config-interval.ts'
+import type { StoreOperation } from '../model/stored-holding.ts'
 
 const identity = (h: Pick<Holding, 'address' | 'scope' | 'holder'>) => `${h.address}|${h.scope}|${h.holder.eniId}|${h.holder.instanceId ?? ''}`
 const core = (h: Pick<Holding, 'start' | 'end'>): [number, number] => [h.start.by, h.end ? h.end.after : Number.POSITIVE_INFINITY]

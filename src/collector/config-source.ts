@@ -9,8 +9,9 @@ import {
   GetResourceConfigHistoryCommand,
   ListDiscoveredResourcesCommand,
 } from '@aws-sdk/client-config-service'
-import type { Bound, Holder } from '../model/holding.ts'
+import type { Bound } from '../model/holding.ts'
 import { normalizeIp, parseCidr, parseIp, scopeFor } from '../model/ip.ts'
+import type { ConfigInterval } from '../model/config-interval.ts'
 import type { Observation } from '../model/observation.ts'
 import { type EniRecord, holderFor, type InstanceFacts, tagRecord } from './holder.ts'
 
@@ -83,16 +84,6 @@ export async function readEniHistory(client: ConfigServiceClient, range: { from:
     }
     throw err
   }
-}
-
-/** A holding as Config saw it: what it held, from which item to which. */
-export interface ConfigInterval {
-  readonly address: string
-  readonly addressKind: Observation['addressKind']
-  readonly scope: string
-  readonly holder: Holder
-  readonly start: Bound
-  readonly end?: Bound
 }
 
 interface EniState {

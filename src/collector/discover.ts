@@ -4,7 +4,8 @@
 // never stops discovery of the others.
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2'
 import { paginateListAccounts } from '@aws-sdk/client-organizations'
-import type { AwsSession, Target } from '../aws/session.ts'
+import type { AwsSession } from '../aws/session.ts'
+import type { Target } from '../model/target.ts'
 
 export interface DiscoverOptions {
   /** Fixed accounts; when absent, the Organization's ACTIVE accounts. */

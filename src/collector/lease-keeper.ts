@@ -3,7 +3,7 @@
 // taken by the others within one lease period.
 import type { LeaseStore } from '../store/leases.ts'
 import { planLeases, shardOf } from './lease-plan.ts'
-import type { Target } from './poll.ts'
+import type { Target } from '../model/target.ts'
 
 export interface LeaseKeeperOptions {
   readonly me: string

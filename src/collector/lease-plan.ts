@@ -4,13 +4,7 @@
 // one that holds more than its share (a new process joined) gives the extras back, and a dead
 // process's shards are free once its leases expire.
 import { createHash } from 'node:crypto'
-
-export interface Lease {
-  readonly shard: number
-  readonly owner: string
-  /** Epoch ms after which the lease is free. */
-  readonly until: number
-}
+import type { Lease } from '../model/lease.ts'
 
 export interface LeasePlan {
   /** Shards this process holds and keeps (renews). */

@@ -1,7 +1,7 @@
 // What one poll changes in a target's state. Pure: the collector stores the result after applying the
 // poll's operations (so a crash in between replays the poll against the old state, which is safe).
 import type { Snapshot } from '../model/observation.ts'
-import type { TargetState } from '../store/targets.ts'
+import type { TargetState } from '../model/target.ts'
 
 export interface PollStateOptions {
   /**

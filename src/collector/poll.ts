@@ -2,25 +2,17 @@
 // Order matters for crashes: operations (and then the instance records that changed) are applied before
 // the target's state is written, so a crash in between replays the poll against the old state on
 // restart, which reconcile makes harmless and which finds the instance records already as it left them.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Disagreements, Snapshot } from '../model/observation.ts'
-import type { HoldingStore, StoreOperation } from '../store/holdings.ts'
-import type { InstanceStore } from '../store/instances.ts'
-import { putTargetState, targetStateOrNew, type TargetState } from '../store/targets.ts'
+import type { Snapshot } from '../model/observation.ts'
+import type { PollResult } from '../model/poll-result.ts'
+import type { StoreOperation } from '../model/stored-holding.ts'
+import type { Target } from '../model/target.ts'
+import type { Store } from '../store/open.ts'
 import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
 
-export interface Target {
-  readonly accountId: string
-  readonly region: string
-}
-
 export interface PollDeps {
-  readonly store: HoldingStore
-  /** Where instance records go; without it a poll keeps holdings only. */
-  readonly instances?: InstanceStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  /** Where holdings and target states go, and instance records: without them a poll keeps holdings only. */
+  readonly store: Pick<Store, 'holdings' | 'targets'> & Partial<Pick<Store, 'instances'>>
   readonly takeSnapshot: (target: Target) => Promise<Snapshot>
   /** Told which addresses changed, after they are written (the cache invalidates them). */
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
@@ -29,29 +21,10 @@ export interface PollDeps {
   readonly stillOwner?: (target: Target) => boolean
 }
 
-export interface PollResult {
-  readonly target: Target
-  readonly complete: boolean
-  readonly error?: string
-  /** Holdings seen by the snapshot. */
-  readonly observations: number
-  readonly opened: number
-  readonly closed: number
-  readonly refined: number
-  readonly durationMs: number
-  /** The poll was dropped because the lease was lost before writing. */
-  readonly abandoned?: boolean
-  /** Where the snapshot's places disagreed (see Disagreements): counted in metrics, logged once. */
-  readonly disagreements?: Disagreements
-  /** Instance records written (new, changed or gone); 0 in a steady state. */
-  readonly instancesWritten?: number
-  readonly state: TargetState
-}
-
 export async function pollTarget(deps: PollDeps, target: Target): Promise<PollResult> {
   const began = Date.now()
-  const state = await targetStateOrNew(deps.client, deps.tableName, target)
-  const open = await deps.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+  const state = await deps.store.targets.getOrFresh(target)
+  const open = await deps.store.holdings.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
   const snapshot = await deps.takeSnapshot(target)
   const ops = reconcile(open, snapshot, { lastCompletePoll: state.lastCompletePoll })
   const count = (kind: StoreOperation['kind']) => ops.filter((o) => o.kind === kind).length
@@ -69,16 +42,16 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     return { ...result, abandoned: true, durationMs: Date.now() - began, state }
   }
   if (ops.length > 0) {
-    await deps.store.apply(ops)
+    await deps.store.holdings.apply(ops)
     await deps.onChanged?.(changedAddresses(ops))
   }
   // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
   const instancesWritten =
-    deps.instances && snapshot.complete && snapshot.instances
-      ? await deps.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
+    deps.store.instances && snapshot.complete && snapshot.instances
+      ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
       : 0
   const next = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
-  await putTargetState(deps.client, deps.tableName, next)
+  await deps.store.targets.put(next)
   return { ...result, instancesWritten, durationMs: Date.now() - began, state: next }
 }
 

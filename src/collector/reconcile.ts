@@ -16,7 +16,7 @@
 //   the old holding and opens a new one, because "which instance" is what the abuse desk asks.
 import { type Bound, type Evidence, type Holding, type Holder, narrowBound } from '../model/holding.ts'
 import type { Observation, Snapshot } from '../model/observation.ts'
-import type { StoreOperation } from '../store/holdings.ts'
+import type { StoreOperation } from '../model/stored-holding.ts'
 
 export interface PollHistory {
   /** `startedAt` of the target's latest complete poll before this snapshot; absent before the first. */

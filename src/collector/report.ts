@@ -1,7 +1,7 @@
 // What `whohad collect --once` prints: a progress bar over targets while it works (on stderr, so
 // stdout stays a clean table) and a summary table when it is done.
 import { SingleBar } from 'cli-progress'
-import type { PollResult } from './poll.ts'
+import type { PollResult } from '../model/poll-result.ts'
 
 export interface Progress {
   tick(result: PollResult): void

@@ -3,7 +3,8 @@
 // two polls of one target at once, and a bounded number in flight. A failing target backs off
 // (an account that denies access is not hammered) but keeps being tried.
 import { schedule, type ScheduledTask } from 'node-cron'
-import type { PollResult, Target } from './poll.ts'
+import type { PollResult } from '../model/poll-result.ts'
+import type { Target } from '../model/target.ts'
 
 export interface SchedulerOptions {
   readonly targets: () => readonly Target[]

@@ -5,12 +5,12 @@ import os from 'node:os'
 import type { AwsCredentialIdentity } from '@aws-sdk/types'
 import { AwsSession, type AwsSessionOptions } from '../aws/session.ts'
 import type { CollectorSettings } from '../config.ts'
-import type { OpenStore } from '../store/open.ts'
+import type { Store } from '../store/open.ts'
 import type { CollectorDeps, CollectorOptions } from './collector.ts'
 import { configPass } from './config-pass.ts'
 import { discoverTargets } from './discover.ts'
 import { takeEc2Snapshot } from './ec2-source.ts'
-import type { PollResult } from './poll.ts'
+import type { PollResult } from '../model/poll-result.ts'
 
 export interface CollectorWiring {
   readonly deps: CollectorDeps
@@ -19,7 +19,7 @@ export interface CollectorWiring {
 }
 
 export function wireCollector(
-  store: OpenStore,
+  store: Store,
   settings: CollectorSettings,
   extra: {
     readonly credentials?: AwsCredentialIdentity
@@ -46,10 +46,7 @@ export function wireCollector(
   })
   let polls = 0
   const deps: CollectorDeps = {
-    store: store.holdings,
-    instances: store.instances,
-    client: store.client,
-    tableName: store.tableName,
+    store,
     discover: () =>
       discoverTargets(session, {
         homeRegion: settings.homeRegion,
@@ -65,11 +62,8 @@ export function wireCollector(
     configPass: (target, stillOwned, signal) =>
       configPass(
         {
-          store: store.holdings,
-          client: store.client,
-          tableName: store.tableName,
+          store,
           configClient: (t) => session.config(t),
-          instances: store.instances,
           maxCaptureDelayMs: settings.configMaxDelayMs,
           horizonMs: settings.configHorizonMs,
           now,

@@ -1,16 +1,12 @@
 // Reads and writes of holdings. Every read here costs a fixed number of requests or requests in
 // proportion to its answer; every write is idempotent (deterministic keys, content from the holding
 // alone), so a replayed poll or a restart after a crash leaves the table as it would have been.
-import {
-  type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb'
+import type { DynamoDBClient, QueryCommandInput, WriteRequest } from '@aws-sdk/client-dynamodb'
 import type { Holding } from '../model/holding.ts'
+import type { HoldingLookup, StoredHolding, StoreOperation, WindowQuery } from '../model/stored-holding.ts'
 import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
 import { batchWrite, type BatchOptions } from './batch.ts'
+import { queryAll, scanAll } from './paginate.ts'
 import {
   holdingIdentity,
   holdingKey,
@@ -19,10 +15,10 @@ import {
   itemToHolding,
   itemToHoldings,
   pendingPieces,
-  type StoredHolding,
   toKey,
 } from './items.ts'
 import {
+  ADDRESS_PK_PREFIX,
   addressPk,
   eniPk,
   INDEX_BY_ENI,
@@ -33,22 +29,6 @@ import {
   targetPk,
   timeKey,
 } from './table.ts'
-
-/** What the collector asks the store to do; the reconciler computes these as a pure function. */
-export type StoreOperation =
-  /** A holding seen for the first time (no end). */
-  | { readonly kind: 'open'; readonly holding: Holding }
-  /** An open holding proven ended: the closed holding replaces the open one. */
-  | { readonly kind: 'close'; readonly holding: Holding; readonly closedAt: number }
-  /** Narrower bounds for a holding already stored (AWS Config evidence, say). */
-  | { readonly kind: 'refine'; readonly previous: Holding; readonly next: Holding }
-  /** A closed holding learnt after the fact (AWS Config history of one the polls missed): no open twin. */
-  | { readonly kind: 'record'; readonly holding: Holding; readonly closedAt: number }
-  /**
-   * A stored holding cut where AWS Config saw the address leave and come back between two polls: the
-   * closed `pieces` before the last cut (each ends where its absence began), and `next`, what remains.
-   */
-  | { readonly kind: 'split'; readonly previous: Holding; readonly pieces: readonly Holding[]; readonly next: Holding }
 
 export interface HoldingStoreOptions {
   readonly tableName: string
@@ -62,18 +42,10 @@ export interface HoldingStoreOptions {
   readonly batch?: BatchOptions
 }
 
-export interface WindowQuery {
-  readonly ip: string | Ip
-  readonly from: number
-  readonly to: number
-  readonly vpcId?: string
-  readonly accountId?: string
-}
-
 const DEFAULT_PREFIX_LENGTHS = { v4: [28], v6: [80] }
 const TOP = '\uffff'
 
-export class HoldingStore {
+export class HoldingStore implements HoldingLookup {
   readonly tableName: string
   private readonly retentionMs: number | undefined
   private readonly prefixLengths: { readonly v4: readonly number[]; readonly v6: readonly number[] }
@@ -258,29 +230,33 @@ export class HoldingStore {
     return (await this.queryItems(input)).flatMap(itemToHoldings)
   }
 
-  private async queryItems(input: QueryCommandInput): Promise<Item[]> {
-    const out: Item[] = []
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey']
-    do {
-      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey }))
-      out.push(...(page.Items ?? []))
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
-    return out
+  private queryItems(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.client, input)
+  }
+
+  /**
+   * Every holding in the table (pieces of unfinished splits included, a crash's leftovers not yet
+   * removed too), address by address: a Scan, for the demo's tour and the ground-truth check, never
+   * on a request path.
+   */
+  async everyHolding(): Promise<StoredHolding[]> {
+    const items = await scanAll(this.client, {
+      TableName: this.tableName,
+      FilterExpression: 'begins_with(pk, :a)',
+      ExpressionAttributeValues: { ':a': { S: ADDRESS_PK_PREFIX } },
+    })
+    return sortByKey(items).flatMap(itemToHoldings)
   }
 
   /** Every item in the table, in key order: for tests and exports, never on a request path. */
   async scanAll(): Promise<Item[]> {
-    const items: Item[] = []
-    let ExclusiveStartKey: Item | undefined
-    do {
-      const page = await this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }))
-      items.push(...(page.Items ?? []))
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
-    const key = (i: Item) => `${i.pk?.S}\n${i.sk?.S}`
-    return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    return sortByKey(await scanAll(this.client, { TableName: this.tableName }))
   }
+}
+
+function sortByKey(items: Item[]): Item[] {
+  const key = (i: Item) => `${i.pk?.S}\n${i.sk?.S}`
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
 /**

@@ -5,6 +5,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import type { Holding } from '../model/holding.ts'
 import { maxSpan } from '../model/holding.ts'
+import type { StoredHolding } from '../model/stored-holding.ts'
 import {
   addressPk,
   closedSk,
@@ -21,11 +22,6 @@ import {
 
 export type Item = Record<string, AttributeValue>
 export type Key = { pk: AttributeValue; sk: AttributeValue }
-
-export interface StoredHolding extends Holding {
-  /** When the collector closed it (the poll or config item that proved its end); only when closed. */
-  readonly closedAt?: number
-}
 
 /** The key of the item a holding is stored under: one per (address, scope, ENI) while open. */
 export function holdingKey(holding: Holding): { pk: string; sk: string } {

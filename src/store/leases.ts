@@ -2,20 +2,11 @@
 // whohad table: one item per shard (pk `LEASE`) and one per live process (pk `WORKER`). A conditional
 // put either takes a lease that is free, expired or already ours, or fails; so two live processes
 // never hold one shard, whatever order their requests arrive in.
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb'
-import type { Lease } from '../collector/lease-plan.ts'
-
-const LEASE_PK = 'LEASE'
-const WORKER_PK = 'WORKER'
-const shardSk = (shard: number) => `shard#${String(shard).padStart(5, '0')}`
+import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import type { Lease } from '../model/lease.ts'
+import { toKey as key } from './items.ts'
+import { type Item, queryAll } from './paginate.ts'
+import { LEASE_PK, leaseKey, WORKER_PK, workerKey } from './table.ts'
 
 export class LeaseStore {
   constructor(
@@ -36,8 +27,7 @@ export class LeaseStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
-            pk: { S: LEASE_PK },
-            sk: { S: shardSk(shard) },
+            ...key(leaseKey(shard)),
             shard: { N: String(shard) },
             owner: { S: owner },
             leaseUntil: { N: String(until) },
@@ -60,7 +50,7 @@ export class LeaseStore {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: LEASE_PK }, sk: { S: shardSk(shard) } },
+          Key: key(leaseKey(shard)),
           ConditionExpression: '#owner = :me',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':me': { S: owner } },
@@ -76,13 +66,13 @@ export class LeaseStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { pk: { S: WORKER_PK }, sk: { S: owner }, leaseUntil: { N: String(until) } },
+        Item: { ...key(workerKey(owner)), leaseUntil: { N: String(until) } },
       }),
     )
   }
 
   async leave(owner: string): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: WORKER_PK }, sk: { S: owner } } }))
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(workerKey(owner)) }))
   }
 
   /** Processes whose heartbeat has not expired. */
@@ -91,22 +81,12 @@ export class LeaseStore {
     return items.filter((i) => Number(i.leaseUntil?.N) > now).map((i) => i.sk!.S!)
   }
 
-  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = []
-    let ExclusiveStartKey: Record<string, AttributeValue> | undefined
-    do {
-      const page: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      )
-      items.push(...(page.Items ?? []))
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
-    return items
+  private queryAll(pk: string): Promise<Item[]> {
+    return queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ConsistentRead: true,
+    })
   }
 }

@@ -1,24 +1,61 @@
-// Opening the store a configuration names: DynamoDB at an endpoint, DynamoDB in AWS, or the
-// embedded dynalite under the data directory. Everything above this file sees only a HoldingStore.
+// The store as one object: holdings, instances, target states and leases over one DynamoDB table,
+// and how to close it. openStore() opens the one a configuration names (DynamoDB at an endpoint,
+// DynamoDB in AWS, or the embedded dynalite under the data directory); storeOver() builds the same
+// object over a client and table that already exist (tests, benches). Nothing above src/store sees
+// the DynamoDB client.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Config } from '../config.ts'
+import type { BatchOptions } from './batch.ts'
 import { createDynamoClient, ensureTable } from './dynamodb.ts'
 import { startEmbeddedDynamo } from './embedded.ts'
-import { HoldingStore } from './holdings.ts'
+import { HoldingStore, type HoldingStoreOptions } from './holdings.ts'
 import { InstanceStore } from './instances.ts'
+import { LeaseStore } from './leases.ts'
+import { TargetStore } from './targets.ts'
 
-export interface OpenStore {
+export interface Store {
   readonly holdings: HoldingStore
   readonly instances: InstanceStore
-  readonly client: DynamoDBClient
-  readonly tableName: string
+  readonly targets: TargetStore
+  readonly leases: LeaseStore
   /** Where the data lives, in words for a start-up banner. */
   readonly location: string
   readonly table: 'created' | 'exists'
+  /** Release the client (and stop the embedded store); the object is unusable afterwards. */
   close(): Promise<void>
 }
 
-export async function openStore(config: Config['store']): Promise<OpenStore> {
+export interface StoreOptions {
+  readonly tableName: string
+  /** How long closed holdings and gone instances are kept (DynamoDB TTL). */
+  readonly retentionMs?: number
+  readonly delegatedPrefixLengths?: HoldingStoreOptions['delegatedPrefixLengths']
+  readonly batch?: BatchOptions
+}
+
+/**
+ * The store over a client and a table that exist. `close` defaults to doing nothing: whoever made the
+ * client destroys it.
+ */
+export function storeOver(
+  client: DynamoDBClient,
+  options: StoreOptions,
+  about: { readonly location?: string; readonly table?: 'created' | 'exists'; readonly close?: () => Promise<void> } = {},
+): Store {
+  const { tableName, retentionMs, delegatedPrefixLengths, batch } = options
+  const shared = { tableName, ...(retentionMs !== undefined ? { retentionMs } : {}), ...(batch ? { batch } : {}) }
+  return {
+    holdings: new HoldingStore(client, { ...shared, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
+    instances: new InstanceStore(client, shared),
+    targets: new TargetStore(client, tableName),
+    leases: new LeaseStore(client, tableName),
+    location: about.location ?? `DynamoDB table ${tableName}`,
+    table: about.table ?? 'exists',
+    close: about.close ?? (async () => {}),
+  }
+}
+
+export async function openStore(config: Config['store']): Promise<Store> {
   const embedded = config.mode === 'embedded' ? await startEmbeddedDynamo(config.dataDir) : undefined
   const client = createDynamoClient({
     region: config.region,
@@ -39,7 +76,5 @@ export async function openStore(config: Config['store']): Promise<OpenStore> {
   const location = embedded
     ? `embedded DynamoDB-compatible store (dynalite) in ${embedded.path}, table ${config.tableName}`
     : `DynamoDB ${config.endpoint ?? `in AWS ${config.region}`}, table ${config.tableName}`
-  const holdings = new HoldingStore(client, { tableName: config.tableName, retentionMs: config.retentionMs })
-  const instances = new InstanceStore(client, { tableName: config.tableName, retentionMs: config.retentionMs })
-  return { holdings, instances, client, tableName: config.tableName, location, table, close }
+  return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, table, close })
 }

@@ -67,9 +67,12 @@ export function timeKey(ms: number): string {
   return Math.max(0, Math.floor(ms)).toString().padStart(15, '0')
 }
 
+/** What every address partition's key begins with, and nothing else's. */
+export const ADDRESS_PK_PREFIX = 'A#'
+
 /** Partition of everything held at one address (an IP, or a delegated prefix's CIDR). */
 export function addressPk(address: string): string {
-  return `A#${address}`
+  return `${ADDRESS_PK_PREFIX}${address}`
 }
 
 export function openSk(scope: string, eniId: string): string {
@@ -139,4 +142,19 @@ export function targetInstanceTsk(part: InstancePart, instanceId: string): strin
 /** The prefix of one part of a target's instances, or of both. */
 export function targetInstancePrefix(part: InstancePart | 'all'): string {
   return part === 'all' ? TARGET_INSTANCE_PREFIX : `${TARGET_INSTANCE_PREFIX}${part}#`
+}
+
+/**
+ * Leases of collector processes (store/leases.ts): one item per shard under `LEASE_PK`, one per live
+ * process under `WORKER_PK`. Each partition holds tens or hundreds of items, read with one query.
+ */
+export const LEASE_PK = 'LEASE'
+export const WORKER_PK = 'WORKER'
+
+export function leaseKey(shard: number): { pk: string; sk: string } {
+  return { pk: LEASE_PK, sk: `shard#${String(shard).padStart(5, '0')}` }
+}
+
+export function workerKey(owner: string): { pk: string; sk: string } {
+  return { pk: WORKER_PK, sk: owner }
 }

@@ -5,8 +5,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { coverageOf } from '../../src/api/coverage.ts'
-import { HoldingStore } from '../../src/store/holdings.ts'
-import { putTargetState } from '../../src/store/targets.ts'
+import { storeOver } from '../../src/store/open.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { openTestStore } from '../../support/stores.ts'
 
@@ -14,13 +13,13 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000
 
 async function setup(t: { teardown(fn: () => unknown): void }, keys: { name: string; scopes: string[]; key: string }[] = []) {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
-  await store.apply([
+  const { store } = await openTestStore(t, 'embedded')
+  await store.holdings.apply([
     { kind: 'close', holding: { ...makeHolding({ address: '203.0.113.7', eni: 'eni-old', instance: 'i-old', start: [T0 - 60 * MIN, T0 - 59 * MIN] }), end: { after: T0 - 10 * MIN, by: T0 - 9 * MIN, evidence: [] } }, closedAt: T0 - 9 * MIN },
     { kind: 'open', holding: makeHolding({ address: '203.0.113.7', eni: 'eni-new', instance: 'i-new', start: [T0 - 9 * MIN, T0 - 8 * MIN] }) },
   ])
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
-  const app = await buildApp({ store, client, tableName, apiKeys: keys.map((k) => ({ name: k.name, scopes: k.scopes, sha256: createHash('sha256').update(k.key).digest('hex') })) })
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+  const app = await buildApp({ store, apiKeys: keys.map((k) => ({ name: k.name, scopes: k.scopes, sha256: createHash('sha256').update(k.key).digest('hex') })) })
   t.teardown(() => app.fastify.close())
   return app
 }
@@ -89,7 +88,7 @@ t.test('every 4xx is a problem titled by its status, saying how to fix it', asyn
   // Names every object has (toString, constructor, __proto__) are not the page's files either.
   for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) t.match(await send('GET', `/ui/${name}`), { status: 404, detail: /app\.js/ }, `/ui/${name}`)
   const { client } = await openTestStore(t, 'embedded')
-  const broken = await buildApp({ store: new HoldingStore(client, { tableName: 'no-such-table' }), client, tableName: 'no-such-table' })
+  const broken = await buildApp({ store: storeOver(client, { tableName: 'no-such-table' }) })
   t.teardown(() => broken.fastify.close())
   const notReady = await broken.fastify.inject({ method: 'GET', url: '/readyz' })
   t.match(notReady.headers['content-type'], /^application\/problem\+json/)
@@ -151,12 +150,12 @@ t.test('API keys: required when configured, never logged', async (t) => {
 })
 
 t.test('request logs carry the request, never the key', async (t) => {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const { PassThrough } = await import('node:stream')
   const stream = new PassThrough()
   let logged = ''
   stream.on('data', (d: Buffer) => (logged += d.toString()))
-  const app = await buildApp({ store, client, tableName, logger: { level: 'info', stream }, apiKeys: [{ name: 'desk', scopes: ['lookup'], sha256: createHash('sha256').update('k-very-secret').digest('hex') }] })
+  const app = await buildApp({ store, logger: { level: 'info', stream }, apiKeys: [{ name: 'desk', scopes: ['lookup'], sha256: createHash('sha256').update('k-very-secret').digest('hex') }] })
   t.teardown(() => app.fastify.close())
   await app.fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7?at=${T0}`, headers: { authorization: 'Bearer k-very-secret' } })
   await app.fastify.inject({ method: 'GET', url: `/v1/ips/203.0.113.7?at=${T0}`, headers: { authorization: 'Bearer k-wrong-secret' } })

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { coverageOf, watchedSpans } from '../../src/api/coverage.ts'
 import * as s from '../../src/api/schemas.ts'
-import type { TargetState } from '../../src/store/targets.ts'
+import type { TargetState } from '../../src/model/target.ts'
 
 const H = 3_600_000
 const T0 = Date.UTC(2026, 10, 20, 10)

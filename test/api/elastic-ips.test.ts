@@ -7,7 +7,7 @@ import { buildApp } from '../../src/api/app.ts'
 import { collectOnce } from '../../src/collector/collector.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import { type Ec2Variant, startFakeAws } from '../../src/fakeaws/index.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { openTestStore } from '../../support/stores.ts'
@@ -17,12 +17,12 @@ for (const variant of ['eip-addresses-only', 'eip-interfaces-only', 'eni-associa
     const fake = await startFakeAws({ seed: 21, accounts: 2, regions: 1, enisPerRegion: 40, churn: 120, throttleClock: 'virtual', variants: variant })
     t.teardown(() => fake.close())
     fake.faults.setDefaultThrottling(false)
-    const { store, client, tableName } = await openTestStore(t, 'embedded')
+    const { store } = await openTestStore(t, 'embedded')
     const session = fakeSession(fake)
     t.teardown(() => session.destroy())
     const { targets } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
     const deps = {
-      store, client, tableName,
+      store,
       discover: async () => ({ targets, failures: [] }),
       takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${fake.clock.now()}`, now: () => fake.clock.now() }),
     }
@@ -31,7 +31,7 @@ for (const variant of ['eip-addresses-only', 'eip-interfaces-only', 'eni-associa
       for (const r of await collectOnce(deps, { maxGapMs: 5 * 60_000, concurrency: 2 }, targets)) disagreements.push(r.disagreements?.total ?? 0)
       fake.clock.advance(60_000)
     }
-    const app = await buildApp({ store, client, tableName })
+    const app = await buildApp({ store })
     t.teardown(() => app.fastify.close())
     const at = fake.clock.now() - 90_000 // between the last two polls, both complete
     let asked = 0

@@ -151,9 +151,9 @@ const request: fc.Arbitrary<Malformed> = fc.oneof(
 )
 
 t.test('10,000 malformed requests: each a 4xx problem whose title is its status, none a 5xx', async (t) => {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   // The rate limit would answer 429 to most of them; it has its own test.
-  const app = await buildApp({ store, client, tableName, rateLimitPerMinute: 1e9 })
+  const app = await buildApp({ store, rateLimitPerMinute: 1e9 })
   t.teardown(() => app.fastify.close())
   const byDefect = new Map<string, Map<number, number>>()
   let sent = 0

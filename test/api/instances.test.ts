@@ -8,11 +8,10 @@ import { buildApp } from '../../src/api/app.ts'
 import * as s from '../../src/api/schemas.ts'
 import { collectOnce } from '../../src/collector/collector.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import type { Instance as FakeInstance } from '../../src/fakeaws/entities.ts'
 import { launchInstance, stopInstance, terminateInstance } from '../../src/fakeaws/fleet.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
-import { InstanceStore } from '../../src/store/instances.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { openTestStore } from '../../support/stores.ts'
 
@@ -21,14 +20,13 @@ const MIN = 60_000
 t.test('stopped, terminated, gone and two-subnet instances, as DescribeInstances says', async (t) => {
   const fake = await startFakeAws({ seed: 5, accounts: 2, regions: 1, enisPerRegion: 40, churn: 0, throttling: 'off', terminatedVisibleMs: 10 * MIN })
   t.teardown(() => fake.close())
-  const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
-  const instances = new InstanceStore(client, { tableName })
+  const { store } = await openTestStore(t, 'dynamodb-local')
   const session = fakeSession(fake)
   t.teardown(() => session.destroy())
   const targets: Target[] = fake.activeAccountIds.map((accountId) => ({ accountId, region: fake.regions[0]! }))
   let poll = 0
   const deps = {
-    store, instances, client, tableName,
+    store,
     discover: async () => ({ targets, failures: [] }),
     takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${poll++}`, now: () => fake.clock.now() }),
   }
@@ -38,7 +36,7 @@ t.test('stopped, terminated, gone and two-subnet instances, as DescribeInstances
     return results.reduce((n, r) => n + (r.instancesWritten ?? 0), 0)
   }
   const api = async () => {
-    const app = await buildApp({ store, client, tableName })
+    const app = await buildApp({ store })
     t.teardown(() => app.fastify.close())
     return async (url: string) => {
       const res = await app.fastify.inject({ method: 'GET', url })

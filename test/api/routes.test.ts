@@ -6,9 +6,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import * as s from '../../src/api/schemas.ts'
-import type { StoreOperation } from '../../src/store/holdings.ts'
-import { InstanceStore } from '../../src/store/instances.ts'
-import { putTargetState } from '../../src/store/targets.ts'
+import type { StoreOperation } from '../../src/model/stored-holding.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { openTestStore } from '../../support/stores.ts'
 
@@ -16,7 +14,7 @@ const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000
 
 async function setup(t: Parameters<typeof openTestStore>[0], extra: Partial<Parameters<typeof buildApp>[0]> = {}) {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const ops: StoreOperation[] = [
     // A public address handed from one instance to another.
     { kind: 'close', holding: { ...makeHolding({ address: '203.0.113.7', eni: 'eni-0a1', instance: 'i-0a1', start: [T0 - 60 * MIN, T0 - 59 * MIN] }), end: { after: T0 - 10 * MIN, by: T0 - 9 * MIN, evidence: [] } }, closedAt: T0 - 9 * MIN },
@@ -27,16 +25,16 @@ async function setup(t: Parameters<typeof openTestStore>[0], extra: Partial<Para
     // Another instance in the same block, in another account.
     { kind: 'open', holding: makeHolding({ address: '10.0.1.9', eni: 'eni-0e5', instance: 'i-0e5', vpc: 'vpc-0ccc', account: '222222222222', start: [T0 - 90 * MIN, T0 - 89 * MIN] }) },
   ]
-  await store.apply(ops)
+  await store.holdings.apply(ops)
   // The instances DescribeInstances listed (i-0a1 is known from its closed holding alone).
-  const instances = new InstanceStore(client, { tableName })
+  const instances = store.instances
   const running = (instanceId: string, accountId: string, vpcId: string) => ({ accountId, region: 'eu-west-1', instanceId, state: 'running' as const, vpcId, enis: [{ eniId: `eni-${instanceId.slice(2)}`, deviceIndex: 0 }], lastSeen: T0 - 60 * MIN })
   await instances.sync({ accountId: '111111111111', region: 'eu-west-1' }, [running('i-0b2', '111111111111', 'vpc-0aaa'), running('i-0c3', '111111111111', 'vpc-0aaa')], { goneAt: T0 - 60 * MIN })
   await instances.sync({ accountId: '222222222222', region: 'eu-west-1' }, [running('i-0e5', '222222222222', 'vpc-0ccc')], { goneAt: T0 - 60 * MIN })
   for (const accountId of ['111111111111', '222222222222']) {
-    await putTargetState(client, tableName, { accountId, region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+    await store.targets.put({ accountId, region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
   }
-  const app = await buildApp({ store, client, tableName, ...extra })
+  const app = await buildApp({ store, ...extra })
   t.teardown(() => app.fastify.close())
   return app.fastify
 }
@@ -60,17 +58,17 @@ t.test('CIDR blocks: every holder inside, encoded or not; oversized blocks refus
 })
 
 t.test("a holder's resource: in the answer, in its schema and in the ECS form; holdings stored without one still answer", async (t) => {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const nat = makeHolding({ address: '198.51.100.20', eni: 'eni-0f6', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
   const alb = makeHolding({ address: '198.51.100.21', eni: 'eni-0f7', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
   const old = makeHolding({ address: '198.51.100.22', eni: 'eni-0f8', start: [T0 - 90 * MIN, T0 - 89 * MIN] })
-  await store.apply([
+  await store.holdings.apply([
     { kind: 'open', holding: { ...nat, holder: { ...nat.holder, kind: 'nat-gateway', resource: { type: 'nat-gateway', id: 'nat-0a8b0e0d28266841f' }, name: 'nat-0a8b0e0d28266841f' } } },
     { kind: 'open', holding: { ...alb, holder: { ...alb.holder, kind: 'load-balancer', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' }, name: 'web' } } },
     { kind: 'open', holding: { ...old, holder: { ...old.holder, kind: 'nat-gateway' } } },
   ])
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
-  const app = await buildApp({ store, client, tableName })
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+  const app = await buildApp({ store })
   t.teardown(() => app.fastify.close())
 
   const res = await app.fastify.inject({ method: 'GET', url: `/v1/ips/198.51.100.21?at=${T0}` })

@@ -10,7 +10,7 @@ import { collectOnce } from '../../src/collector/collector.ts'
 import { configPass } from '../../src/collector/config-pass.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { startRedis } from '../../support/redis.ts'
@@ -132,10 +132,10 @@ t.test('the staleness bound end to end: the collector writes, two API processes 
     onChanged: invalidation.invalidate,
   }
   const apps = await Promise.all(
-    [0, 1].map(async () => buildApp({ store, client, tableName, cache: new RedisCache({ url: redis.url, localTtlMs: 5 * 60_000 }), staleMs: STALE_MS })),
+    [0, 1].map(async () => buildApp({ store, cache: new RedisCache({ url: redis.url, localTtlMs: 5 * 60_000 }), staleMs: STALE_MS })),
   )
   // The reference answers come straight from the store: nothing cached.
-  const reference = await buildApp({ store, client, tableName, cache: new LocalCache(), staleMs: 0, settledMs: 0 })
+  const reference = await buildApp({ store, cache: new LocalCache(), staleMs: 0, settledMs: 0 })
   t.teardown(async () => {
     for (const a of [...apps, reference]) {
       await a.fastify.close()
@@ -145,7 +145,7 @@ t.test('the staleness bound end to end: the collector writes, two API processes 
   })
   await until('redis ready', () => apps.every((a) => a.cache.health().state === 'ok'))
 
-  const addresses = async () => [...new Set((await store.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).map((i) => i.pk!.S!.slice(2)))].filter((a) => !a.includes('/'))
+  const addresses = async () => [...new Set((await store.holdings.scanAll()).filter((i) => i.pk?.S?.startsWith('A#')).map((i) => i.pk!.S!.slice(2)))].filter((a) => !a.includes('/'))
   const ask = (app: (typeof apps)[number], ip: string, at: number) => app.fastify.inject({ method: 'GET', url: `/v1/ips/${ip}?at=${at}` }).then((r) => r.body)
 
   for (poll = 0; poll < 3; poll++) {
@@ -173,7 +173,7 @@ t.test('the staleness bound end to end: the collector writes, two API processes 
     } else {
       fake.faults.setDefaultThrottling(false)
       for (const target of targets) {
-        await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now(), onChanged: invalidation.invalidate }, target)
+        await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now(), onChanged: invalidation.invalidate }, target)
       }
     }
     await sleep(STALE_MS + 1_100) // the bound, plus the API's one-second memo of target states
@@ -197,8 +197,8 @@ t.test('the staleness bound end to end: the collector writes, two API processes 
 
 t.test('an API on Redis keeps answering when Redis goes away, says so in /readyz, and recovers', async (t) => {
   const redis = await startRedis(t)
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
-  const app = await buildApp({ store, client, tableName, cache: new RedisCache({ url: redis.url, localTtlMs: 100 }), staleMs: 100 })
+  const { store } = await openTestStore(t, 'embedded')
+  const app = await buildApp({ store, cache: new RedisCache({ url: redis.url, localTtlMs: 100 }), staleMs: 100 })
   t.teardown(async () => {
     await app.fastify.close()
     await app.cache.close()

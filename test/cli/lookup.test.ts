@@ -11,7 +11,6 @@ import { loadConfig } from '../../src/config.ts'
 import { formatAnswer, holderWords, unreachable } from '../../src/cli/lookup.ts'
 import type { Holder } from '../../src/model/holding.ts'
 import { openStore } from '../../src/store/open.ts'
-import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { childEnv } from '../../support/child-env.ts'
 import { compiledCli } from '../../support/cli.ts'
@@ -35,17 +34,17 @@ t.test('whohad lookup', async (t) => {
   await store.holdings.apply([
     { kind: 'open', holding: { ...makeHolding({ address: '203.0.113.7', eni: 'eni-0b2', instance: 'i-0b2', start: [T0 - 60 * MIN, T0 - 59 * MIN] }), holder: { ...makeHolding({ address: '203.0.113.7', eni: 'eni-0b2', instance: 'i-0b2', start: [0, 0] }).holder, name: 'web-prod-3' } } },
   ])
-  await putTargetState(store.client, store.tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
 
   await t.test('against a running server, with an API key', async (t) => {
-    const app = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName, apiKeys: [{ name: 'desk', scopes: ['lookup'], sha256: '4b1e2a5f5dd3e9bcd3cb2a8a1ca8c5cf5fd3d9ec5ae5e3aa1a97e47a3a6a1dc2' }] })
+    const app = await buildApp({ store, apiKeys: [{ name: 'desk', scopes: ['lookup'], sha256: '4b1e2a5f5dd3e9bcd3cb2a8a1ca8c5cf5fd3d9ec5ae5e3aa1a97e47a3a6a1dc2' }] })
     const url = await app.fastify.listen({ host: '127.0.0.1', port: 0 })
     t.teardown(() => app.fastify.close())
     const denied = await lookup(['203.0.113.7', '--at', '2026-11-20 10:00 +0100'], { WHOHAD_URL: url })
     t.equal(denied.code, 1)
     t.match(denied.stderr, /401 Unauthorized: send an API key/)
     await app.fastify.close()
-    const open = await buildApp({ store: store.holdings, client: store.client, tableName: store.tableName })
+    const open = await buildApp({ store })
     const url2 = await open.fastify.listen({ host: '127.0.0.1', port: 0 })
     t.teardown(() => open.fastify.close())
     const held = await lookup(['203.0.113.7', '--at', '2026-11-20 10:00 +0100', '--url', url2], {})

@@ -7,11 +7,10 @@
 // account's target without ever answering it: a poll stuck there can end only by being aborted.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import t, { type Test } from 'tap'
-import { LeaseStore } from '../../src/store/leases.ts'
-import { getTargetState } from '../../src/store/targets.ts'
+import { storeOver } from '../../src/store/open.ts'
 import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
+import { dynamoClientAs } from '../../support/stores.ts'
 import { cleanEnv, running, startFakeAwsProc, startProc, stopProc, waitFor } from '../../support/processes.ts'
 
 const CLIENTS = 6
@@ -136,7 +135,7 @@ async function world(t: Test) {
   const fake = await startFakeAwsProc(t, ['--accounts', '2', '--regions', '1', '--enis-per-region', '20', '--seed', '7', '--realtime', '--no-throttling'])
   const proxy = await holdingProxy(t, fake.endpoint, fake.accessKeyId)
   // DynamoDB Local keeps one database per access key and region: the test reads with serve's.
-  const dynamo = new DynamoDBClient({ region: fake.regions[0]!, endpoint: dynamoEndpoint, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey } })
+  const dynamo = dynamoClientAs(dynamoEndpoint, fake.regions[0]!, { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey })
   t.teardown(() => dynamo.destroy())
   return { dynamoEndpoint, fake, proxy, dynamo }
 }
@@ -167,7 +166,7 @@ async function serve(t: Test, w: Awaited<ReturnType<typeof world>>, name: string
     const m = /API and page at http:\/\/[^:]+:(\d+)/.exec(serve.stdout)
     return m ? Number(m[1]) : undefined
   })
-  return { ...w, serve, port, tableName, leases: new LeaseStore(w.dynamo, tableName) }
+  return { ...w, serve, port, tableName, store: storeOver(w.dynamo, { tableName }) }
 }
 
 /** Holds the management target's next poll at the proxy and waits until it is stuck there. */
@@ -192,8 +191,8 @@ t.test('SIGTERM under load and mid-poll: no failed request, the poll abandoned u
   mark('clients answered')
   const held = await holdAPoll(s)
   mark('a poll held')
-  const before = await getTargetState(s.dynamo, s.tableName, s.fake.managementAccountId, s.fake.regions[0]!)
-  const leasedBefore = (await s.leases.leases()).filter((l) => l.until > Date.now())
+  const before = await s.store.targets.get({ accountId: s.fake.managementAccountId, region: s.fake.regions[0]! })
+  const leasedBefore = (await s.store.leases.leases()).filter((l) => l.until > Date.now())
   t.ok(leasedBefore.length > 0, 'the collector held leases before the signal')
   const answeredBefore = tallies.reduce((n, x) => n + x.ok, 0)
 
@@ -209,10 +208,10 @@ t.test('SIGTERM under load and mid-poll: no failed request, the poll abandoned u
   t.ok(tallies.reduce((n, x) => n + x.ok, 0) > answeredBefore, 'requests in flight at the signal were answered')
   t.ok(held.aborted, 'the held AWS call was aborted by the collector, not left hanging')
   t.match(s.serve.stderr, /poll \d{12}\/[a-z0-9-]+: abandoned, stopping \(nothing written\)/)
-  const after = await getTargetState(s.dynamo, s.tableName, s.fake.managementAccountId, s.fake.regions[0]!)
+  const after = await s.store.targets.get({ accountId: s.fake.managementAccountId, region: s.fake.regions[0]! })
   t.same(after, before, 'the abandoned poll wrote nothing to its target')
-  t.same((await s.leases.leases()).filter((l) => l.until > Date.now()), [], 'no lease is held')
-  t.same(await s.leases.members(Date.now()), [], 'the process left the members')
+  t.same((await s.store.leases.leases()).filter((l) => l.until > Date.now()), [], 'no lease is held')
+  t.same(await s.store.leases.members(Date.now()), [], 'the process left the members')
   t.match(s.serve.stdout, /whohad: stopped\n/)
 })
 

@@ -5,9 +5,8 @@ import { collectOnce } from '../../src/collector/collector.ts'
 import { configPass } from '../../src/collector/config-pass.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
-import { getTargetStates } from '../../src/store/targets.ts'
 import { checkGroundTruth, formatReport } from '../../support/ground-truth.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { openTestStore } from '../../support/stores.ts'
@@ -15,7 +14,7 @@ import { openTestStore } from '../../support/stores.ts'
 t.test('polls every minute for two virtual hours: recall and certain precision against the ledger', async (t) => {
   const fake = await startFakeAws({ seed: 11, accounts: 3, regions: 2, enisPerRegion: 30, churn: 120, throttleClock: 'virtual', variants: true })
   t.teardown(() => fake.close())
-  const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const { store } = await openTestStore(t, 'dynamodb-local')
   const session = fakeSession(fake, 3)
   t.teardown(() => session.destroy())
   const { targets, failures } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
@@ -23,7 +22,7 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
   t.equal(targets.length, fake.activeAccountIds.length * fake.regions.length, 'every active account in every enabled region')
   let poll = 0
   const deps = {
-    store, client, tableName,
+    store,
     discover: async () => ({ targets, failures: [] }),
     takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${poll}`, now: () => fake.clock.now() }),
   }
@@ -42,7 +41,7 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
   let refined = 0
   for (const target of targets) {
     const r = await configPass(
-      { store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() },
+      { store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() },
       target,
     )
     t.ok(r.available, 'Config history is available')
@@ -50,7 +49,7 @@ t.test('polls every minute for two virtual hours: recall and certain precision a
     refined += r.refined
   }
   t.ok(recorded > 0, `Config recorded ${recorded} holdings the polls missed and narrowed ${refined}`)
-  const states = await getTargetStates(client, tableName, targets)
+  const states = await store.targets.getMany(targets)
   const report = await checkGroundTruth({
     store,
     entries: fake.ledger.entries(),
@@ -75,12 +74,12 @@ t.test('a collector clock off AWS\'s by 20 s: the skew allowance keeps the bound
   const run = async (offsetMs: number, clockSkewMs: number) => {
     const fake = await startFakeAws({ seed: 23, accounts: 2, regions: 1, enisPerRegion: 20, churn: 240, throttleClock: 'virtual', variants: true })
     t.teardown(() => fake.close())
-    const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
+    const { store } = await openTestStore(t, 'dynamodb-local')
     const session = fakeSession(fake, 3)
     t.teardown(() => session.destroy())
     const { targets } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
     const deps = {
-      store, client, tableName,
+      store,
       discover: async () => ({ targets, failures: [] }),
       takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: 'p', now: () => fake.clock.now() + offsetMs, clockSkewMs }),
     }
@@ -92,9 +91,9 @@ t.test('a collector clock off AWS\'s by 20 s: the skew allowance keeps the bound
     // Config history records what lived between two polls (in AWS's time, whatever the collector's clock).
     fake.faults.setDefaultThrottling(false)
     for (const target of targets) {
-      await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() + offsetMs }, target)
+      await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() + offsetMs }, target)
     }
-    const states = await getTargetStates(client, tableName, targets)
+    const states = await store.targets.getMany(targets)
     return checkGroundTruth({
       store, entries: fake.ledger.entries(), states: new Map([...states.values()].map((s) => [`${s.accountId}/${s.region}`, s])),
       from: from + 60_000, to: fake.clock.now() - 120_000, samples: 2000, viaLookup: 0,
@@ -115,7 +114,7 @@ t.test('the Config reader rides out Config throttling (real-time refill)', async
   const fake = await startFakeAws({ seed: 5, accounts: 1, regions: 1, enisPerRegion: 3, churn: 15 })
   t.teardown(() => fake.close())
   fake.clock.advance(2 * 3600_000)
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const session = fakeSession(fake, 10)
   t.teardown(() => session.destroy())
   const target = { accountId: fake.managementAccountId, region: fake.regions[0]! }
@@ -128,15 +127,15 @@ t.test('the Config reader rides out Config throttling (real-time refill)', async
       throw err
     }
   }, { step: 'finalizeRequest', name: 'countThrottles' })
-  const before = (await store.scanAll()).length
-  const lost = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target, () => false)
+  const before = (await store.holdings.scanAll()).length
+  const lost = await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target, () => false)
   t.match(lost, { recorded: 0, reason: /lease lost/ })
-  t.equal((await store.scanAll()).length, before, 'a process that lost the lease while reading Config writes nothing')
-  const r = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
+  t.equal((await store.holdings.scanAll()).length, before, 'a process that lost the lease while reading Config writes nothing')
+  const r = await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
   t.ok(r.available)
   t.ok(r.items > 3, `${r.items} items read`)
   t.ok(r.recorded > 0, `${r.recorded} holdings recorded from history before any poll`)
   t.ok(throttled > 0, `${throttled} ThrottlingException answers retried`)
-  const again = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
+  const again = await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 120_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
   t.equal(again.recorded, 0, 'a second pass records nothing new (idempotent)')
 })

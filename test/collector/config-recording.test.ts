@@ -8,10 +8,10 @@ import { collectOnce } from '../../src/collector/collector.ts'
 import { configPass } from '../../src/collector/config-pass.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import type { ConfigRecorderMode } from '../../src/fakeaws/config-recorders.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
-import { getTargetState, getTargetStates, putTargetState, type TargetState } from '../../src/store/targets.ts'
+import type { TargetState } from '../../src/model/target.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { openTestStore } from '../../support/stores.ts'
 
@@ -28,7 +28,7 @@ t.test('every recorder mode: detected before reading, kept in the target state, 
   const fake = await startFakeAws({ seed: 41, accounts: MODES.length, regions: 2, enisPerRegion: 6, churn: 120, startTime: START, throttleClock: 'virtual' })
   t.teardown(() => fake.close())
   fake.faults.setDefaultThrottling(false)
-  const { store, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const { store } = await openTestStore(t, 'dynamodb-local')
   const session = fakeSession(fake, 3)
   t.teardown(() => session.destroy())
   const { targets } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
@@ -45,7 +45,7 @@ t.test('every recorder mode: detected before reading, kept in the target state, 
     }
   }
   const deps = {
-    store, client, tableName,
+    store,
     discover: async () => ({ targets, failures: [] }),
     takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${fake.clock.now()}`, now: () => fake.clock.now() }),
   }
@@ -54,7 +54,7 @@ t.test('every recorder mode: detected before reading, kept in the target state, 
     t.same(failed.map((r) => r.error), [], `poll ${poll} complete everywhere`)
     fake.clock.advance(2 * MIN)
   }
-  const passDeps = { store, client, tableName, configClient: (x: Target) => session.config(x), maxCaptureDelayMs: 2 * MIN, horizonMs: 86_400_000, now: () => fake.clock.now() }
+  const passDeps = { store, configClient: (x: Target) => session.config(x), maxCaptureDelayMs: 2 * MIN, horizonMs: 86_400_000, now: () => fake.clock.now() }
   for (const tg of targets) {
     const mode = modeOf(tg)
     const r = await configPass(passDeps, tg)
@@ -63,10 +63,10 @@ t.test('every recorder mode: detected before reading, kept in the target state, 
     t.equal(r.available, usable, `${mode}: history ${usable ? 'read' : 'not read'}`)
     if (usable) t.ok(r.items > 0, `${mode}: ${r.items} items read`)
     else t.equal(r.items, 0, `${mode}: nothing read`)
-    t.equal((await getTargetState(client, tableName, tg.accountId, tg.region))?.config?.state, EXPECTED[mode], `${mode}: kept in the target state`)
+    t.equal((await store.targets.get({ accountId: tg.accountId, region: tg.region }))?.config?.state, EXPECTED[mode], `${mode}: kept in the target state`)
   }
 
-  const app = await buildApp({ store, client, tableName, maxGapMs: 5 * MIN })
+  const app = await buildApp({ store, maxGapMs: 5 * MIN })
   t.teardown(() => app.fastify.close())
   const readyz = (await app.fastify.inject({ method: 'GET', url: '/readyz' })).json() as { targets: { accountId: string; region: string; config: { state: string; detail: string; checkedAt: string } | null }[] }
   const metrics = (await app.fastify.inject({ method: 'GET', url: '/metrics' })).body
@@ -121,11 +121,11 @@ t.test('history reads against a recorder that is not usable behave as AWS does',
 t.test('Config usable again after being daily: history from before is not read; old items still read', async (t) => {
   const fake = await startFakeAws({ seed: 47, accounts: 1, regions: 1, enisPerRegion: 6, churn: 240, startTime: START, throttling: 'off', configRecording: 'daily' })
   t.teardown(() => fake.close())
-  const { client, tableName, store } = await openTestStore(t, 'dynamodb-local')
+  const { store } = await openTestStore(t, 'dynamodb-local')
   const session = fakeSession(fake, 1)
   t.teardown(() => session.destroy())
   const target = { accountId: fake.managementAccountId, region: fake.regions[0]! }
-  const deps = { store, client, tableName, configClient: (x: Target) => session.config(x), maxCaptureDelayMs: 2 * MIN, horizonMs: 86_400_000, now: () => fake.clock.now() }
+  const deps = { store, configClient: (x: Target) => session.config(x), maxCaptureDelayMs: 2 * MIN, horizonMs: 86_400_000, now: () => fake.clock.now() }
   fake.clock.advance(45 * MIN)
   t.match(await configPass(deps, target), { available: false, config: { state: 'daily' } })
   fake.world.configRecorders.set('all')
@@ -137,8 +137,8 @@ t.test('Config usable again after being daily: history from before is not read; 
 
   // A target state written before the recorder was checked: the history read's error text only.
   const legacy = { accountId: '999999999999', region: 'eu-west-1', consecutiveFailures: 0, lastAttempt: START, configUnavailable: 'AccessDeniedException: not authorized to perform: config:ListDiscoveredResources' }
-  await putTargetState(client, tableName, legacy as TargetState)
-  for (const read of [await getTargetState(client, tableName, legacy.accountId, legacy.region), [...(await getTargetStates(client, tableName, [legacy])).values()][0]]) {
+  await store.targets.put(legacy as TargetState)
+  for (const read of [await store.targets.get({ accountId: legacy.accountId, region: legacy.region }), [...(await store.targets.getMany([legacy])).values()][0]]) {
     t.match(read, { config: { state: 'denied', detail: /AccessDeniedException/, checkedAt: START } })
     t.notOk(read && 'configUnavailable' in read, 'the old field is read into the new one')
   }

@@ -8,11 +8,11 @@ import { collectOnce, type CollectorDeps } from '../../src/collector/collector.t
 import { configPass } from '../../src/collector/config-pass.ts'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
-import type { Target } from '../../src/collector/poll.ts'
+import type { Target } from '../../src/model/target.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { batchWrite } from '../../src/store/batch.ts'
-import { HoldingStore, planWrites, type StoreOperation } from '../../src/store/holdings.ts'
-import { getTargetStates } from '../../src/store/targets.ts'
+import type { StoreOperation } from '../../src/model/stored-holding.ts'
+import { HoldingStore, planWrites } from '../../src/store/holdings.ts'
 import { checkGroundTruth, formatReport } from '../../support/ground-truth.ts'
 import { fakeSession } from '../../support/fake-session.ts'
 import { openTestStore } from '../../support/stores.ts'
@@ -38,7 +38,7 @@ class CrashingStore extends HoldingStore {
 t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision 100%`, async (t) => {
   const fake = await startFakeAws({ seed: 2026, accounts: 10, regions: 3, enisPerRegion: 16, churn: 90, throttleClock: 'virtual', variants: true })
   t.teardown(() => fake.close())
-  const { client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const { store: opened, client, tableName } = await openTestStore(t, 'dynamodb-local')
   const session = fakeSession(fake, 2)
   t.teardown(() => session.destroy())
   const { targets } = await discoverTargets(session, { homeRegion: fake.regions[0]! })
@@ -46,10 +46,15 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   const members = fake.activeAccountIds.filter((a) => a !== fake.managementAccountId)
   const [stormAccount, deniedAccount, flakyAccount] = [members[0]!, members[1]!, members[2]!]
 
-  let store = new CrashingStore(client, { tableName })
+  // The process as it starts: nothing but the table, and holdings that die once between puts and deletes.
+  const start = () => {
+    const holdings = new CrashingStore(client, { tableName })
+    return { crashing: holdings, store: { ...opened, holdings } }
+  }
+  let { crashing, store } = start()
   let poll = 0
   const deps = (): CollectorDeps => ({
-    store, client, tableName,
+    store,
     discover: async () => ({ targets, failures: [] }),
     // Small pages, so a 500 can land in the middle of a pagination.
     takeSnapshot: (target: Target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${poll}`, now: () => fake.clock.now(), pageSize: 8 }),
@@ -65,7 +70,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   let openAtDenial = -1
   const countOpen = async (accountId: string) => {
     let n = 0
-    for (const region of fake.regions) n += (await store.openHoldingsOfTarget(accountId, region, 0)).length
+    for (const region of fake.regions) n += (await store.holdings.openHoldingsOfTarget(accountId, region, 0)).length
     return n
   }
   for (poll = 0; poll < polls; poll++) {
@@ -82,7 +87,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
       fake.faults.add({ kind: 'fail-page', match: { service: 'ec2', action: 'DescribeNetworkInterfaces', accountId: flakyAccount }, page: 2, times: 6 })
       fake.faults.add({ kind: 'error', match: { service: 'ec2', action: 'DescribeInstances', accountId: flakyAccount }, code: 'InternalError', status: 500, rate: 0.5, times: 20 })
     }
-    if (poll === Math.round((2 * polls) / 3)) store.armed = true
+    if (poll === Math.round((2 * polls) / 3)) crashing.armed = true
     const results = await collectOnce(deps(), { maxGapMs: 2 * INTERVAL, concurrency: 6 }, targets)
     failedPolls += results.filter((r) => !r.complete).length
     for (const r of results) {
@@ -97,7 +102,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
     if (!crashed && results.some((r) => r.error?.includes('killed'))) {
       crashed = true
       // The process restarts: nothing survives but the table.
-      store = new CrashingStore(client, { tableName })
+      ;({ crashing, store } = start())
     }
     if (poll % 10 === 0) t.comment(`poll ${poll}/${polls}: ${results.filter((r) => !r.complete).length} failed, ${(performance.now() - began) / 1000 | 0} s`)
     fake.clock.advance(INTERVAL)
@@ -105,7 +110,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   t.ok(crashed, 'the collector crashed between puts and deletes and restarted')
   t.ok(failedPolls > 0, `${failedPolls} target polls failed (throttling, denial, 500s)`)
 
-  const states = await getTargetStates(client, tableName, targets)
+  const states = await store.targets.getMany(targets)
   for (const region of fake.regions) {
     const s = states.get(`T#${deniedAccount}#${region}`) ?? [...states.values()].find((x) => x.accountId === deniedAccount && x.region === region)
     t.ok(s && s.consecutiveFailures > 0 && /AccessDenied|assume/i.test(s.lastError ?? ''), `denied ${region} shows as a failing target: ${s?.lastError}`)
@@ -117,7 +122,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   let recorded = 0
   for (const target of targets) {
     try {
-      const r = await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 2 * MINUTE, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
+      const r = await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 2 * MINUTE, horizonMs: 86_400_000, now: () => fake.clock.now() }, target)
       recorded += r.recorded
     } catch (err) {
       t.equal(target.accountId, deniedAccount, `only the denied account's Config is unreadable (${(err as Error).message.slice(0, 80)})`)
@@ -125,7 +130,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   }
   t.comment(`Config recorded ${recorded} holdings the polls missed`)
 
-  const finalStates = await getTargetStates(client, tableName, targets)
+  const finalStates = await store.targets.getMany(targets)
   const report = await checkGroundTruth({
     store,
     // Holdings begun in the denied account after its last complete poll are unknowable: whohad's
@@ -145,7 +150,7 @@ t.test(`${HOURS} virtual hours, 30 targets, faults: recall and certain precision
   t.comment(formatReport(report))
   if (process.env.WHOHAD_GT_DUMP) {
     const { writeFileSync } = await import('node:fs')
-    const items = await store.scanAll()
+    const items = await store.holdings.scanAll()
     writeFileSync(process.env.WHOHAD_GT_DUMP, JSON.stringify({ report, deniedAccount, stormAccount, flakyAccount, states: [...finalStates.values()], ledger: fake.ledger.entries(), items }, null, 1))
   }
   t.ok(report.samples >= 10_000, `${report.samples} samples`)

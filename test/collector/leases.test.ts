@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { LeaseKeeper } from '../../src/collector/lease-keeper.ts'
 import { planLeases, shardOf } from '../../src/collector/lease-plan.ts'
-import { LeaseStore } from '../../src/store/leases.ts'
+import type { LeaseStore } from '../../src/store/leases.ts'
 import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
 const PERIOD = 30_000
@@ -28,15 +28,15 @@ t.test('fair shares add up to every shard, whoever plans first', async (t) => {
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: three processes share the shards; a dead one's move within a period`, async (t) => {
-    const { client, tableName } = await openTestStore(t, backend)
+    const { store } = await openTestStore(t, backend)
     let now = 1_000_000
-    const keeper = (me: string) => new LeaseKeeper(new LeaseStore(client, tableName), { me, shards: SHARDS, periodMs: PERIOD, now: () => now })
+    const keeper = (me: string) => new LeaseKeeper(store.leases, { me, shards: SHARDS, periodMs: PERIOD, now: () => now })
     const keepers = [keeper('a'), keeper('b'), keeper('c')]
     const assertExclusive = async (live: LeaseKeeper[], label: string) => {
       const owned = live.map((k) => k.shardsOwned())
       const all = owned.flat()
       t.equal(new Set(all).size, all.length, `${label}: no shard held twice`)
-      const leases = await new LeaseStore(client, tableName).leases()
+      const leases = await store.leases.leases()
       for (const [i, k] of live.entries()) {
         for (const shard of owned[i]!) {
           t.ok(leases.some((l) => l.shard === shard && l.owner === ['a', 'b', 'c'][keepers.indexOf(k)] && l.until > now), `${label}: shard ${shard} is leased in the table to its holder`)
@@ -92,9 +92,8 @@ t.test('processes reading the same leases deal the free shards out without overl
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: a claim lost to another process is made up in the same tick`, async (t) => {
-    const { client, tableName } = await openTestStore(t, backend)
+    const { store: { leases: store } } = await openTestStore(t, backend)
     const now = 1_000_000
-    const store = new LeaseStore(client, tableName)
     // Between a's read of the leases and its first claim, another process takes that very shard.
     let raced = false
     const racing = Object.assign(Object.create(store) as LeaseStore, {

@@ -5,15 +5,15 @@
 // recording proxy of its own, so the test knows who claimed, released, read and wrote what, and when.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import t from 'tap'
 import { shardOf } from '../../src/collector/lease-plan.ts'
 import { ensureTable } from '../../src/store/dynamodb.ts'
-import { LeaseStore } from '../../src/store/leases.ts'
+import { storeOver } from '../../src/store/open.ts'
 import { targetPk } from '../../src/store/table.ts'
-import { listTargetStates, type TargetState } from '../../src/store/targets.ts'
+import type { TargetState } from '../../src/model/target.ts'
 import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
 import { cleanEnv, type Proc, running, startFakeAwsProc, startProc, stopProc, waitFor } from '../../support/processes.ts'
+import { dynamoClientAs } from '../../support/stores.ts'
 
 const PERIOD = 3_000 // lease period
 const INTERVAL = 1_000 // poll interval
@@ -128,11 +128,11 @@ t.test('three collector processes share the targets; one killed with SIGKILL is 
   // The collectors read DynamoDB with their AWS credentials (the fake's management keys), and DynamoDB
   // Local keeps one database per access key and region: this test's client uses the same ones.
   const homeRegion = regions[0]!
-  const client = new DynamoDBClient({ region: homeRegion, endpoint: dynamoEndpoint, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 8 })
+  const client = dynamoClientAs(dynamoEndpoint, homeRegion, { accessKeyId, secretAccessKey }, 8)
   t.teardown(() => client.destroy())
   const tableName = `procs${process.pid}-${Date.now()}`
   await ensureTable(client, tableName)
-  const leaseStore = new LeaseStore(client, tableName)
+  const store = storeOver(client, { tableName })
 
   // Three collectors, each behind its own recording proxy.
   const calls: Call[] = []
@@ -174,10 +174,10 @@ t.test('three collector processes share the targets; one killed with SIGKILL is 
   const owners = async (): Promise<number[]> => {
     const now = Date.now()
     const byShard = Array<number>(SHARDS).fill(-1)
-    for (const l of await leaseStore.leases()) if (l.until > now) byShard[l.shard] = procOf(l.owner)
+    for (const l of await store.leases.leases()) if (l.until > now) byShard[l.shard] = procOf(l.owner)
     return byShard
   }
-  const states = async (): Promise<Map<string, TargetState>> => new Map((await listTargetStates(client, tableName)).map((s) => [keyOf(s), s]))
+  const states = async (): Promise<Map<string, TargetState>> => new Map((await store.targets.list()).map((s) => [keyOf(s), s]))
 
   // (1) All three live: every shard leased to one of them, fair shares, every target polled completely.
   const spawnedAt = Date.now()
@@ -276,16 +276,16 @@ t.test('three collector processes share the targets; one killed with SIGKILL is 
   procs[leaving]!.child.kill('SIGTERM')
   t.same(await procs[leaving]!.exited, { code: 0, signal: null }, `${procs[leaving]!.name} stops cleanly on SIGTERM`)
   mark(`${procs[leaving]!.name} stopped on SIGTERM`, Date.now() - stoppedAt)
-  const leftover = (await leaseStore.leases()).filter((l) => procOf(l.owner) === leaving && l.until > Date.now())
+  const leftover = (await store.leases.leases()).filter((l) => procOf(l.owner) === leaving && l.until > Date.now())
   t.same(leftover, [], 'a stopped process leaves no live lease behind')
-  const members = (await leaseStore.members(Date.now())).map(procOf)
+  const members = (await store.leases.members(Date.now())).map(procOf)
   t.notOk(members.includes(leaving), 'and is no longer a member')
   const allAt = await waitFor('the last process to take every shard', 3 * PERIOD, async () => ((await owners()).every((o) => o === staying) ? Date.now() : undefined), 50)
   mark(`${procs[staying]!.name} holds every shard after the clean stop`, allAt - stoppedAt)
   t.ok(allAt - stoppedAt <= PERIOD + 2_000, 'handed over at once (no waiting for the leases to expire)')
   await stopProc(procs[staying]!)
   t.equal(procs[staying]!.child.exitCode, 0, `${procs[staying]!.name} stops cleanly too`)
-  t.same((await leaseStore.leases()).filter((l) => l.until > Date.now()), [], 'no live lease is left once every process stopped')
+  t.same((await store.leases.leases()).filter((l) => l.until > Date.now()), [], 'no live lease is left once every process stopped')
 
   // (3) Never two at once, from what each process actually sent to DynamoDB.
   const claims = calls.filter((c) => c.op === 'PutItem' && c.ok && c.pk === 'LEASE')

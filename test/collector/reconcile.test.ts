@@ -8,8 +8,8 @@ import { reconcile, openKey } from '../../src/collector/reconcile.ts'
 import { afterPoll } from '../../src/collector/poll-state.ts'
 import { type Bound, classifyWatched, type Holding, unwatched } from '../../src/model/holding.ts'
 import type { Observation, Snapshot } from '../../src/model/observation.ts'
-import type { StoreOperation } from '../../src/store/holdings.ts'
-import type { TargetState } from '../../src/store/targets.ts'
+import type { StoreOperation } from '../../src/model/stored-holding.ts'
+import type { TargetState } from '../../src/model/target.ts'
 
 const I = 60_000 // poll interval
 const MAX_GAP = 1.5 * I

@@ -6,7 +6,6 @@ import { wireCollector } from '../../src/collector/wiring.ts'
 import { loadConfig } from '../../src/config.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { openStore } from '../../src/store/open.ts'
-import { listTargetStates } from '../../src/store/targets.ts'
 
 t.test('continuous collection: schedule, leases, Config', async (t) => {
   const fake = await startFakeAws({ seed: 3, accounts: 2, regions: 1, enisPerRegion: 3, churn: 30, throttling: 'off' })
@@ -37,12 +36,12 @@ t.test('continuous collection: schedule, leases, Config', async (t) => {
   t.equal(collector.targets().length, 2, 'both accounts discovered')
   t.equal(collector.shardsOwned().length, settings.leaseShards, 'the only process holds every shard')
   for (let i = 0; i < 240; i++) {
-    const states = await listTargetStates(store.client, store.tableName)
+    const states = await store.targets.list()
     if (states.length === 2 && states.every((s) => s.lastCompletePoll !== undefined && s.configCursor !== undefined)) break
     await new Promise((r) => setTimeout(r, 250))
   }
   await collector.stop()
-  const states = await listTargetStates(store.client, store.tableName)
+  const states = await store.targets.list()
   t.equal(states.length, 2)
   for (const s of states) {
     t.ok(s.lastCompletePoll !== undefined, `${s.accountId} polled completely`)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import type { PollResult, Target } from '../../src/collector/poll.ts'
+import type { PollResult } from '../../src/model/poll-result.ts'
+import type { Target } from '../../src/model/target.ts'
 import { Scheduler } from '../../src/collector/scheduler.ts'
 
 const targets: Target[] = [

@@ -3,11 +3,10 @@
 // On the embedded store, with snapshots the test holds and releases.
 import t, { type Test } from 'tap'
 import { type CollectorDeps, startCollector } from '../../src/collector/collector.ts'
-import type { Target } from '../../src/collector/poll.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { Snapshot } from '../../src/model/observation.ts'
+import type { Target } from '../../src/model/target.ts'
 import { openStore } from '../../src/store/open.ts'
-import { listTargetStates } from '../../src/store/targets.ts'
 
 const TARGET: Target = { accountId: '111111111111', region: 'eu-west-1' }
 
@@ -24,9 +23,7 @@ async function collectorWith(t: Test, take: (signal: AbortSignal | undefined) =>
   const begun = new Promise<void>((resolve) => (began = resolve))
   const logs: string[] = []
   const deps: CollectorDeps = {
-    store: store.holdings,
-    client: store.client,
-    tableName: store.tableName,
+    store,
     discover: async () => ({ targets: [TARGET], failures: [] }),
     takeSnapshot: (_target, signal) => {
       began()
@@ -36,7 +33,7 @@ async function collectorWith(t: Test, take: (signal: AbortSignal | undefined) =>
   }
   const collector = await startCollector(deps, { intervalMs: 100, maxGapMs: 60_000, concurrency: 1 })
   await begun
-  return { collector, logs, states: () => listTargetStates(store.client, store.tableName) }
+  return { collector, logs, states: () => store.targets.list() }
 }
 
 t.test('a poll that ends within the grace time is written', async (t) => {

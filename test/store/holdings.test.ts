@@ -2,9 +2,9 @@
 import t from 'tap'
 import { classify } from '../../src/model/holding.ts'
 import { batchWrite } from '../../src/store/batch.ts'
-import { type HoldingStore, type StoreOperation, planWrites } from '../../src/store/holdings.ts'
+import type { StoreOperation } from '../../src/model/stored-holding.ts'
+import { type HoldingStore, planWrites } from '../../src/store/holdings.ts'
 import { itemToHolding } from '../../src/store/items.ts'
-import { getTargetState, getTargetStates, putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
@@ -16,17 +16,17 @@ for (const backend of BACKENDS) {
     t.test('open, close, and what a lookup sees at the boundaries', async (t) => {
       const { store } = await openTestStore(t, backend)
       const open = makeHolding({ address: '203.0.113.7', eni: 'eni-a', start: [T0, T0 + MIN] })
-      await store.apply([{ kind: 'open', holding: open }])
-      let found = await store.lookup({ ip: '203.0.113.7', from: T0 + 5 * MIN, to: T0 + 5 * MIN })
+      await store.holdings.apply([{ kind: 'open', holding: open }])
+      let found = await store.holdings.lookup({ ip: '203.0.113.7', from: T0 + 5 * MIN, to: T0 + 5 * MIN })
       t.equal(found.length, 1)
       t.equal(found[0]!.end, undefined, 'open')
-      t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [open])
+      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [open])
 
       const closed = { ...open, end: { after: T0 + 10 * MIN, by: T0 + 11 * MIN, evidence: [{ source: 'ec2-poll' as const, at: T0 + 11 * MIN, ref: 'poll-11' }] } }
-      await store.apply([{ kind: 'close', holding: closed, closedAt: T0 + 11 * MIN }])
-      t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [], 'no longer open')
+      await store.holdings.apply([{ kind: 'close', holding: closed, closedAt: T0 + 11 * MIN }])
+      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [], 'no longer open')
       const at = async (time: number) => {
-        const hs = await store.lookup({ ip: '203.0.113.7', from: time, to: time })
+        const hs = await store.holdings.lookup({ ip: '203.0.113.7', from: time, to: time })
         return hs.map((h) => classify(h, time))
       }
       t.same(await at(T0 - 1), [], 'before the start window: nobody')
@@ -37,9 +37,9 @@ for (const backend of BACKENDS) {
       t.same(await at(T0 + 10 * MIN + 1), ['possible'], 'inside the end window')
       t.same(await at(T0 + 11 * MIN), ['possible'], 'end.by')
       t.same(await at(T0 + 11 * MIN + 1), [], 'after the end window: nobody')
-      found = await store.lookup({ ip: '203.0.113.7', from: T0 + 11 * MIN + 1, to: T0 + 20 * MIN })
+      found = await store.holdings.lookup({ ip: '203.0.113.7', from: T0 + 11 * MIN + 1, to: T0 + 20 * MIN })
       t.same(found, [], 'a window after the holding')
-      found = await store.lookup({ ip: '203.0.113.7', from: T0 + 12 * MIN - 5 * MIN, to: T0 + 12 * MIN + 5 * MIN })
+      found = await store.holdings.lookup({ ip: '203.0.113.7', from: T0 + 12 * MIN - 5 * MIN, to: T0 + 12 * MIN + 5 * MIN })
       t.equal(found.length, 1, 'a ±5 min window reaches back into it')
       t.equal(found[0]!.closedAt, T0 + 11 * MIN)
     })
@@ -60,11 +60,11 @@ for (const backend of BACKENDS) {
         })
       }
       ops.push({ kind: 'close', holding: makeHolding({ address: one, eni: 'eni-one', start: [T0, T0], end: [T0 + MIN, T0 + MIN] }), closedAt: T0 + MIN })
-      await store.apply(ops)
+      await store.holdings.apply(ops)
 
       const cost = async (ip: string, time: number) => {
         requests.reset()
-        const found = await store.lookup({ ip, from: time, to: time })
+        const found = await store.holdings.lookup({ ip, from: time, to: time })
         return { requests: requests.total, found }
       }
       const baseline = await cost(one, T0 + 30_000)
@@ -98,23 +98,23 @@ for (const backend of BACKENDS) {
         const s = T0 + 2 * MIN + i * 20 * MIN
         ops.push({ kind: 'close', holding: makeHolding({ address: ip, eni: `eni-${i}`, start: [s, s], end: [s + 10 * MIN, s + 10 * MIN] }), closedAt: s + 10 * MIN })
       }
-      await store.apply(ops)
+      await store.holdings.apply(ops)
       const time = T0 + 2 * MIN + 150 * 20 * MIN + MIN
-      const found = await store.lookup({ ip, from: time, to: time })
+      const found = await store.holdings.lookup({ ip, from: time, to: time })
       t.same(found.map((h) => [h.holder.eniId, classify(h, time)]).sort(), [['eni-150', 'certain'], ['eni-stale', 'possible']])
-      const narrowed = await store.lookup({ ip, from: time, to: time, accountId: '111111111111' })
+      const narrowed = await store.holdings.lookup({ ip, from: time, to: time, accountId: '111111111111' })
       t.same(narrowed.map((h) => h.holder.eniId), ['eni-150'], 'narrowed by account')
     })
 
     t.test('a private IP held in two VPCs at once, and narrowing by VPC', async (t) => {
       const { store } = await openTestStore(t, backend)
-      await store.apply([
+      await store.holdings.apply([
         { kind: 'open', holding: makeHolding({ address: '10.0.1.5', vpc: 'vpc-1', eni: 'eni-1', start: [T0, T0] }) },
         { kind: 'open', holding: makeHolding({ address: '10.0.1.5', vpc: 'vpc-2', eni: 'eni-2', account: '222222222222', start: [T0, T0] }) },
       ])
-      const all = await store.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN })
+      const all = await store.holdings.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN })
       t.same(all.map((h) => h.scope).sort(), ['vpc-1', 'vpc-2'])
-      const one = await store.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN, vpcId: 'vpc-2' })
+      const one = await store.holdings.lookup({ ip: '10.0.1.5', from: T0 + MIN, to: T0 + MIN, vpcId: 'vpc-2' })
       t.same(one.map((h) => h.holder.eniId), ['eni-2'])
     })
 
@@ -122,10 +122,10 @@ for (const backend of BACKENDS) {
       const { store } = await openTestStore(t, backend)
       const v4 = { ...makeHolding({ address: '10.0.5.20', eni: 'eni-eks', start: [T0, T0] }), address: '10.0.5.16/28', addressKind: 'ipv4-prefix' as const }
       const v6 = { ...makeHolding({ address: '2001:db8:1:2:3::', eni: 'eni-eks', start: [T0, T0] }), address: '2001:db8:1:2:3::/80', addressKind: 'ipv6-prefix' as const }
-      await store.apply([{ kind: 'open', holding: v4 }, { kind: 'open', holding: v6 }])
-      t.same((await store.lookup({ ip: '10.0.5.31', from: T0, to: T0 })).map((h) => h.address), ['10.0.5.16/28'])
-      t.same(await store.lookup({ ip: '10.0.5.32', from: T0, to: T0 }), [], 'outside the /28')
-      t.same((await store.lookup({ ip: '2001:db8:1:2:3:ffff::9', from: T0, to: T0 })).map((h) => h.address), ['2001:db8:1:2:3::/80'])
+      await store.holdings.apply([{ kind: 'open', holding: v4 }, { kind: 'open', holding: v6 }])
+      t.same((await store.holdings.lookup({ ip: '10.0.5.31', from: T0, to: T0 })).map((h) => h.address), ['10.0.5.16/28'])
+      t.same(await store.holdings.lookup({ ip: '10.0.5.32', from: T0, to: T0 }), [], 'outside the /28')
+      t.same((await store.holdings.lookup({ ip: '2001:db8:1:2:3:ffff::9', from: T0, to: T0 })).map((h) => h.address), ['2001:db8:1:2:3::/80'])
     })
 
     t.test('timeline, and holdings by ENI and by instance', async (t) => {
@@ -135,12 +135,12 @@ for (const backend of BACKENDS) {
         makeHolding({ address: ip, eni: `eni-${i}`, instance: `i-${i}`, start: [T0 + i * 10 * MIN, T0 + i * 10 * MIN], end: [T0 + i * 10 * MIN + 5 * MIN, T0 + i * 10 * MIN + 6 * MIN] }),
       )
       const later = makeHolding({ address: '203.0.113.51', eni: 'eni-1', instance: 'i-1', start: [T0 + 100 * MIN, T0 + 100 * MIN] })
-      await store.apply([...hs.map((holding) => ({ kind: 'close' as const, holding, closedAt: holding.end!.by })), { kind: 'open', holding: later }])
-      const tl = await store.timeline({ ip, from: T0 + 12 * MIN, to: T0 + 60 * MIN })
+      await store.holdings.apply([...hs.map((holding) => ({ kind: 'close' as const, holding, closedAt: holding.end!.by })), { kind: 'open', holding: later }])
+      const tl = await store.holdings.timeline({ ip, from: T0 + 12 * MIN, to: T0 + 60 * MIN })
       t.same(tl.map((h) => h.holder.eniId), ['eni-1', 'eni-2'], 'in order, only those overlapping')
-      t.same((await store.holdingsOfEni('eni-1')).map((h) => h.address), [ip, '203.0.113.51'])
-      t.same((await store.holdingsOfInstance('i-1')).map((h) => h.address), [ip, '203.0.113.51'])
-      t.same(await store.holdingsOfInstance('i-none'), [])
+      t.same((await store.holdings.holdingsOfEni('eni-1')).map((h) => h.address), [ip, '203.0.113.51'])
+      t.same((await store.holdings.holdingsOfInstance('i-1')).map((h) => h.address), [ip, '203.0.113.51'])
+      t.same(await store.holdings.holdingsOfInstance('i-none'), [])
     })
 
     t.test('replaying every write twice leaves an identical table', async (t) => {
@@ -157,13 +157,13 @@ for (const backend of BACKENDS) {
           }
         }
       }
-      for (const op of ops) await store.apply([op])
-      const once = await store.scanAll()
-      for (const op of ops) await store.apply([op])
-      const twice = await store.scanAll()
+      for (const op of ops) await store.holdings.apply([op])
+      const once = await store.holdings.scanAll()
+      for (const op of ops) await store.holdings.apply([op])
+      const twice = await store.holdings.scanAll()
       t.same(twice, once, 'same items, same content')
-      await store.apply(ops)
-      t.same(await store.scanAll(), once, 'and replaying them as one batch too')
+      await store.holdings.apply(ops)
+      t.same(await store.holdings.scanAll(), once, 'and replaying them as one batch too')
       t.ok(once.some((i) => i.expiresAt?.N !== undefined), 'closed holdings carry the TTL attribute')
       t.notOk(once.some((i) => i.state?.S === 'open' && i.expiresAt !== undefined), 'open holdings never expire')
     })
@@ -171,21 +171,21 @@ for (const backend of BACKENDS) {
     t.test('a crash between a close\'s put and its delete loses nothing and doubles nothing', async (t) => {
       const { store, client, tableName } = await openTestStore(t, backend)
       const open = makeHolding({ address: '203.0.113.9', eni: 'eni-c', start: [T0, T0] })
-      await store.apply([{ kind: 'open', holding: open }])
+      await store.holdings.apply([{ kind: 'open', holding: open }])
       const closed = { ...open, end: { after: T0 + MIN, by: T0 + 2 * MIN, evidence: [] } }
       const close: StoreOperation = { kind: 'close', holding: closed, closedAt: T0 + 2 * MIN }
       const { puts } = planWrites([close])
       await batchWrite(client, tableName, puts) // the process dies before the deletes
-      const during = await store.lookup({ ip: '203.0.113.9', from: T0 + 10 * MIN, to: T0 + 10 * MIN })
+      const during = await store.holdings.lookup({ ip: '203.0.113.9', from: T0 + 10 * MIN, to: T0 + 10 * MIN })
       t.same(during, [], 'reads already prefer the closed holding: nobody holds it at T0+10m')
-      const stillOpen = await store.openHoldingsOfTarget('111111111111', 'eu-west-1', T0)
+      const stillOpen = await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', T0)
       t.same(stillOpen, [], 'the restarted collector does not see it as open')
-      const repaired = await store.scanAll()
+      const repaired = await store.holdings.scanAll()
 
       const clean = await openTestStore(t, backend)
-      await clean.store.apply([{ kind: 'open', holding: open }])
-      await clean.store.apply([close])
-      t.same(repaired.map(itemToHolding), (await clean.store.scanAll()).map(itemToHolding), 'same table as without the crash')
+      await clean.store.holdings.apply([{ kind: 'open', holding: open }])
+      await clean.store.holdings.apply([close])
+      t.same(repaired.map(itemToHolding), (await clean.store.holdings.scanAll()).map(itemToHolding), 'same table as without the crash')
     })
 
     t.test('a split interrupted after any of its writes answers as the finished split does', async (t) => {
@@ -200,7 +200,7 @@ for (const backend of BACKENDS) {
       t.same([plan.ahead.length, plan.puts.length, plan.deletes.length, plan.settle.length], [1, 1, 0, 1], 'ahead, the piece, settle')
       const answers = async (s: HoldingStore) =>
         Promise.all([T0 + 10 * MIN, T0 + 25 * MIN, T0 + 40 * MIN].map(async (T) => (await s.lookup({ ip, from: T, to: T })).map((h) => `${h.start.after}-${h.end?.by ?? 'open'}:${classify(h, T)}`)))
-      const { store: clean } = await openTestStore(t, backend)
+      const { store: { holdings: clean } } = await openTestStore(t, backend)
       await clean.apply([{ kind: 'open', holding: open }])
       await clean.apply([split])
       const finished = await answers(clean)
@@ -209,15 +209,15 @@ for (const backend of BACKENDS) {
       const phases = [plan.ahead, plan.puts, plan.deletes, plan.settle]
       for (let done = 1; done < phases.length; done++) {
         const { store, client, tableName } = await openTestStore(t, backend)
-        await store.apply([{ kind: 'open', holding: open }])
+        await store.holdings.apply([{ kind: 'open', holding: open }])
         for (const writes of phases.slice(0, done)) await batchWrite(client, tableName, writes) // then the process dies
-        t.same(await answers(store), finished, `after ${done} of its 4 phases, lookups answer as the finished split`)
-        t.same(await store.currentOfTarget('111111111111', 'eu-west-1'), [rest], 'what the API shows as current is the rest alone')
-        t.same(await store.openHoldingsOfTarget('111111111111', 'eu-west-1', T0 + 40 * MIN), [rest], 'the restarted collector sees the rest open')
-        t.same(await store.scanAll(), await clean.scanAll(), 'and the table is item for item as if it had not crashed')
+        t.same(await answers(store.holdings), finished, `after ${done} of its 4 phases, lookups answer as the finished split`)
+        t.same(await store.holdings.currentOfTarget('111111111111', 'eu-west-1'), [rest], 'what the API shows as current is the rest alone')
+        t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', T0 + 40 * MIN), [rest], 'the restarted collector sees the rest open')
+        t.same(await store.holdings.scanAll(), await clean.scanAll(), 'and the table is item for item as if it had not crashed')
       }
       // What the writes were before: the piece put beside the old open item hid the current holder.
-      const { store: old, client, tableName } = await openTestStore(t, backend)
+      const { store: { holdings: old }, client, tableName } = await openTestStore(t, backend)
       await old.apply([{ kind: 'open', holding: open }])
       await batchWrite(client, tableName, planWrites([{ kind: 'record', holding: piece, closedAt: piece.end.by }]).puts)
       t.notSame(await answers(old), finished, 'a piece beside the old open item (no write-ahead) answers wrongly')
@@ -231,25 +231,25 @@ for (const backend of BACKENDS) {
       const ip = '198.51.100.77'
       const DAY = 1440 * MIN
       const closed = makeHolding({ address: ip, eni: 'eni-k', start: [T0, T0 + MIN], end: [T0 + 10 * DAY, T0 + 10 * DAY + MIN] })
-      await store.apply([{ kind: 'close', holding: closed, closedAt: T0 + 10 * DAY + MIN }])
+      await store.holdings.apply([{ kind: 'close', holding: closed, closedAt: T0 + 10 * DAY + MIN }])
       const piece = { ...closed, end: { after: T0 + 10 * DAY - 60 * MIN, by: T0 + 10 * DAY - 59 * MIN, evidence: [] } }
       const rest = { ...closed, start: { after: T0 + 10 * DAY - 30 * MIN, by: T0 + 10 * DAY - 29 * MIN, evidence: [] } }
-      await store.apply([{ kind: 'split', previous: closed, pieces: [piece], next: rest }])
-      const at = async (T: number) => (await store.lookup({ ip, from: T, to: T })).map((h) => `${h.start.after}-${h.end?.by}`)
+      await store.holdings.apply([{ kind: 'split', previous: closed, pieces: [piece], next: rest }])
+      const at = async (T: number) => (await store.holdings.lookup({ ip, from: T, to: T })).map((h) => `${h.start.after}-${h.end?.by}`)
       t.same(await at(T0 + 5 * DAY), [`${T0}-${T0 + 10 * DAY - 59 * MIN}`], 'inside the first piece: the piece')
       t.same(await at(T0 + 10 * DAY - 45 * MIN), [], 'inside the absence: nobody')
       t.same(await at(T0 + 10 * DAY - 10 * MIN), [`${T0 + 10 * DAY - 30 * MIN}-${T0 + 10 * DAY + MIN}`], 'after it: the rest')
     })
 
     t.test('target state', async (t) => {
-      const { client, tableName } = await openTestStore(t, backend)
-      t.equal(await getTargetState(client, tableName, '111111111111', 'eu-west-1'), undefined)
+      const { store } = await openTestStore(t, backend)
+      t.equal(await store.targets.get({ accountId: '111111111111', region: 'eu-west-1' }), undefined)
       const state = { accountId: '111111111111', region: 'eu-west-1', firstCompletePoll: T0, lastCompletePoll: T0 + MIN, consecutiveFailures: 0 }
-      await putTargetState(client, tableName, state)
-      t.same(await getTargetState(client, tableName, '111111111111', 'eu-west-1'), state)
+      await store.targets.put(state)
+      t.same(await store.targets.get({ accountId: '111111111111', region: 'eu-west-1' }), state)
       const targets = Array.from({ length: 150 }, (_, i) => ({ accountId: String(100000000000 + i), region: 'us-east-1' }))
-      await Promise.all(targets.slice(0, 120).map((tg) => putTargetState(client, tableName, { ...tg, consecutiveFailures: 2, lastError: 'AccessDenied' })))
-      const states = await getTargetStates(client, tableName, [...targets, ...targets])
+      await Promise.all(targets.slice(0, 120).map((tg) => store.targets.put({ ...tg, consecutiveFailures: 2, lastError: 'AccessDenied' })))
+      const states = await store.targets.getMany([...targets, ...targets])
       t.equal(states.size, 120, 'all found across more than one BatchGetItem, duplicates asked once')
     })
   })

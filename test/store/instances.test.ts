@@ -5,7 +5,7 @@ import t from 'tap'
 import { pollTarget } from '../../src/collector/poll.ts'
 import type { InstanceRecord } from '../../src/model/instance.ts'
 import type { Snapshot } from '../../src/model/observation.ts'
-import { InstanceStore, planInstanceWrites } from '../../src/store/instances.ts'
+import { planInstanceWrites } from '../../src/store/instances.ts'
 import { TTL_ATTRIBUTE } from '../../src/store/table.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { BACKENDS, openTestStore } from '../../support/stores.ts'
@@ -38,8 +38,8 @@ const fleet = (seenAt: number) => Array.from({ length: 30 }, (_, i) => record(`i
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: changes cost writes, not fleet size`, async (t) => {
-    const { client, tableName, requests } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName, retentionMs: 400 * DAY })
+    const { store, requests } = await openTestStore(t, backend, { retentionMs: 400 * DAY })
+    const instances = store.instances
     t.equal(await instances.sync(target, fleet(T0), { goneAt: T0 + 1000 }), 30, 'the first poll writes every instance')
 
     requests.reset()
@@ -71,15 +71,15 @@ for (const backend of BACKENDS) {
   })
 
   t.test(`${backend}: gone is kept, found by id and by target, and comes back when listed again`, async (t) => {
-    const { store, client, tableName } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName, retentionMs: 400 * DAY })
+    const { store } = await openTestStore(t, backend, { retentionMs: 400 * DAY })
+    const instances = store.instances
     await instances.sync(target, [record('i-0a', T0), record('i-0b', T0)], { goneAt: T0 + 1000 })
     await instances.sync(target, [record('i-0a', T0 + MIN)], { goneAt: T0 + MIN + 1000, lastCompletePoll: T0 })
     const ids = async (part: 'listed' | 'gone' | 'all') => (await instances.pageOfTarget(target.accountId, target.region, part, { limit: 100 })).records.map((r) => r.instanceId)
     t.same(await ids('listed'), ['i-0a'])
     t.same(await ids('gone'), ['i-0b'])
     t.same((await ids('all')).sort(), ['i-0a', 'i-0b'])
-    const items = await store.scanAll()
+    const items = await store.holdings.scanAll()
     const gone = items.find((i) => i.pk?.S === 'I#i-0b')
     t.equal(gone?.[TTL_ATTRIBUTE]?.N, String(Math.ceil((T0 + MIN + 1000 + 400 * DAY) / 1000)), 'a gone record expires with retention, like a closed holding')
     t.notOk(items.find((i) => i.pk?.S === 'I#i-0a')?.[TTL_ATTRIBUTE], 'a listed one never expires')
@@ -89,39 +89,39 @@ for (const backend of BACKENDS) {
     t.equal(await instances.sync(target, [record('i-0a', T0 + 2 * MIN), record('i-0b', T0 + 2 * MIN)], { goneAt: T0 + 2 * MIN + 1000, lastCompletePoll: T0 + MIN }), 1)
     t.same((await ids('listed')).sort(), ['i-0a', 'i-0b'])
     t.notOk((await instances.get('i-0b'))?.gone)
-    t.equal((await store.scanAll()).filter((i) => i.kind?.S === 'instance').length, 2, 'still one item per instance')
+    t.equal((await store.holdings.scanAll()).filter((i) => i.kind?.S === 'instance').length, 2, 'still one item per instance')
   })
 
   t.test(`${backend}: replaying a poll leaves the same items`, async (t) => {
-    const { store, client, tableName } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName, retentionMs: 400 * DAY })
+    const { store } = await openTestStore(t, backend, { retentionMs: 400 * DAY })
+    const instances = store.instances
     const polls = [fleet(T0), fleet(T0 + MIN).slice(5), fleet(T0 + 2 * MIN).slice(3).map((r) => ({ ...r, state: 'stopping' as const }))]
     let previous: number | undefined
     for (const [k, seen] of polls.entries()) {
       const poll = { goneAt: T0 + k * MIN + 1000, lastCompletePoll: previous }
       await instances.sync(target, seen, poll)
-      const once = await store.scanAll()
+      const once = await store.holdings.scanAll()
       t.equal(await instances.sync(target, seen, poll), 0, `poll ${k} replayed writes nothing`)
-      t.same(await store.scanAll(), once, `poll ${k}: the same items`)
+      t.same(await store.holdings.scanAll(), once, `poll ${k}: the same items`)
       previous = T0 + k * MIN
     }
     t.same((await instances.get('i-0004'))?.state, 'stopping', 'reappeared with its new state')
   })
 
   t.test(`${backend}: holdings and instance records share indexes without meeting`, async (t) => {
-    const { store, client, tableName } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName })
-    await store.apply([{ kind: 'open', holding: makeHolding({ address: '10.0.0.10', eni: 'eni-0a', instance: 'i-0a', start: [T0 - MIN, T0] }) }])
+    const { store } = await openTestStore(t, backend)
+    const instances = store.instances
+    await store.holdings.apply([{ kind: 'open', holding: makeHolding({ address: '10.0.0.10', eni: 'eni-0a', instance: 'i-0a', start: [T0 - MIN, T0] }) }])
     await instances.sync(target, [record('i-0a', T0)], { goneAt: T0 + 1000 })
-    t.same((await store.holdingsOfInstance('i-0a')).map((h) => h.address), ['10.0.0.10'])
-    t.same((await store.currentOfTarget(target.accountId, target.region)).map((h) => h.address), ['10.0.0.10'])
-    t.same((await store.openHoldingsOfTarget(target.accountId, target.region, 0)).length, 1)
+    t.same((await store.holdings.holdingsOfInstance('i-0a')).map((h) => h.address), ['10.0.0.10'])
+    t.same((await store.holdings.currentOfTarget(target.accountId, target.region)).map((h) => h.address), ['10.0.0.10'])
+    t.same((await store.holdings.openHoldingsOfTarget(target.accountId, target.region, 0)).length, 1)
     t.same((await instances.listedOfTarget(target.accountId, target.region)).map((s) => s.record.instanceId), ['i-0a'])
   })
 
   t.test(`${backend}: listing pages through a target`, async (t) => {
-    const { client, tableName, requests } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName })
+    const { store, requests } = await openTestStore(t, backend)
+    const instances = store.instances
     await instances.sync(target, fleet(T0), { goneAt: T0 + 1000 })
     const seen: string[] = []
     let after: string | undefined
@@ -138,12 +138,12 @@ for (const backend of BACKENDS) {
   })
 
   t.test(`${backend}: only a complete poll writes instance records`, async (t) => {
-    const { store, client, tableName, requests } = await openTestStore(t, backend)
-    const instances = new InstanceStore(client, { tableName })
+    const { store, requests } = await openTestStore(t, backend)
+    const instances = store.instances
     let clock = T0
     let next: Partial<Snapshot> = {}
     const deps = {
-      store, instances, client, tableName, maxGapMs: 5 * MIN,
+      store, maxGapMs: 5 * MIN,
       takeSnapshot: async (): Promise<Snapshot> => ({
         ...target, pollId: `p${clock}`, startedAt: clock, finishedAt: clock + 1000, complete: true, observations: [], instanceStops: new Map(), instances: [record('i-0a', clock), record('i-0b', clock)], ...next,
       }),

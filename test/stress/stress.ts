@@ -6,15 +6,13 @@
 // `test/stress/short.test.ts` runs it briefly in CI; `npm run stress` runs it for ten minutes or more.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import autocannon from 'autocannon'
 import { configPass } from '../../src/collector/config-pass.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import type { LedgerEntry } from '../../src/fakeaws/ledger.ts'
 import { ensureTable } from '../../src/store/dynamodb.ts'
-import { HoldingStore } from '../../src/store/holdings.ts'
 import { itemToHoldings } from '../../src/store/items.ts'
-import { listTargetStates } from '../../src/store/targets.ts'
+import { storeOver } from '../../src/store/open.ts'
 import { childEnv } from '../../support/child-env.ts'
 import { compiledCli } from '../../support/cli.ts'
 import { startDynamoDbLocal } from '../../support/dynamodb-local.ts'
@@ -22,6 +20,7 @@ import { fakeSession } from '../../support/fake-session.ts'
 import { checkGroundTruth, formatReport, type GroundTruthReport } from '../../support/ground-truth.ts'
 import { startRedis } from '../../support/redis.ts'
 import { startThrottleProxy } from './throttle-proxy.ts'
+import { dynamoClientAs } from '../../support/stores.ts'
 
 export interface StressOptions {
   /** Seconds of load per phase (five phases, repeated `rounds` times). */
@@ -74,10 +73,10 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     const region = fake.regions[0]!
     const tableName = `stress${Date.now().toString(36)}`
     // DynamoDB Local keeps one database per access key and region: this process signs as the children do.
-    const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region, credentials: { accessKeyId: mgmt.accessKeyId, secretAccessKey: mgmt.secretAccessKey }, maxAttempts: 8 })
+    const client = dynamoClientAs(dynamoEndpoint, region, { accessKeyId: mgmt.accessKeyId, secretAccessKey: mgmt.secretAccessKey }, 8)
     cleanups.push(() => client.destroy())
     await ensureTable(client, tableName)
-    const store = new HoldingStore(client, { tableName })
+    const store = storeOver(client, { tableName })
     const env = childEnv({
       WHOHAD_DYNAMODB_ENDPOINT: proxy.endpoint,
       WHOHAD_TABLE: tableName,
@@ -115,7 +114,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     const api = start(['serve', '--api-only'])
     const base = await until('the API', 60_000, () => /API and page at (http:\/\/\S+)/.exec(api.output())?.[1], () => api.output())
     await until('a first complete poll of every target', 90_000, async () => {
-      const states = await listTargetStates(client, tableName)
+      const states = await store.targets.list()
       return states.length === fake.activeAccountIds.length * fake.regions.length && states.every((s) => s.lastCompletePoll !== undefined) ? true : undefined
     }, () => collector.output())
     o.log(`ready after ${((Date.now() - began) / 1000).toFixed(1)} s: API at ${base}, ${fake.activeAccountIds.length * fake.regions.length} targets`)
@@ -194,7 +193,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     // stop it cleanly, read the Config history it has not read yet, check.
     const faultsOver = fake.clock.now()
     await until('every readable target polled completely after the faults', 180_000, async () => {
-      const states = await listTargetStates(client, tableName)
+      const states = await store.targets.list()
       return states.every((s) => s.accountId === deniedAccount || (s.lastCompletePoll ?? 0) > faultsOver) ? true : undefined
     }, () => collector.output())
     collector.child.kill('SIGTERM')
@@ -208,15 +207,15 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     // rate limits are tested elsewhere; here they would only make the check slow.
     // Sample only time every readable target was watched through (after its last complete poll whohad
     // says it is not watching, and Config history does not open holdings).
-    const sampledTo = Math.min(...(await listTargetStates(client, tableName)).filter((s) => s.accountId !== deniedAccount).map((s) => s.lastCompletePoll ?? 0))
+    const sampledTo = Math.min(...(await store.targets.list()).filter((s) => s.accountId !== deniedAccount).map((s) => s.lastCompletePoll ?? 0))
     fake.clock.advance(3 * 60_000)
     fake.faults.setDefaultThrottling(false)
-    const states = await listTargetStates(client, tableName)
+    const states = await store.targets.list()
     for (const s of states) {
       if (s.accountId === deniedAccount) continue
-      await configPass({ store, client, tableName, configClient: (x) => session.config(x), maxCaptureDelayMs: 2 * 60_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, s)
+      await configPass({ store, configClient: (x) => session.config(x), maxCaptureDelayMs: 2 * 60_000, horizonMs: 86_400_000, now: () => fake.clock.now() }, s)
     }
-    const finalStates = await listTargetStates(client, tableName)
+    const finalStates = await store.targets.list()
     const watchedFrom = Math.max(...finalStates.map((s) => s.firstCompletePoll ?? 0))
     const groundTruth = await checkGroundTruth({
       store,
@@ -242,7 +241,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     // What the table holds at each such address, item by item (reads would hide the twin), to explain it.
     const dupAddresses = new Set(groundTruth.duplicateOpen.slice(0, 4).map((m) => m.split(/[ |]/)[0]!))
     if (dupAddresses.size > 0) {
-      for (const item of await store.scanAll()) {
+      for (const item of await store.holdings.scanAll()) {
         if (!dupAddresses.has(item.address?.S ?? '')) continue
         const h = itemToHoldings(item)
         o.log(`    ${item.sk?.S} ${item.state?.S} closedAt=${item.closedAt?.N ?? '-'} ${h.map((x) => `[${x.start.after}..${x.start.by} → ${x.end ? `${x.end.after}..${x.end.by}` : 'open'}] ${x.holder.eniId} ${x.start.evidence.map((e) => e.source).join('+')}`).join(' | ')}`)

@@ -2,13 +2,14 @@
 // and the store loses nothing and answers the same.
 import t from 'tap'
 import { createDynamoClient, DYNAMODB_MAX_ATTEMPTS, dynamoBackoffMs } from '../../src/store/dynamodb.ts'
-import { HoldingStore, type StoreOperation } from '../../src/store/holdings.ts'
+import type { StoreOperation } from '../../src/model/stored-holding.ts'
+import { HoldingStore } from '../../src/store/holdings.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { openTestStore } from '../../support/stores.ts'
 import { startThrottleProxy } from './throttle-proxy.ts'
 
 t.test('a share of requests throttled: every write lands, every read agrees', async (t) => {
-  const { store: direct, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const { store: { holdings: direct }, client, tableName } = await openTestStore(t, 'dynamodb-local')
   const endpoint = await client.config.endpoint?.()
   const target = `${endpoint!.protocol}//${endpoint!.hostname}:${endpoint!.port}`
   let seed = 42
@@ -43,7 +44,7 @@ t.test('DynamoDB retries: soon, jittered, capped at a second', async (t) => {
 })
 
 t.test('lookups through heavy throttling all succeed', async (t) => {
-  const { store: direct, client, tableName } = await openTestStore(t, 'dynamodb-local')
+  const { store: { holdings: direct }, client, tableName } = await openTestStore(t, 'dynamodb-local')
   const endpoint = await client.config.endpoint?.()
   // The last of the client's attempts is never throttled: with 800 requests at 30%, about one run in
   // 200 would otherwise see a request throttled ten times running and fail by chance, not by a fault.

@@ -7,7 +7,6 @@ import path from 'node:path'
 import { chromium } from 'playwright-core'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
-import { putTargetState } from '../../src/store/targets.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { openTestStore } from '../../support/stores.ts'
 
@@ -16,17 +15,17 @@ const MIN = 60_000
 const SHOTS = path.resolve('.tap/screenshots')
 
 async function serve(t: Parameters<typeof openTestStore>[0], keys: { name: string; scopes: string[]; key: string }[] = []) {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const web = (eni: string, instance: string, name: string, start: [number, number], end?: [number, number]) => {
     const h = makeHolding({ address: '203.0.113.7', eni, instance, start, ...(end ? { end } : {}) })
     return { ...h, holder: { ...h.holder, name, tags: { Name: name, team: 'web' } } }
   }
-  await store.apply([
+  await store.holdings.apply([
     { kind: 'close', holding: web('eni-0a1', 'i-0a1', 'web-prod-2', [T0 - 180 * MIN, T0 - 179 * MIN], [T0 - 10 * MIN, T0 - 9 * MIN]), closedAt: T0 - 9 * MIN },
     { kind: 'open', holding: web('eni-0b2', 'i-0b2', 'web-prod-3', [T0 - 9 * MIN, T0 - 8 * MIN]) },
   ])
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 240 * MIN, lastCompletePoll: T0 + 120 * MIN })
-  const app = await buildApp({ store, client, tableName, apiKeys: keys.map((k) => ({ name: k.name, scopes: k.scopes, sha256: createHash('sha256').update(k.key).digest('hex') })) })
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 240 * MIN, lastCompletePoll: T0 + 120 * MIN })
+  const app = await buildApp({ store, apiKeys: keys.map((k) => ({ name: k.name, scopes: k.scopes, sha256: createHash('sha256').update(k.key).digest('hex') })) })
   const url = await app.fastify.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.fastify.close())
   return url
@@ -111,16 +110,16 @@ t.test('the page asks for a key when the server needs one and keeps it for the t
 })
 
 t.test('the page names what held it from the holder resource, and guesses as before for older holdings', async (t) => {
-  const { store, client, tableName } = await openTestStore(t, 'embedded')
+  const { store } = await openTestStore(t, 'embedded')
   const at = (address: string, eni: string) => makeHolding({ address, eni, start: [T0 - 90 * MIN, T0 - 89 * MIN] })
   const alb = at('198.51.100.21', 'eni-0f7')
   const old = at('198.51.100.22', 'eni-0f8')
-  await store.apply([
+  await store.holdings.apply([
     { kind: 'open', holding: { ...alb, holder: { ...alb.holder, kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } } } },
     { kind: 'open', holding: { ...old, holder: { ...old.holder, kind: 'nat-gateway' } } },
   ])
-  await putTargetState(client, tableName, { accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 240 * MIN, lastCompletePoll: T0 + 120 * MIN })
-  const app = await buildApp({ store, client, tableName })
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 240 * MIN, lastCompletePoll: T0 + 120 * MIN })
+  const app = await buildApp({ store })
   const url = await app.fastify.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.fastify.close())
   const { page, errors } = await browser(t)

@@ -6,8 +6,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { InstanceRecord } from '../../model/instance.ts'
-import { type InstancePage, InstanceStore } from '../../store/instances.ts'
-import type { StoredHolding } from '../../store/items.ts'
+import type { StoredHolding } from '../../model/stored-holding.ts'
+import type { InstancePage } from '../../store/instances.ts'
 import type { InstancePart } from '../../store/table.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
@@ -72,8 +72,8 @@ function decodeToken(token: string): { key: string; after?: string } | undefined
 }
 
 export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { options, cache, staleMs, targetStates }) => {
-  const store = options.store
-  const instances = new InstanceStore(options.client, { tableName: options.tableName })
+  const store = options.store.holdings
+  const instances = options.store.instances
   /** Read-through with a time to live of the staleness bound; no per-address versions to check. */
   const cached = async (key: string, compute: () => Promise<object>) => {
     const read = { key, dependsOn: [] }

@@ -1,0 +1,37 @@
+// A target (one account × region the collector polls) and what is kept about it between polls. Pure:
+// the store (store/targets.ts) reads and writes these, poll-state.ts computes them, the API reads them.
+import type { ConfigRecording } from './config-recording.ts'
+
+export interface Target {
+  readonly accountId: string
+  readonly region: string
+}
+
+/**
+ * When a target was last polled completely, and what AWS Config says of it. An open holding was
+ * present in every complete poll since it opened, so this one record per target (rather than a
+ * "last seen" per holding per poll) is what proves an open holding up to now.
+ */
+export interface TargetState extends Target {
+  /** Start time of the first complete poll: whohad has watched this target since then. */
+  readonly firstCompletePoll?: number
+  /** Time of the latest complete poll. */
+  readonly lastCompletePoll?: number
+  readonly lastAttempt?: number
+  readonly lastError?: string
+  readonly consecutiveFailures: number
+  /**
+   * Stretches between two complete polls further apart than the collector's maximum gap (outages,
+   * failure streaks): holdings are not proven inside them. Oldest first, bounded in number.
+   */
+  readonly gaps?: readonly { readonly from: number; readonly to: number }[]
+  /** AWS Config history is read up to here (capture time); the next pass resumes from it. */
+  readonly configCursor?: number
+  /** How AWS Config records this target's ENIs, as last checked (before each read of its history). */
+  readonly config?: ConfigRecording
+}
+
+/** The state of a target never polled. */
+export function freshTargetState(target: Target): TargetState {
+  return { accountId: target.accountId, region: target.region, consecutiveFailures: 0 }
+}
