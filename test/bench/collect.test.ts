@@ -14,7 +14,7 @@ t.test('bench:collect prints its three figures', async (t) => {
       process.execPath,
       ['--import', 'tsx', 'bench/collect.ts'],
       // WHOHAD_TEST_DYNAMODB_ENDPOINT (set by npm test) is passed on: the bench then reuses that DynamoDB Local.
-      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1' }), timeout: 90_000 },
+      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1' }), timeout: 300_000 },
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     )
   })
