@@ -310,9 +310,11 @@ async function main(): Promise<void> {
   try {
     const tableName = `bench-collect-${process.pid}-${Date.now()}`
     // The collector as `whohad collect` runs with no configuration but where AWS and the table are: the
-    // parent's environment without NODE_OPTIONS (no V8 flags) and without any WHOHAD_ setting of its own.
+    // parent's environment without NODE_OPTIONS (no V8 flags) and without any WHOHAD_ setting of its own,
+    // except WHOHAD_MAX_HEAP_MB, passed on so that a run can compare heap policies (0: V8's defaults).
     const collectorEnv: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
     for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('WHOHAD_') && !k.startsWith('AWS_') && !k.startsWith('TAP') && !k.startsWith('_TAPJS_')) collectorEnv[k] = v
+    if (process.env.WHOHAD_MAX_HEAP_MB !== undefined) collectorEnv.WHOHAD_MAX_HEAP_MB = process.env.WHOHAD_MAX_HEAP_MB
     Object.assign(collectorEnv, {
       WHOHAD_STORE: 'dynamodb', WHOHAD_DYNAMODB_ENDPOINT: writes.endpoint, WHOHAD_TABLE: tableName, WHOHAD_RETENTION_DAYS: '400',
       WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_SELF_ACCOUNT: fake.accountId, AWS_REGION: 'us-east-1',
@@ -408,7 +410,8 @@ async function main(): Promise<void> {
         `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states and ${instanceWrites} instance records; ` +
         `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
         `(base table and its ${INDEX_COUNT} indexes; poll states and instance records apart)\n` +
-        `memory: collector (node dist/cli.js collect, no V8 flags) RSS ${f(startRss / MB, 0)} MB with its code loaded, peak (VmHWM) ` +
+        `memory: collector (node dist/cli.js collect, no V8 flags, heap policy WHOHAD_MAX_HEAP_MB=${process.env.WHOHAD_MAX_HEAP_MB ?? 'default'}) ` +
+        `RSS ${f(startRss / MB, 0)} MB with its code loaded, peak (VmHWM) ` +
         `${f(initial.peakRss / MB, 0)} MB in the initial sync, ${f(runPeakRss / MB, 0)} MB over every pass; fake AWS (own process) ` +
         `${fakeRss === undefined ? 'n/a' : `${f(fakeRss / MB, 0)} MB`}; DynamoDB Local is a Java process of its own\n\n` +
         `  ${'figure'.padEnd(44)} ${'value'.padStart(9)}   ${'goal'.padEnd(8)}\n` +

@@ -87,3 +87,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   }
 }
+
+// ---- The heap policy: read on its own by src/cli.ts before a command loads (see src/heap-policy.ts), so
+// that it can re-execute the process before anything else is parsed or loaded. ----
+const heapSchema = z.object({
+  WHOHAD_MAX_HEAP_MB: z.coerce
+    .number({ message: 'must be a number of MB' })
+    .int('must be a whole number of MB')
+    .refine((n) => n === 0 || (n >= 64 && n <= 65_536), 'must be 0 (V8\'s defaults) or 64–65536')
+    .default(256),
+})
+
+/** `WHOHAD_MAX_HEAP_MB`: the collector's JS heap cap in MB (old generation), 0 for V8's own defaults. */
+export function loadMaxHeapMb(env: Record<string, string | undefined> = process.env): number {
+  const parsed = heapSchema.safeParse(env)
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`)
+  return parsed.data.WHOHAD_MAX_HEAP_MB
+}
