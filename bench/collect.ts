@@ -280,14 +280,19 @@ async function collectProcess(env: NodeJS.ProcessEnv): Promise<OncePass & { peak
   return { ...(JSON.parse(out) as OncePass), peakRss }
 }
 
-/** RSS of a fresh process once it has loaded the `collect` command's code (and done nothing else). */
+/**
+ * RSS of `node dist/cli.js collect --help` as it exits: the collector's code loaded (src/cli.ts imports
+ * the command before running it) under its heap policy, and nothing done. A preloaded one-liner reads it.
+ */
 async function loadedCodeRss(env: NodeJS.ProcessEnv): Promise<number> {
-  const script = `await import(${JSON.stringify(new URL('dist/cli/collect.js', `file://${ROOT}/`).href)}); process.stdout.write(String(process.memoryUsage().rss))`
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const probe = `data:text/javascript,process.on('exit',()=>process.stderr.write('rss='+process.memoryUsage().rss+'\\n'))`
+  const child = spawn(process.execPath, ['--import', probe, compiledCli(), 'collect', '--help'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   await new Promise((resolve) => child.once('exit', resolve))
-  return Number(out)
+  const rss = /rss=(\d+)\n*$/.exec(err)?.[1]
+  if (rss === undefined) throw new Error(`whohad collect --help did not report its RSS:\n${err}`)
+  return Number(rss)
 }
 
 const sum = (rs: readonly PollResult[], k: 'opened' | 'closed' | 'refined' | 'observations') => rs.reduce((n, r) => n + r[k], 0)
@@ -430,6 +435,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:collect: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  // fetch's own message ("fetch failed") says nothing: the cause (a refused or reset connection) does.
+  const cause = err instanceof Error && err.cause !== undefined ? `\ncaused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}` : ''
+  process.stderr.write(`bench:collect: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}${cause}\n`)
   process.exitCode = 1
 })
