@@ -5,25 +5,32 @@
 //      one write per target per poll for its poll state and one per changed instance record, both
 //      counted and printed apart)
 //   3. the collector's peak RSS (goal ≤ 256 MB)
-// The fake AWS runs in a child process (`whohad fakeaws`) so this process's RSS is the collector's own;
-// DynamoDB Local is a Java process of its own. BENCH_SCALE (e.g. 0.1) shrinks the number of accounts
-// for a quick run; BENCH_POLLS sets the steady-state polls (default 5). Exit status is non-zero only when
-// the run itself failed (a target not polled completely, a process not starting), never for a missed goal.
+// The collector runs as users run it: the compiled `node dist/cli.js collect --once --json`, a child
+// process with no V8 flags (NODE_OPTIONS is not passed on), one for the initial sync and one per
+// steady-state poll. Its peak RSS is the kernel's high-water mark (VmHWM in /proc/<pid>/status), read
+// every 50 ms while it runs. Its DynamoDB writes are counted by a proxy in this process that stands
+// between it and DynamoDB Local. The fake AWS runs in a child process of its own (`whohad fakeaws
+// --realtime`: the collector's credentials and poll windows follow the wall clock, so the fake's must
+// too); DynamoDB Local is a Java process. The request-cost floor and "the snapshots alone" run in this
+// process (they are not the collector, and their memory is not counted). BENCH_SCALE (e.g. 0.1)
+// shrinks the number of accounts for a quick run; BENCH_POLLS sets the steady-state polls (default 5).
+// Exit status is non-zero only when the run itself failed (a target not polled completely, a process
+// not starting), never for a missed goal.
 import { spawn } from 'node:child_process'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { collectOnce } from '../src/collector/collector.ts'
-import type { PollResult } from '../src/model/poll-result.ts'
-import type { Target } from '../src/model/target.ts'
 import { wireCollector } from '../src/collector/wiring.ts'
 import { loadConfig } from '../src/config.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
+import type { PollResult } from '../src/model/poll-result.ts'
+import type { Target } from '../src/model/target.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { storeOver } from '../src/store/open.ts'
 import { tableDefinition } from '../src/store/table.ts'
-import { compiledCli } from '../support/cli.ts'
+import { storeOver } from '../src/store/open.ts'
+import { compiledCli, ROOT } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -42,18 +49,6 @@ const CHURN = 0.01 * ENIS_PER_REGION * (3_600_000 / defaults.intervalMs)
 
 const log = (m: string) => process.stderr.write(`bench:collect: ${m}\n`)
 
-// Peak RSS of this process (the collector, its SDK clients and this harness), sampled every 50 ms, with
-// the peak of the live-plus-garbage JS heap beside it to tell data from GC headroom and loaded code.
-let peakRss = 0
-let peakHeap = 0
-const sample = () => {
-  const m = process.memoryUsage()
-  peakRss = Math.max(peakRss, m.rss)
-  peakHeap = Math.max(peakHeap, m.heapUsed)
-}
-sample()
-setInterval(sample, 50).unref()
-
 interface FakeProcess {
   readonly endpoint: string
   readonly accountId: string
@@ -64,9 +59,9 @@ interface FakeProcess {
   stop(): Promise<void>
 }
 
-/** `whohad fakeaws` in a child process (virtual clock, AWS's default token buckets refilling in real time). */
+/** `whohad fakeaws --realtime` in a child process (AWS's default token buckets refilling in real time). */
 async function startFakeProcess(): Promise<FakeProcess> {
-  const args = [compiledCli(), 'fakeaws', '--seed', '7', '--accounts', String(ACCOUNTS), '--regions', String(REGIONS),
+  const args = [compiledCli(), 'fakeaws', '--realtime', '--seed', '7', '--accounts', String(ACCOUNTS), '--regions', String(REGIONS),
     '--enis-per-region', String(ENIS_PER_REGION), '--churn', String(CHURN)]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   process.once('exit', () => child.kill('SIGKILL'))
@@ -97,10 +92,10 @@ async function startFakeProcess(): Promise<FakeProcess> {
   }
 }
 
-/** Resident memory of another process (Linux), for context only. */
-function rssOf(pid: number): number | undefined {
+/** A field of /proc/<pid>/status in bytes (Linux: VmRSS now, VmHWM the peak so far), or undefined once the process is gone. */
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
     return kb === undefined ? undefined : Number(kb) * 1024
   } catch {
     return undefined
@@ -178,52 +173,125 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
 }
 
 /**
- * Counts DynamoDB write requests by item (each BatchWriteItem item, PutItem, UpdateItem, DeleteItem), and
- * the write capacity units DynamoDB Local says they consumed (base table and every index: what DynamoDB
- * bills), by asking each write for its ConsumedCapacity. Instance records (their own batches, items of
- * kind `instance`) are counted apart as well, so that holdings' writes per change can be told from them.
+ * An HTTP proxy in front of DynamoDB Local that counts the collector's write requests by item (each
+ * BatchWriteItem item, PutItem, UpdateItem, DeleteItem), and the write capacity units DynamoDB Local
+ * says they consumed (base table and every index: what DynamoDB bills), by adding ReturnConsumedCapacity
+ * to each write. Instance records (their own batches, items of kind `instance`) are counted apart as
+ * well, so that holdings' writes per change can be told from them. DynamoDB Local does not check
+ * request signatures, so the rewritten body still passes; responses go back untouched (the SDK checks
+ * their CRC32).
  */
-function countWrites(client: DynamoDBClient) {
+async function startWriteCounter(upstream: string) {
   const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0 }
+  const target = new URL(upstream)
+  const agent = new http.Agent({ keepAlive: true })
   type Consumed = { CapacityUnits?: number }
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
-      switch (context.commandName) {
-        case 'BatchWriteItemCommand':
-          for (const items of Object.values(input.RequestItems ?? {})) {
-            counts.items += items.length
-            counts.instanceItems += items.filter(isInstanceWrite).length
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? ''
+      let body = Buffer.concat(chunks)
+      let instancesOnly = false
+      const isWrite = ['BatchWriteItem', 'PutItem', 'UpdateItem', 'DeleteItem'].includes(op)
+      if (isWrite) {
+        const input = JSON.parse(body.toString()) as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
+        if (op === 'BatchWriteItem') {
+          const items = Object.values(input.RequestItems ?? {}).flat()
+          counts.items += items.length
+          counts.instanceItems += items.filter(isInstanceWrite).length
+          instancesOnly = items.every(isInstanceWrite)
+        } else {
+          counts.items++
+          if (op === 'PutItem') counts.putItem++
+        }
+        input.ReturnConsumedCapacity = 'TOTAL'
+        body = Buffer.from(JSON.stringify(input))
+      }
+      const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) }
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent }, (upRes) => {
+        const out: Buffer[] = []
+        upRes.on('data', (c: Buffer) => out.push(c))
+        upRes.on('end', () => {
+          const text = Buffer.concat(out)
+          if (isWrite && upRes.statusCode === 200) {
+            const consumed = (JSON.parse(text.toString()) as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity
+            for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+              counts.units += c.CapacityUnits ?? 0
+              if (op === 'PutItem') counts.putItemUnits += c.CapacityUnits ?? 0
+              if (op === 'BatchWriteItem' && instancesOnly) counts.instanceUnits += c.CapacityUnits ?? 0
+            }
           }
-          break
-        case 'PutItemCommand':
-          counts.putItem++
-          counts.items++
-          break
-        case 'UpdateItemCommand':
-        case 'DeleteItemCommand':
-          counts.items++
-          break
-        default:
-          return next(args)
-      }
-      input.ReturnConsumedCapacity = 'TOTAL'
-      const result = await next(args)
-      const consumed = (result.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity
-      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-        counts.units += c.CapacityUnits ?? 0
-        if (context.commandName === 'PutItemCommand') counts.putItemUnits += c.CapacityUnits ?? 0
-        if (context.commandName === 'BatchWriteItemCommand' && Object.values(input.RequestItems ?? {}).flat().every(isInstanceWrite)) counts.instanceUnits += c.CapacityUnits ?? 0
-      }
-      return result
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+          res.end(text)
+        })
+      })
+      up.on('error', (err) => {
+        res.writeHead(502)
+        res.end(String(err))
+      })
+      up.end(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    counts,
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      agent.destroy()
     },
-    { step: 'initialize', name: 'benchWriteCounter' },
-  )
-  return counts
+  }
 }
 
 function isInstanceWrite(request: unknown): boolean {
   return (request as { PutRequest?: { Item?: { kind?: { S?: string } } } }).PutRequest?.Item?.kind?.S === 'instance'
+}
+
+/** What `whohad collect --once --json` prints (PollResult without its state). */
+interface OncePass {
+  readonly wallMs: number
+  readonly discoveryFailures: readonly unknown[]
+  readonly results: readonly PollResult[]
+}
+
+/**
+ * One `node dist/cli.js collect --once --json` with `env`, no V8 flags. Its VmHWM is read every 50 ms
+ * (the kernel's own peak, so nothing between two reads is missed; only the last 50 ms before it exits,
+ * spent printing the summary, can go unseen).
+ */
+async function collectProcess(env: NodeJS.ProcessEnv): Promise<OncePass & { peakRss: number }> {
+  const child = spawn(process.execPath, [compiledCli(), 'collect', '--once', '--json'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let peakRss = 0
+  const read = () => {
+    peakRss = Math.max(peakRss, procStatus(child.pid!, 'VmHWM') ?? 0)
+  }
+  const timer = setInterval(read, 50)
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearInterval(timer)
+  if (code !== 0) throw new Error(`whohad collect --once exited ${code}:\n${err.slice(-2000)}`)
+  if (peakRss === 0) throw new Error('could not read the collector\'s VmHWM (is this Linux?)')
+  return { ...(JSON.parse(out) as OncePass), peakRss }
+}
+
+/**
+ * RSS of `node dist/cli.js collect --help` as it exits: the collector's code loaded (src/cli.ts imports
+ * the command before running it) under its heap policy, and nothing done. A preloaded one-liner reads it.
+ */
+async function loadedCodeRss(env: NodeJS.ProcessEnv): Promise<number> {
+  const probe = `data:text/javascript,process.on('exit',()=>process.stderr.write('rss='+process.memoryUsage().rss+'\\n'))`
+  const child = spawn(process.execPath, ['--import', probe, compiledCli(), 'collect', '--help'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  await new Promise((resolve) => child.once('exit', resolve))
+  const rss = /rss=(\d+)\n*$/.exec(err)?.[1]
+  if (rss === undefined) throw new Error(`whohad collect --help did not report its RSS:\n${err}`)
+  return Number(rss)
 }
 
 const sum = (rs: readonly PollResult[], k: 'opened' | 'closed' | 'refined' | 'observations') => rs.reduce((n, r) => n + r[k], 0)
@@ -235,38 +303,37 @@ function requireComplete(what: string, results: readonly PollResult[]): void {
 
 async function main(): Promise<void> {
   const wallStart = performance.now()
-  const baselineRss = process.memoryUsage().rss
   log(`starting fakeaws (${ACCOUNTS} accounts × ${REGIONS} regions × ${ENIS_PER_REGION} ENIs, churn ${CHURN}/target/h) and DynamoDB Local`)
   // A DynamoDB Local already serving the test run (scripts/test.ts) is reused; the table is our own.
   const sharedDynamo = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
   const [fake, local] = await Promise.all([startFakeProcess(), sharedDynamo ? undefined : startDynamoDbLocal()])
-  const client = createDynamoClient({ endpoint: sharedDynamo ?? local!.endpoint, region: 'us-east-1', localCredentials: true })
+  const dynamoEndpoint = sharedDynamo ?? local!.endpoint
+  const writes = await startWriteCounter(dynamoEndpoint)
+  const client = createDynamoClient({ endpoint: dynamoEndpoint, region: 'us-east-1', localCredentials: true })
   const session: { destroy(): void }[] = []
   try {
     const tableName = `bench-collect-${process.pid}-${Date.now()}`
+    // The collector as `whohad collect` runs with no configuration but where AWS and the table are: the
+    // parent's environment without NODE_OPTIONS (no V8 flags) and without any WHOHAD_ setting of its own,
+    // except WHOHAD_MAX_HEAP_MB, passed on so that a run can compare heap policies (0: V8's defaults).
+    const collectorEnv: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+    for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('WHOHAD_') && !k.startsWith('AWS_') && !k.startsWith('TAP') && !k.startsWith('_TAPJS_')) collectorEnv[k] = v
+    if (process.env.WHOHAD_MAX_HEAP_MB !== undefined) collectorEnv.WHOHAD_MAX_HEAP_MB = process.env.WHOHAD_MAX_HEAP_MB
+    Object.assign(collectorEnv, {
+      WHOHAD_STORE: 'dynamodb', WHOHAD_DYNAMODB_ENDPOINT: writes.endpoint, WHOHAD_TABLE: tableName, WHOHAD_RETENTION_DAYS: '400',
+      WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_SELF_ACCOUNT: fake.accountId, AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: fake.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.keys.secretAccessKey,
+    })
+    const startRss = await loadedCodeRss(collectorEnv)
+
+    // This process's own view of the organisation, for the floor and the snapshots alone.
     await ensureTable(client, tableName)
     const store = storeOver(client, { tableName, retentionMs: 400 * 86_400_000 }, { location: 'AWS DynamoDB Local', table: 'created' })
-    const writes = countWrites(client)
-    // The collector reads the fake's virtual clock, which moves only when we advance it.
-    let now = ((await (await fetch(`${fake.endpoint}/_fake/clock`)).json()) as { now: number }).now
     const settings = { ...defaults, endpoint: fake.endpoint, selfAccountId: fake.accountId, homeRegion: 'us-east-1' }
-    let snapshotMs = 0
-    const wired = wireCollector(store, settings, { credentials: fake.keys, now: () => now })
+    const wired = wireCollector(store, settings, { credentials: fake.keys })
     session.push(wired.session)
     const { options } = wired
-    const deps = {
-      ...wired.deps,
-      takeSnapshot: async (t: Target) => {
-        const began = performance.now()
-        try {
-          return await wired.deps.takeSnapshot(t)
-        } finally {
-          snapshotMs += performance.now() - began
-        }
-      },
-    }
-
-    const { targets, failures } = await deps.discover()
+    const { targets, failures } = await wired.deps.discover()
     if (failures.length > 0) throw new Error(`discovery failed: ${JSON.stringify(failures[0])}`)
     log(`${targets.length} targets; measuring the request-cost floor (bare HTTP sweep, twice, best kept)`)
     const sweeps = [await rawSweep(fake, targets, options.concurrency, settings.homeRegion), await rawSweep(fake, targets, options.concurrency, settings.homeRegion)]
@@ -277,47 +344,47 @@ async function main(): Promise<void> {
     const floorMs = Math.max(rateFloor, sweep.ms)
     const requests = sweep.requestsPerTarget.reduce((a, b) => a + b, 0)
 
-    log('initial sync')
-    const syncStart = performance.now()
-    const initial = await collectOnce(deps, options, targets)
-    const syncMs = performance.now() - syncStart
-    requireComplete('initial sync', initial)
-    const pollMs = initial.reduce((n, r) => n + r.durationMs, 0)
-    const holdings = sum(initial, 'opened')
-    const syncWrites = writes.items
-    const syncSnapshotMs = snapshotMs
-    sample()
-    const syncPeakRss = peakRss
+    log('initial sync (node dist/cli.js collect --once)')
+    let pollStarted = performance.now()
+    const initial = await collectProcess(collectorEnv)
+    if (initial.discoveryFailures.length > 0) throw new Error(`the collector's discovery failed: ${JSON.stringify(initial.discoveryFailures[0])}`)
+    requireComplete('initial sync', initial.results)
+    const syncMs = initial.wallMs
+    const holdings = sum(initial.results, 'opened')
+    const syncWrites = writes.counts.items
+    let runPeakRss = initial.peakRss
 
-    log(`${STEADY_POLLS} steady-state polls, the fake advanced ${defaults.intervalMs / 1000} s before each`)
+    log(`${STEADY_POLLS} steady-state polls, ${defaults.intervalMs / 1000} s of the fake's time apart (each a collect --once process)`)
     const steady = { opened: 0, closed: 0, refined: 0, observations: 0 }
-    const before = { ...writes }
-    const steadyStart = performance.now()
+    const before = { ...writes.counts }
+    let steadyWallMs = 0
     for (let i = 0; i < STEADY_POLLS; i++) {
-      const res = await fetch(`${fake.endpoint}/_fake/advance?ms=${defaults.intervalMs}`, { method: 'POST' })
-      now = ((await res.json()) as { now: number }).now
-      const results = await collectOnce(deps, options, targets)
-      requireComplete(`steady poll ${i + 1}`, results)
-      for (const k of ['opened', 'closed', 'refined', 'observations'] as const) steady[k] += sum(results, k)
+      // The fake follows the wall clock; it is moved ahead by whatever of a poll interval has not passed.
+      const behind = defaults.intervalMs - (performance.now() - pollStarted)
+      if (behind > 0) await fetch(`${fake.endpoint}/_fake/advance?ms=${Math.round(behind)}`, { method: 'POST' })
+      pollStarted = performance.now()
+      const pass = await collectProcess(collectorEnv)
+      requireComplete(`steady poll ${i + 1}`, pass.results)
+      for (const k of ['opened', 'closed', 'refined', 'observations'] as const) steady[k] += sum(pass.results, k)
+      steadyWallMs += pass.wallMs
+      runPeakRss = Math.max(runPeakRss, pass.peakRss)
     }
-    const steadyPollMs = (performance.now() - steadyStart) / STEADY_POLLS
-    const steadyWrites = writes.items - before.items
+    const steadyPollMs = steadyWallMs / STEADY_POLLS
+    const steadyWrites = writes.counts.items - before.items
     const steadyChanged = steady.opened + steady.closed + steady.refined
-    const stateWrites = STEADY_POLLS * targets.length
+    const stateWrites = writes.counts.putItem - before.putItem
     // Instance records are written only when an instance changes (launched, stopped, started, gone):
     // counted in the writes, and reported apart from the holdings' per-change figure.
-    const instanceWrites = writes.instanceItems - before.instanceItems
+    const instanceWrites = writes.counts.instanceItems - before.instanceItems
     const perChange = (steadyWrites - stateWrites - instanceWrites) / Math.max(1, steadyChanged)
     // Not a goal: what DynamoDB bills for the same writes (every index included), per changed holding.
     const unitsPerChange =
-      (writes.units - before.units - (writes.putItemUnits - before.putItemUnits) - (writes.instanceUnits - before.instanceUnits)) / Math.max(1, steadyChanged)
-    const fakeRss = rssOf(fake.pid)
-    sample()
-    const runPeakRss = peakRss
-    const runPeakHeap = peakHeap
+      (writes.counts.units - before.units - (writes.counts.putItemUnits - before.putItemUnits) - (writes.counts.instanceUnits - before.instanceUnits)) /
+      Math.max(1, steadyChanged)
+    const fakeRss = procStatus(fake.pid, 'VmRSS')
 
     // Not a goal: the same snapshots through the SDK with no store, to tell the SDK's cost from the store's.
-    log('snapshots alone (SDK, no store)')
+    log('snapshots alone (SDK, no store, in this process)')
     const snapStart = performance.now()
     const queue = [...targets]
     await Promise.all(Array.from({ length: options.concurrency }, async () => {
@@ -337,14 +404,15 @@ async function main(): Promise<void> {
         `  rate limits: ${requests} EC2 requests (${Math.max(...sweep.requestsPerTarget)} at most per target, MaxResults 1000) against a ` +
         `${DEFAULT_BUCKETS['ec2:non-mutating']!.capacity}-token bucket per target refilling ${DEFAULT_BUCKETS['ec2:non-mutating']!.refillPerSecond}/s: no target waits\n` +
         `  request cost: the same requests as bare HTTP to the fake, ${options.concurrency} targets at a time, best of 2 sweeps\n` +
-        `initial sync: ${f(syncMs / 1000)} s wall; per target ${f(syncSnapshotMs / Math.max(1, pollMs) * 100, 0)}% reading AWS, the rest DynamoDB ` +
-        `(${syncWrites} writes); the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
+        `initial sync: ${f(syncMs / 1000)} s wall (node dist/cli.js collect --once, discovery not counted), ${syncWrites} writes; ` +
+        `the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
         `steady state: ${STEADY_POLLS} polls, ${steadyChanged} holdings changed (${steady.opened} opened, ${steady.closed} closed, ${steady.refined} refined; ` +
         `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states and ${instanceWrites} instance records; ` +
         `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
         `(base table and its ${INDEX_COUNT} indexes; poll states and instance records apart)\n` +
-        `memory: collector RSS ${f(baselineRss / MB, 0)} MB at start (loaded code), peak ${f(syncPeakRss / MB, 0)} MB in the sync, ` +
-        `${f(runPeakRss / MB, 0)} MB overall (JS heap used at most ${f(runPeakHeap / MB, 0)} MB); fake AWS (own process) ` +
+        `memory: collector (node dist/cli.js collect, no V8 flags, heap policy WHOHAD_MAX_HEAP_MB=${process.env.WHOHAD_MAX_HEAP_MB ?? 'default'}) ` +
+        `RSS ${f(startRss / MB, 0)} MB with its code loaded, peak (VmHWM) ` +
+        `${f(initial.peakRss / MB, 0)} MB in the initial sync, ${f(runPeakRss / MB, 0)} MB over every pass; fake AWS (own process) ` +
         `${fakeRss === undefined ? 'n/a' : `${f(fakeRss / MB, 0)} MB`}; DynamoDB Local is a Java process of its own\n\n` +
         `  ${'figure'.padEnd(44)} ${'value'.padStart(9)}   ${'goal'.padEnd(8)}\n` +
         row('1. initial sync ÷ floor', f(ratio), '<= 1.2', ratio <= 1.2) +
@@ -355,12 +423,15 @@ async function main(): Promise<void> {
   } finally {
     for (const s of session) s.destroy()
     client.destroy()
+    await writes.close()
     await fake.stop()
     await local?.stop()
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:collect: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  // fetch's own message ("fetch failed") says nothing: the cause (a refused or reset connection) does.
+  const cause = err instanceof Error && err.cause !== undefined ? `\ncaused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}` : ''
+  process.stderr.write(`bench:collect: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}${cause}\n`)
   process.exitCode = 1
 })

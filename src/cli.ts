@@ -20,6 +20,27 @@ whohad <command> --help shows a command's options. Configuration is read from th
 (see the README, Configuration); a bad value stops every command before it starts.
 `
 
+// Commands that run the collector get its heap policy (WHOHAD_MAX_HEAP_MB, src/heap-policy.ts) before
+// they load: the process re-executes itself with the V8 flags, once, keeping its pid and stdio.
+const HEAP_POLICY = new Set(['collect'])
+
+async function applyHeapPolicy(): Promise<void> {
+  const [{ ConfigError, loadConfig }, { heapReexec }] = await Promise.all([import('./config.ts'), import('./heap-policy.ts')])
+  let maxHeapMb: number
+  try {
+    maxHeapMb = loadConfig().collector.maxHeapMb
+  } catch (err) {
+    // A bad setting: the command itself refuses it, in the words every command uses.
+    if (err instanceof ConfigError) return
+    throw err
+  }
+  const flags = heapReexec(maxHeapMb, process.execArgv, process.env.NODE_OPTIONS)
+  // process.execve exists on POSIX systems from Node 22.15 and 23.11; elsewhere the process runs with V8's defaults.
+  if (flags && typeof process.execve === 'function') {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env)
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -31,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`whohad: no command ${JSON.stringify(name)}\n\n${USAGE}`)
     return 2
   }
+  if (HEAP_POLICY.has(name)) await applyHeapPolicy()
   const command = await load()
   try {
     return await command.run(rest)

@@ -30,6 +30,7 @@ export const DEFAULTS = {
   WHOHAD_CONFIG_HORIZON_DAYS: '90',
   WHOHAD_CONFIG_EVERY: '15m',
   WHOHAD_CONFIG_MAX_DELAY: '15m',
+  WHOHAD_MAX_HEAP_MB: '256',
 } as const
 
 // pino's levels: another value would stop the API only once it was being built, in pino's words.
@@ -138,6 +139,11 @@ const schema = z.object({
   WHOHAD_CONFIG_HORIZON_DAYS: wholeNumber(DEFAULTS.WHOHAD_CONFIG_HORIZON_DAYS, 0, 400, 'days'),
   WHOHAD_CONFIG_EVERY: duration(DEFAULTS.WHOHAD_CONFIG_EVERY, 86_400_000),
   WHOHAD_CONFIG_MAX_DELAY: duration(DEFAULTS.WHOHAD_CONFIG_MAX_DELAY, 86_400_000),
+  // whohad collect's heap policy (src/heap-policy.ts): 0 leaves V8's defaults
+  WHOHAD_MAX_HEAP_MB: wholeNumber(DEFAULTS.WHOHAD_MAX_HEAP_MB, 0, 65_536, '', "must be 0 (V8's defaults) or a whole number of MB from 64 to 65536").refine(
+    (n) => n === 0 || n >= 64,
+    "must be 0 (V8's defaults) or a whole number of MB from 64 to 65536",
+  ),
   // whohad lookup, asking a server
   WHOHAD_URL: optionalUrl('must be a URL like http://whohad:8080', /^https?$/),
   WHOHAD_API_KEY: z
@@ -175,6 +181,8 @@ export interface CollectorSettings {
   /** How far this host's clock may be from AWS's: poll windows are widened by it on both sides. */
   readonly clockSkewMs: number
   readonly homeRegion: string
+  /** The collector's JS heap cap in MB (old generation); 0: V8's own defaults. */
+  readonly maxHeapMb: number
 }
 
 export interface Config {
@@ -267,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       configMaxDelayMs: v.WHOHAD_CONFIG_MAX_DELAY,
       clockSkewMs: v.WHOHAD_CLOCK_SKEW,
       homeRegion: v.AWS_REGION,
+      maxHeapMb: v.WHOHAD_MAX_HEAP_MB,
     },
     serve: {
       host: v.WHOHAD_HOST,

@@ -76,6 +76,7 @@ const BAD: Record<string, string> = {
   WHOHAD_LOG_LEVEL: 'loud',
   WHOHAD_RATE_LIMIT: '0',
   WHOHAD_MAX_CIDR_ADDRESSES: '1e3',
+  WHOHAD_MAX_HEAP_MB: '12',
   REDIS_URL: 'http://cache:6379',
   WHOHAD_REDIS_CLUSTER: 'yes',
   WHOHAD_CACHE_STALE_MS: '60001',
