@@ -93,4 +93,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const stop = () => void local.stop().then(() => process.exit(0))
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  // The jar is unref'd and signal listeners hold nothing open: this keeps the process (and so the jar)
+  // alive until it is told to stop.
+  setInterval(() => {}, 2 ** 30)
 }
