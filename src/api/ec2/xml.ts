@@ -29,14 +29,8 @@ function content(ns: NormalizedSchema, value: unknown): string {
     const name = member.getMergedTraits().xmlName ?? 'member'
     return (value as readonly unknown[]).map((v) => element(name, member, v)).join('')
   }
-  if (ns.isMapSchema()) {
-    const key = ns.getKeySchema().getMergedTraits().xmlName ?? 'key'
-    const valueSchema = ns.getValueSchema()
-    const valueName = valueSchema.getMergedTraits().xmlName ?? 'value'
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => `<entry><${key}>${escapeXml(k)}</${key}>${element(valueName, valueSchema, v)}</entry>`)
-      .join('')
-  }
+  // No member of the four describe results is a map, a union or a document: refuse rather than guess.
+  if (ns.isMapSchema() || ns.isUnionSchema() || ns.isDocumentSchema()) throw new Error(`no EC2 XML for ${ns.getName(true) ?? 'this shape'}`)
   if (ns.isStructSchema()) return members(ns, value as Record<string, unknown>)
   return escapeXml(scalar(ns, value))
 }

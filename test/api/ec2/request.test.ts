@@ -1,5 +1,7 @@
 // What /ec2/ refuses before it reads anything, with EC2's codes and messages, and how its pages and
 // tokens behave: pure, on hand-made parameters and descriptions.
+import { DescribeAddressesResult$, DescribeInstancesResult$, DescribeInstanceStatusResult$, DescribeNetworkInterfacesResult$ } from '@aws-sdk/client-ec2'
+import { NormalizedSchema } from '@smithy/core/schema'
 import t, { type Test } from 'tap'
 import { answerEc2, parseEc2Request } from '../../../src/api/ec2/actions.ts'
 import { pageRequest, takePage } from '../../../src/api/ec2/pagination.ts'
@@ -89,4 +91,22 @@ t.test('the region is the one the client signed for', async (t) => {
   t.equal(credentialScope('Bearer abc', undefined), undefined)
   t.equal(credentialScope('AWS4-HMAC-SHA256 Credential=AKID/2026/eu-west-1/ec2/aws4_request', undefined), undefined, 'a malformed date')
   t.equal(credentialScope(undefined, undefined), undefined)
+})
+
+t.test('the four results hold no shape the XML writer refuses (maps, unions, documents)', async (t) => {
+  const seen = new Set<string>()
+  const refused: string[] = []
+  const walk = (ns: NormalizedSchema, path: string): void => {
+    const name = ns.getName(true) ?? path
+    if (ns.isMapSchema() || ns.isUnionSchema() || ns.isDocumentSchema()) refused.push(path)
+    if (ns.isListSchema()) return walk(ns.getValueSchema(), `${path}[]`)
+    if (!ns.isStructSchema() || seen.has(name)) return
+    seen.add(name)
+    for (const [member, schema] of ns.structIterator()) walk(schema, `${path}.${member}`)
+  }
+  for (const [name, schema] of Object.entries({ DescribeInstancesResult$, DescribeNetworkInterfacesResult$, DescribeAddressesResult$, DescribeInstanceStatusResult$ })) {
+    walk(NormalizedSchema.of(schema), name)
+  }
+  t.ok(seen.size > 50, `${seen.size} structures walked`)
+  t.same(refused, [])
 })
