@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import fc from 'fast-check'
 import Fastify from 'fastify'
 import t from 'tap'
 import { AS_OF_HEADER, ec2Routes } from '../../../src/api/routes/ec2.ts'
@@ -95,7 +96,8 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
     // The access key id stands in for a key: an account id is a key limited to that account.
     accounts: (request) => {
       const key = /Credential=([^/]+)\//.exec(String(request.headers.authorization))?.[1]
-      return key && accounts.includes(key) ? [key] : accounts
+      const limited = (key ?? '').split('+').filter((a) => accounts.includes(a))
+      return limited.length > 0 ? limited : accounts
     },
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -243,6 +245,30 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
     t.same(seen, ((await own.get(first!)!.send(new DescribeInstancesCommand({}))).Reservations ?? []).sort(reservationOrder))
     const other = (recorded.get(`instance/${second}`) as Instance[])[0]!.InstanceId!
     await t.rejects(scoped.send(new DescribeInstancesCommand({ InstanceIds: [other] })), { name: 'InvalidInstanceID.NotFound' }, "another account's instance does not exist for it")
+  })
+
+  await t.test('any key limited to some accounts sees exactly their resources, by any action (property)', async (t) => {
+    const owner = new Map<string, string>()
+    for (const [k, items] of recorded) {
+      const [kind, accountId] = k.split('/') as [DescriptionKind, string]
+      const id = (x: Instance & NetworkInterface & Address) => (kind === 'instance' ? x.InstanceId : kind === 'eni' ? x.NetworkInterfaceId : x.AllocationId)
+      for (const x of items as Array<Instance & NetworkInterface & Address>) owner.set(id(x)!, accountId)
+    }
+    const seenBy = async (client: EC2Client, action: 'instances' | 'enis' | 'addresses' | 'status'): Promise<string[]> => {
+      if (action === 'instances') return (await all(paginateDescribeInstances({ client, pageSize: 5 }, {}))).flatMap((p) => p.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map((i) => i.InstanceId!))
+      if (action === 'enis') return (await all(paginateDescribeNetworkInterfaces({ client, pageSize: 5 }, {}))).flatMap((p) => (p.NetworkInterfaces ?? []).map((e) => e.NetworkInterfaceId!))
+      if (action === 'status') return ((await client.send(new DescribeInstanceStatusCommand({ IncludeAllInstances: true }))).InstanceStatuses ?? []).map((x) => x.InstanceId!)
+      return ((await client.send(new DescribeAddressesCommand({}))).Addresses ?? []).map((a) => a.AllocationId!)
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.subarray([...accounts], { minLength: 1 }), fc.constantFrom('instances', 'enis', 'addresses', 'status' as const), async (allowed, action) => {
+        const seen = await seenBy(whohadAs(allowed.join('+')), action)
+        const expected = [...owner].filter(([id, a]) => allowed.includes(a) && (action === 'enis' ? id.startsWith('eni-') : action === 'addresses' ? id.startsWith('eipalloc-') : id.startsWith('i-')))
+        return seen.every((id) => allowed.includes(owner.get(id) ?? '')) && new Set(seen).size === expected.length && seen.length === expected.length
+      }),
+      { numRuns: 25 },
+    )
+    t.pass('25 keys and actions: each saw its accounts, all of them, and nothing else')
   })
 
   await t.test("what /ec2/ does not do gets EC2's error codes", async (t) => {
