@@ -1,0 +1,216 @@
+// The four describe actions /ec2/ answers, as two pure steps around the one read: `parseEc2Request`
+// checks a request as EC2 does before it reads anything (action, ids, MaxResults, filters, NextToken),
+// and `answerEc2` turns the descriptions of the accounts the caller may see into EC2's response. Any
+// other action is UnsupportedOperation: whohad never writes to AWS and describes nothing else.
+import {
+  type Address,
+  DescribeAddressesResult$,
+  DescribeInstanceStatusResult$,
+  DescribeInstancesResult$,
+  DescribeNetworkInterfacesResult$,
+  type Instance,
+  type InstanceStatus,
+  type NetworkInterface,
+  type Reservation,
+} from '@aws-sdk/client-ec2'
+import { AwsError } from '../../fakeaws/protocol/errors.ts'
+import type { Params } from '../../fakeaws/protocol/params.ts'
+import { booleanParam, filterParams, integerParam, listParam } from '../../fakeaws/protocol/params.ts'
+import type { InstanceDescription } from '../../model/description.ts'
+import { ADDRESS_FILTERS, compileFilters, type FilterTable, type TagsOf, ENI_FILTERS, INSTANCE_FILTERS, INSTANCE_STATUS_FILTERS } from './filters.ts'
+import { checkMaxResults, type PageKey, pageRequest, type PageRequest, takePage } from './pagination.ts'
+import { ec2ResponseXml } from './xml.ts'
+
+export const EC2_READ_ACTIONS = ['DescribeInstances', 'DescribeNetworkInterfaces', 'DescribeAddresses', 'DescribeInstanceStatus'] as const
+export type Ec2ReadAction = (typeof EC2_READ_ACTIONS)[number]
+
+interface Paged<T> {
+  readonly ids: readonly string[]
+  readonly keep: (item: T) => boolean
+  readonly page: PageRequest
+}
+
+export type Ec2Request =
+  | ({ readonly action: 'DescribeInstances'; readonly kind: 'instance' } & Paged<Instance>)
+  | ({ readonly action: 'DescribeInstanceStatus'; readonly kind: 'instance'; readonly includeAll: boolean } & Paged<Instance>)
+  | ({ readonly action: 'DescribeNetworkInterfaces'; readonly kind: 'eni' } & Paged<NetworkInterface>)
+  | {
+      readonly action: 'DescribeAddresses'
+      readonly kind: 'address'
+      readonly publicIps: readonly string[]
+      readonly allocationIds: readonly string[]
+      readonly keep: (item: Address) => boolean
+    }
+
+/** One account's descriptions of the request's kind. */
+export interface AccountListing {
+  readonly accountId: string
+  readonly items: readonly unknown[]
+}
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/
+const ENI_ID = /^eni-[0-9a-f]{8,17}$/
+const ALLOCATION_ID = /^eipalloc-[0-9a-f]{8,17}$/
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+function isReadAction(action: string): action is Ec2ReadAction {
+  return (EC2_READ_ACTIONS as readonly string[]).includes(action)
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)]
+}
+
+function paged<T>(
+  action: string,
+  params: Params,
+  idParam: string,
+  idName: string,
+  checkId: (id: string) => void,
+  table: FilterTable<T>,
+  tags: TagsOf<T> | undefined,
+): Paged<T> {
+  const ids = unique(listParam(params, idParam))
+  ids.forEach(checkId)
+  const maxResults = integerParam(params, 'MaxResults')
+  checkMaxResults(maxResults, 5, 1000)
+  if (ids.length > 0 && maxResults !== undefined) {
+    throw new AwsError('InvalidParameterCombination', `The parameter ${idName} cannot be used with the parameter maxResults`)
+  }
+  const keep = compileFilters(filterParams(params), table, tags)
+  return { ids, keep, page: pageRequest(action, params, maxResults) }
+}
+
+function checkInstanceId(id: string): void {
+  if (!INSTANCE_ID.test(id)) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`)
+}
+
+function checkEniId(id: string): void {
+  if (!ENI_ID.test(id)) throw new AwsError('InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`)
+}
+
+/** Checks a request as EC2 does before reading anything; throws EC2's error for a bad one. */
+export function parseEc2Request(params: Params): Ec2Request {
+  const action = params.get('Action')
+  if (action === undefined || !isReadAction(action)) {
+    throw new AwsError(
+      'UnsupportedOperation',
+      action === undefined ? 'The request has no Action.' : `The action ${action} is not supported here: this endpoint only reads (${EC2_READ_ACTIONS.join(', ')}).`,
+    )
+  }
+  if (booleanParam(params, 'DryRun')) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
+  switch (action) {
+    case 'DescribeInstances':
+      return { action, kind: 'instance', ...paged<Instance>(action, params, 'InstanceId', 'instancesSet', checkInstanceId, INSTANCE_FILTERS, (i) => i.Tags) }
+    case 'DescribeInstanceStatus':
+      return {
+        action,
+        kind: 'instance',
+        includeAll: booleanParam(params, 'IncludeAllInstances') ?? false,
+        ...paged<Instance>(action, params, 'InstanceId', 'instancesSet', checkInstanceId, INSTANCE_STATUS_FILTERS, undefined),
+      }
+    case 'DescribeNetworkInterfaces':
+      return { action, kind: 'eni', ...paged<NetworkInterface>(action, params, 'NetworkInterfaceId', 'NetworkInterfaceIds', checkEniId, ENI_FILTERS, (e) => e.TagSet) }
+    case 'DescribeAddresses': {
+      const publicIps = unique(listParam(params, 'PublicIp'))
+      for (const ip of publicIps) if (!IPV4.test(ip)) throw new AwsError('InvalidParameterValue', `Invalid value '${ip}' for PublicIp. It is not a valid IPv4 address.`)
+      const allocationIds = unique(listParam(params, 'AllocationId'))
+      for (const id of allocationIds) {
+        if (!ALLOCATION_ID.test(id)) throw new AwsError('InvalidAllocationID.Malformed', `Invalid id: "${id}" (expecting "eipalloc-...")`)
+      }
+      return { action, kind: 'address', publicIps, allocationIds, keep: compileFilters(filterParams(params), ADDRESS_FILTERS, (a) => a.Tags) }
+    }
+  }
+}
+
+interface Keyed<T> {
+  readonly accountId: string
+  readonly item: T
+}
+
+function flatten<T>(listings: readonly AccountListing[]): Keyed<T>[] {
+  return listings.flatMap((l) => l.items.map((item) => ({ accountId: l.accountId, item: item as T })))
+}
+
+function notFound(code: string, noun: string, missing: readonly string[]): AwsError {
+  return missing.length === 1
+    ? new AwsError(code, `The ${noun} ID '${missing[0]}' does not exist`)
+    : new AwsError(code, `The ${noun} IDs '${missing.join(', ')}' do not exist`)
+}
+
+/** The items a paged request asks for: its ids (each must exist), then its filters. */
+function select<T>(all: readonly Keyed<T>[], request: Paged<T>, id: (item: T) => string | undefined, code: string, noun: string): Keyed<T>[] {
+  let chosen = all
+  if (request.ids.length > 0) {
+    const byId = new Map(all.map((k) => [id(k.item), k]))
+    const missing = request.ids.filter((i) => !byId.has(i))
+    if (missing.length > 0) throw notFound(code, noun, missing)
+    chosen = request.ids.map((i) => byId.get(i)!)
+  }
+  return chosen.filter((k) => request.keep(k.item))
+}
+
+function page<T>(chosen: readonly Keyed<T>[], id: (item: T) => string | undefined, request: PageRequest) {
+  const key = (k: Keyed<T>): PageKey => ({ accountId: k.accountId, id: id(k.item) ?? '' })
+  return takePage(chosen, key, request)
+}
+
+/** EC2 wraps each instance in its reservation; a source that kept none gets one per instance. */
+function reservation({ accountId, item }: Keyed<InstanceDescription>): Reservation {
+  return {
+    ...(item.ReservationId !== undefined ? { ReservationId: item.ReservationId } : {}),
+    OwnerId: item.OwnerId ?? accountId,
+    ...(item.RequesterId !== undefined ? { RequesterId: item.RequesterId } : {}),
+    Groups: [],
+    Instances: [item],
+  }
+}
+
+function instanceStatus(i: Instance): InstanceStatus {
+  return {
+    ...(i.InstanceId !== undefined ? { InstanceId: i.InstanceId } : {}),
+    ...(i.Placement?.AvailabilityZone !== undefined ? { AvailabilityZone: i.Placement.AvailabilityZone } : {}),
+    ...(i.State !== undefined ? { InstanceState: i.State } : {}),
+  }
+}
+
+function withToken<T extends object>(output: T, nextToken: string | undefined): T & { NextToken?: string } {
+  return nextToken === undefined ? output : { ...output, NextToken: nextToken }
+}
+
+/** EC2's response XML for a checked request over the descriptions of the accounts the caller may see. */
+export function answerEc2(request: Ec2Request, listings: readonly AccountListing[], requestId: string): string {
+  switch (request.action) {
+    case 'DescribeInstances': {
+      const id = (i: Instance) => i.InstanceId
+      const p = page(select(flatten<InstanceDescription>(listings), request, id, 'InvalidInstanceID.NotFound', 'instance'), id, request.page)
+      return ec2ResponseXml(request.action, requestId, DescribeInstancesResult$, withToken({ Reservations: p.items.map(reservation) }, p.nextToken))
+    }
+    case 'DescribeInstanceStatus': {
+      const id = (i: Instance) => i.InstanceId
+      const all = flatten<Instance>(listings)
+      const chosen = select(all, request, id, 'InvalidInstanceID.NotFound', 'instance').filter((k) => request.includeAll || k.item.State?.Name === 'running')
+      const p = page(chosen, id, request.page)
+      return ec2ResponseXml(request.action, requestId, DescribeInstanceStatusResult$, withToken({ InstanceStatuses: p.items.map((k) => instanceStatus(k.item)) }, p.nextToken))
+    }
+    case 'DescribeNetworkInterfaces': {
+      const id = (e: NetworkInterface) => e.NetworkInterfaceId
+      const p = page(select(flatten<NetworkInterface>(listings), request, id, 'InvalidNetworkInterfaceID.NotFound', 'networkInterface'), id, request.page)
+      return ec2ResponseXml(request.action, requestId, DescribeNetworkInterfacesResult$, withToken({ NetworkInterfaces: p.items.map((k) => k.item) }, p.nextToken))
+    }
+    case 'DescribeAddresses': {
+      const all = flatten<Address>(listings).map((k) => k.item)
+      for (const ip of request.publicIps) if (!all.some((a) => a.PublicIp === ip)) throw new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`)
+      for (const id of request.allocationIds) {
+        if (!all.some((a) => a.AllocationId === id)) throw new AwsError('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`)
+      }
+      const chosen = all.filter(
+        (a) =>
+          (request.publicIps.length === 0 || request.publicIps.includes(a.PublicIp ?? '')) &&
+          (request.allocationIds.length === 0 || request.allocationIds.includes(a.AllocationId ?? '')) &&
+          request.keep(a),
+      )
+      return ec2ResponseXml(request.action, requestId, DescribeAddressesResult$, { Addresses: chosen })
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// /ec2/: EC2's Query API over the recorded descriptions, so that a client with
+// AWS_ENDPOINT_URL_EC2 (or an SDK's `endpoint`) set here reads instances, interfaces and addresses
+// without calling EC2 and without being throttled. Requests are form-encoded POSTs or GETs; answers and
+// errors are EC2's XML (src/api/ec2/). The region is the one the client signed for; the accounts are
+// the ones the caller may see. Errors never become problems: an EC2 client reads only EC2's shape.
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { AwsError, ec2ErrorBody } from '../../fakeaws/protocol/errors.ts'
+import { parseForm } from '../../fakeaws/protocol/params.ts'
+import type { DescriptionSource } from '../../model/description.ts'
+import { type AccountListing, answerEc2, parseEc2Request } from '../ec2/actions.ts'
+import { credentialScope } from '../ec2/scope.ts'
+
+export interface Ec2RouteOptions {
+  readonly source: DescriptionSource
+  /** The account ids a request may see (a key limited to accounts sees only those). */
+  readonly accounts: (request: FastifyRequest) => readonly string[] | Promise<readonly string[]>
+}
+
+/** Sent with every answer: when the oldest complete poll it comes from ended. */
+export const AS_OF_HEADER = 'x-whohad-as-of'
+
+function requestParams(request: FastifyRequest): Map<string, string> {
+  const url = request.raw.url ?? ''
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''
+  const params = parseForm(query)
+  if (typeof request.body === 'string') for (const [k, v] of parseForm(request.body)) params.set(k, v)
+  return params
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+async function handle(options: Ec2RouteOptions, request: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(request)
+  // The signature is not verified here yet: any well-formed credential scope is accepted. Verifying it
+  // against the key's secret (and taking the caller's key, hence its accounts, from it) plugs in here.
+  const scope = credentialScope(header(request, 'authorization'), params.get('X-Amz-Credential'))
+  if (!scope) throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+  const ec2Request = parseEc2Request(params)
+  const accounts = [...(await options.accounts(request))].sort()
+  const listings: AccountListing[] = []
+  let asOf: number | undefined
+  for (const accountId of accounts) {
+    const listed = await options.source.list(ec2Request.kind, accountId, scope.region)
+    listings.push({ accountId, items: listed.items })
+    if (listed.asOf !== undefined) asOf = Math.min(asOf ?? listed.asOf, listed.asOf)
+  }
+  const xml = answerEc2(ec2Request, listings, reply.getHeader('x-amzn-requestid') as string)
+  if (asOf !== undefined) void reply.header(AS_OF_HEADER, new Date(asOf).toISOString())
+  return xml
+}
+
+export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, options) => {
+  // EC2 clients post their parameters form-encoded; the body is read here, as text (this plugin's own parser).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  const route = async (request: FastifyRequest, reply: FastifyReply) => {
+    const requestId = randomUUID()
+    void reply.header('x-amzn-requestid', requestId).header('content-type', 'text/xml;charset=UTF-8')
+    try {
+      return await handle(options, request, reply)
+    } catch (err) {
+      const error = err instanceof AwsError ? err : new AwsError('InternalError', 'An internal error has occurred', 500)
+      if (!(err instanceof AwsError)) request.log.error({ err }, '/ec2/ failed')
+      return reply.code(error.status).send(ec2ErrorBody(error, requestId))
+    }
+  }
+  for (const url of ['/ec2', '/ec2/']) {
+    app.get(url, route)
+    app.post(url, route)
+  }
+}
