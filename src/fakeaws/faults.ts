@@ -1,7 +1,7 @@
 // Failure injection, configurable at runtime per service / action / account / region: throttling with
 // AWS's token buckets, error responses, latency, and failures partway through a pagination run.
 // Random choices use a seeded generator, so a given sequence of requests fails the same way every run.
-import { AwsError } from './protocol/errors.ts'
+import { AwsError } from '../protocol/errors.ts'
 import { Rng } from './rng.ts'
 
 export type ServiceName = 'ec2' | 'sts' | 'organizations' | 'config'

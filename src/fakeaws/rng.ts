@@ -1,27 +1,11 @@
 // Seeded randomness for the simulated organisation. Everything random in the world comes from here so
 // that one seed always rebuilds the same world; Math.random is never used.
 
-const MASK64 = (1n << 64n) - 1n
+import { hash32 } from '../protocol/hash32.ts'
 
-/** 32-bit string/number hash (FNV-1a, then murmur3's finaliser so nearby labels scatter). */
-export function hash32(...parts: ReadonlyArray<string | number>): number {
-  let h = 0x811c9dc5
-  for (const part of parts) {
-    const s = typeof part === 'number' ? String(part) : part
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i)
-      h = Math.imul(h, 0x01000193)
-    }
-    h ^= 0x1f // separator, so ('ab','c') and ('a','bc') differ
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
+export { hash32 }
+
+const MASK64 = (1n << 64n) - 1n
 
 /** A uniform float in [0, 1) that depends only on its inputs: for values derived lazily (Config capture delays). */
 export function hashUnit(...parts: ReadonlyArray<string | number>): number {

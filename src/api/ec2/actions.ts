@@ -13,9 +13,9 @@ import {
   type NetworkInterface,
   type Reservation,
 } from '@aws-sdk/client-ec2'
-import { AwsError } from '../../fakeaws/protocol/errors.ts'
-import type { Params } from '../../fakeaws/protocol/params.ts'
-import { booleanParam, filterParams, integerParam, listParam } from '../../fakeaws/protocol/params.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import type { Params } from '../../protocol/params.ts'
+import { booleanParam, filterParams, integerParam, listParam } from '../../protocol/params.ts'
 import type { InstanceDescription } from '../../model/description.ts'
 import { ADDRESS_FILTERS, compileFilters, type FilterTable, type TagsOf, ENI_FILTERS, INSTANCE_FILTERS, INSTANCE_STATUS_FILTERS } from './filters.ts'
 import { checkMaxResults, type PageKey, pageRequest, type PageRequest, takePage } from './pagination.ts'

@@ -3,8 +3,8 @@
 // does not know is refused as EC2 refuses an unknown one, so a client never gets an unfiltered answer
 // it took for a filtered one.
 import type { Address, Instance, NetworkInterface, Tag } from '@aws-sdk/client-ec2'
-import { AwsError } from '../../fakeaws/protocol/errors.ts'
-import type { Filter } from '../../fakeaws/protocol/params.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import type { Filter } from '../../protocol/params.ts'
 import { wildcardMatcher } from './wildcard.ts'
 
 type Values<T> = (item: T) => ReadonlyArray<string | undefined>

@@ -3,11 +3,11 @@
 // and the request it belongs to, so a page stays right when resources come and go between pages, and
 // a token from another request, or a garbled one, is refused with EC2's own error.
 import { createHash } from 'node:crypto'
-import { AwsError } from '../../fakeaws/protocol/errors.ts'
-import type { Params } from '../../fakeaws/protocol/params.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import type { Params } from '../../protocol/params.ts'
 
 // EC2's MaxResults bounds and their message, as the simulated EC2 checks them.
-export { checkMaxResults } from '../../fakeaws/pagination.ts'
+export { checkMaxResults } from '../../protocol/pagination.ts'
 
 /** An item's place in a paged listing: listings are paged in (account, id) order. */
 export interface PageKey {

@@ -3,7 +3,7 @@
 // so an object the SDK parsed from AWS, written here and parsed again by the SDK, comes back equal.
 // Absent members are left out and empty lists written empty, as the SDK tells the two apart.
 import { NormalizedSchema } from '@smithy/core/schema'
-import { escapeXml, XML_DECLARATION } from '../../fakeaws/protocol/xml.ts'
+import { escapeXml, XML_DECLARATION } from '../../protocol/xml.ts'
 
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/'
 

@@ -5,8 +5,8 @@
 // the ones the caller may see. Errors never become problems: an EC2 client reads only EC2's shape.
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { AwsError, ec2ErrorBody } from '../../fakeaws/protocol/errors.ts'
-import { parseForm } from '../../fakeaws/protocol/params.ts'
+import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
+import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
 import { type AccountListing, answerEc2, parseEc2Request } from '../ec2/actions.ts'
 import { credentialScope } from '../ec2/scope.ts'

@@ -2,9 +2,9 @@
 import type { CredentialStore, Principal } from '../auth.ts'
 import type { Target } from '../entities.ts'
 import type { Faults, RequestInfo } from '../faults.ts'
-import type { PagerOptions } from '../pagination.ts'
-import { nextToken, startPage } from '../pagination.ts'
-import type { AwsError } from '../protocol/errors.ts'
+import type { PagerOptions } from '../../protocol/pagination.ts'
+import { nextToken, startPage } from '../../protocol/pagination.ts'
+import type { AwsError } from '../../protocol/errors.ts'
 import type { World } from '../world.ts'
 
 /** Per-account role settings AssumeRole checks. */

@@ -7,7 +7,7 @@ import { STATE_CODES } from '../config-history.ts'
 import type { EniShape, InstanceShape } from '../ec2-variants.ts'
 import { FULL_ENI_SHAPE, FULL_INSTANCE_SHAPE } from '../ec2-variants.ts'
 import type { LedgerEntry } from '../ledger.ts'
-import { el, isoTime, items, wrap } from '../protocol/xml.ts'
+import { el, isoTime, items, wrap } from '../../protocol/xml.ts'
 import { privateDnsName, publicDnsName } from '../regions.ts'
 
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/'

@@ -2,11 +2,11 @@
 // Lists are served from the target's creation-ordered indexes, so a page costs O(log n + page).
 // Filters match the world as it is; the variants (ec2-variants.ts) only decide which places an answer fills.
 import type { Eni, Eip, Instance, Target } from '../entities.ts'
-import { checkMaxResults, queryHash, takePage } from '../pagination.ts'
-import { AwsError } from '../protocol/errors.ts'
-import type { Params } from '../protocol/params.ts'
-import { booleanParam, filterParams, integerParam, listParam } from '../protocol/params.ts'
-import { el, items } from '../protocol/xml.ts'
+import { checkMaxResults, queryHash, takePage } from '../../protocol/pagination.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import type { Params } from '../../protocol/params.ts'
+import { booleanParam, filterParams, integerParam, listParam } from '../../protocol/params.ts'
+import { el, items } from '../../protocol/xml.ts'
 import { isKnownRegion, isOptInRegion, OPT_IN_REGIONS, STANDARD_REGIONS } from '../regions.ts'
 import type { Call } from './call.ts'
 import { beginPage, callerTarget } from './call.ts'

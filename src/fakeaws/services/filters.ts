@@ -1,8 +1,8 @@
 // EC2 Describe* filters: a table per resource of filter name → the values an item has for it. A
 // request's filters are ANDed, each filter's values ORed, values may use * and ? wildcards, and
 // unknown filter names are rejected as EC2 rejects them.
-import type { Filter } from '../protocol/params.ts'
-import { AwsError } from '../protocol/errors.ts'
+import type { Filter } from '../../protocol/params.ts'
+import { AwsError } from '../../protocol/errors.ts'
 
 export type FilterTable<T> = Readonly<Record<string, (item: T) => ReadonlyArray<string | undefined>>>
 

@@ -1,6 +1,6 @@
 // Organizations (JSON 1.1): ListAccounts, answerable only from the management account, 20 per page at most.
-import { AwsError } from '../protocol/errors.ts'
-import { queryHash } from '../pagination.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import { queryHash } from '../../protocol/pagination.ts'
 import type { Call } from './call.ts'
 import { beginPage } from './call.ts'
 

@@ -1,9 +1,9 @@
 // STS (query protocol): AssumeRole, which issues the credentials that carry an account, and
 // GetCallerIdentity. AssumeRole honours each account's ExternalId and the role's 1-hour maximum session.
-import { AwsError } from '../protocol/errors.ts'
-import type { Params } from '../protocol/params.ts'
-import { integerParam } from '../protocol/params.ts'
-import { el, isoTime, wrap } from '../protocol/xml.ts'
+import { AwsError } from '../../protocol/errors.ts'
+import type { Params } from '../../protocol/params.ts'
+import { integerParam } from '../../protocol/params.ts'
+import { el, isoTime, wrap } from '../../protocol/xml.ts'
 import type { Call } from './call.ts'
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/'

@@ -6,8 +6,8 @@ import t, { type Test } from 'tap'
 import { answerEc2, parseEc2Request } from '../../../src/api/ec2/actions.ts'
 import { pageRequest, takePage } from '../../../src/api/ec2/pagination.ts'
 import { credentialScope } from '../../../src/api/ec2/scope.ts'
-import { AwsError } from '../../../src/fakeaws/protocol/errors.ts'
-import { parseForm } from '../../../src/fakeaws/protocol/params.ts'
+import { AwsError } from '../../../src/protocol/errors.ts'
+import { parseForm } from '../../../src/protocol/params.ts'
 
 const form = (body: string) => parseForm(body)
 

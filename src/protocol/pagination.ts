@@ -1,8 +1,8 @@
 // Pagination tokens. A token names a position in a creation-ordered list (so a page costs O(log n +
 // page size), never a rescan), the request it belongs to, how many pages came before it, and when it
 // was issued (virtual time), so it can expire like AWS's do.
-import { AwsError } from './protocol/errors.ts'
-import { hash32 } from './rng.ts'
+import { AwsError } from './errors.ts'
+import { hash32 } from './hash32.ts'
 
 export interface Cursor {
   /** Action and target the token was issued for. */
