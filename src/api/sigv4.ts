@@ -30,6 +30,14 @@ export function isSigV4(authorization: string | undefined): boolean {
   return authorization !== undefined && authorization.startsWith(`${ALGORITHM} `)
 }
 
+/** The region and service a SigV4 Authorization header names, unverified (for a server running open). */
+export function credentialScope(authorization: string | undefined): { region: string; service: string } | undefined {
+  const auth = parseAuthorization(authorization)
+  if (typeof auth === 'string') return undefined
+  const [, , region, service] = auth.credential.split('/')
+  return region && service ? { region, service } : undefined
+}
+
 /**
  * Verifies `req` against the secret of the access key it names. The reasons never contain a secret
  * (and never the expected signature, which would let a caller forge one for a tampered request).
