@@ -4,6 +4,7 @@
 // form body, and the audit log has one line per request and never a key or a secret.
 import { createHash, createHmac } from 'node:crypto'
 import { Writable } from 'node:stream'
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { SignatureV4 } from '@smithy/signature-v4'
 import fc from 'fast-check'
 import t from 'tap'
@@ -81,7 +82,12 @@ async function setup(t: Parameters<typeof openTestStore>[0]) {
   // The /ec2/ route is another plugin's; this stand-in reads the form body as text, as it must.
   app.fastify.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body))
-    scope.post('/ec2/', async (req) => ({ key: req.whohadKey, region: req.whohadScope?.region, visible: [...(visibleAccounts(req) === 'all' ? ['all'] : visibleAccounts(req))] }))
+    scope.post('/ec2/', async (req, reply) => {
+      const seen = { key: req.whohadKey, region: req.whohadScope?.region, visible: [...(visibleAccounts(req) === 'all' ? ['all'] : visibleAccounts(req))] }
+      // The real SDK reads EC2's XML: the smallest DescribeInstances answer, and what the hook set as the request id.
+      if (req.headers['user-agent']?.includes('aws-sdk-js')) return reply.type('text/xml').header('x-amzn-requestid', `${seen.key}|${seen.region}|${seen.visible.join('+')}`).send(`<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${seen.key}|${seen.region}|${seen.visible.join('+')}</requestId><reservationSet/></DescribeInstancesResponse>`)
+      return seen
+    })
   })
   t.teardown(() => app.fastify.close())
   return { fastify: app.fastify, lines }
@@ -167,6 +173,17 @@ t.test("SigV4 with the SDK's signer: /v1 and the /ec2/ auth path, limited to the
   const scope = await fastify.inject(await signed(metricsOnly!, 'GET', '/v1/ips/10.0.1.3', { at: String(T0) }, '', '', 'whohad'))
   t.equal(scope.statusCode, 403, 'a signing key without the lookup scope')
   for (const res of [changed, late, unknown, scope]) for (const k of SIGNING) t.notOk(res.body.includes(k.secret), 'no secret in a refusal')
+})
+
+t.test('the real EC2 client over HTTP, with a signing key as its credentials, passes the /ec2/ auth path; a wrong secret does not', async (t) => {
+  const { fastify } = await setup(t)
+  const address = await fastify.listen({ host: '127.0.0.1', port: 0 })
+  const client = (secretAccessKey: string) =>
+    new EC2Client({ endpoint: `${address}/ec2/`, region: 'eu-west-1', credentials: { accessKeyId: SIGNING[0]!.accessKeyId, secretAccessKey }, maxAttempts: 1 })
+  const out = await client(SIGNING[0]!.secret).send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-ip-address', Values: ['10.0.1.3', '10.0.1.4'] }], MaxResults: 5 }))
+  t.equal(out.$metadata.requestId, 'sdk-payments|eu-west-1|222222222222', 'verified: the key, the region of its credential scope and its accounts')
+  const refused = (await client('not-the-secret-0123456789').send(new DescribeInstancesCommand({})).catch((e: unknown) => e)) as { $metadata?: { httpStatusCode?: number } }
+  t.equal(refused.$metadata?.httpStatusCode, 401, 'a wrong secret')
 })
 
 t.test('the audit log: one line per /v1 and /ec2/ request with key, route, addresses and size; never a key or a secret', async (t) => {
