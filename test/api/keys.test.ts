@@ -2,7 +2,7 @@
 // real app on the embedded store: a limited key sees only its accounts' holdings, resources and
 // coverage on every /v1 route, cached answers never cross scopes, the /ec2/ auth path verifies a signed
 // form body, and the audit log has one line per request and never a key or a secret.
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { SignatureV4 } from '@smithy/signature-v4'
@@ -12,25 +12,12 @@ import { buildApp } from '../../src/api/app.ts'
 import { visibleAccounts } from '../../src/api/plugins/auth.ts'
 import type { StoreOperation } from '../../src/model/stored-holding.ts'
 import { makeHolding } from '../../support/holdings.ts'
+import { Sha256 } from '../../support/sdk-sha256.ts'
 import { openTestStore } from '../../support/stores.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333'] as const
-
-/** The SDK's hash contract over node:crypto (what @smithy/hash-node does). */
-class Sha256 {
-  private readonly h
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer))
-  }
-  update(data: string | Uint8Array) {
-    this.h.update(data)
-  }
-  digest() {
-    return Promise.resolve(new Uint8Array(this.h.digest()))
-  }
-}
 
 const sha = (key: string) => createHash('sha256').update(key).digest('hex')
 /** Every non-empty set of the three accounts gets a Bearer key; the desk's key sees all. */

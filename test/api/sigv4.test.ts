@@ -2,25 +2,11 @@
 // JavaScript signs with): many requests signed by it must verify, and each part of a signed request
 // changed afterwards must not; nor an expired date, an unknown key or a wrong secret. Plus AWS's own
 // test-suite example (get-vanilla), whose signature AWS publishes.
-import { createHash, createHmac } from 'node:crypto'
 import { SignatureV4 } from '@smithy/signature-v4'
 import fc from 'fast-check'
 import t from 'tap'
+import { Sha256 } from '../../support/sdk-sha256.ts'
 import { canonicalQuery, type SignedRequest, sha256Hex, uriEncode, verifySigV4 } from '../../src/api/sigv4.ts'
-
-/** The SDK's hash contract over node:crypto (what @smithy/hash-node does). */
-class Sha256 {
-  private readonly h
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer))
-  }
-  update(data: string | Uint8Array) {
-    this.h.update(data)
-  }
-  digest() {
-    return Promise.resolve(new Uint8Array(this.h.digest()))
-  }
-}
 
 const SECRETS: Record<string, string> = { AKIDWHOHADSERVICE01: 'service-secret/+=abc', AKIDWHOHADABUSEDESK: 'another secret entirely' }
 const secretOf = (id: string) => SECRETS[id]
