@@ -160,6 +160,9 @@ t.test("SigV4 with the SDK's signer: /v1 and the /ec2/ auth path, limited to the
   const scope = await fastify.inject(await signed(metricsOnly!, 'GET', '/v1/ips/10.0.1.3', { at: String(T0) }, '', '', 'whohad'))
   t.equal(scope.statusCode, 403, 'a signing key without the lookup scope')
   for (const res of [changed, late, unknown, scope]) for (const k of SIGNING) t.notOk(res.body.includes(k.secret), 'no secret in a refusal')
+  const metrics = await fastify.inject(await signed(metricsOnly!, 'GET', '/metrics', {}, '', '', 'whohad'))
+  t.equal(metrics.statusCode, 200, 'a signing key with the metrics scope reads /metrics')
+  for (const k of SIGNING) t.notOk(metrics.body.includes(k.secret) || metrics.body.includes(k.accessKeyId), `/metrics holds neither the secret nor the access key id of ${k.name}`)
 })
 
 t.test('the real EC2 client over HTTP, with a signing key as its credentials, passes the /ec2/ auth path; a wrong secret does not', async (t) => {
