@@ -13,6 +13,9 @@ import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
 import * as s from '../schemas.ts'
 
+/** A key limited to accounts has answers of its own: its accounts are part of a URL's entry. */
+const urlKey = (url: string, visible: readonly string[] | undefined) => (visible ? `${visible.join('+')}|${url}` : url)
+
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 429: s.problem }
 
 export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { answers, targetStates, metrics, options, cache }) => {
@@ -33,9 +36,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       },
       // Callback style, not async: the hot path allocates no promise.
       preValidation: (req, reply, done) => {
-        // A key limited to accounts has answers of its own: its scope is part of the URL's entry.
-        const scope = req.whohadAccounts ? `${visibleList(req)!.join('+')}|` : ''
-        const read = parsedUrls.get(scope + req.url)
+        const read = parsedUrls.get(urlKey(req.url, visibleList(req)))
         const text = read && cache.peek?.(read.key)
         if (text === undefined) return done()
         metrics.cacheRead(true)
@@ -49,7 +50,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       const visible = visibleList(req)
       const query = { ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account, visible }
       // `at=now` names another time on every request: such a URL has no one answer to remember.
-      if (!isNow(new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('at'))) parsedUrls.set(`${visible ? `${visible.join('+')}|` : ''}${req.url}`, answers.read(query))
+      if (!isNow(new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('at'))) parsedUrls.set(urlKey(req.url, visible), answers.read(query))
       const [text] = await answers.points([query])
       metrics.lookups.inc()
       noteAudit(req, [req.params.ip])
