@@ -1,6 +1,7 @@
 // whohad's configuration: every environment variable any command reads, in one zod schema, validated
 // once before a command does anything. A bad value stops the command with a sentence that names the
 // variable, its value and what is accepted, instead of failing on the first request or poll.
+import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { formatDuration, parseDuration } from './model/time.ts'
 
@@ -16,6 +17,8 @@ export const DEFAULTS = {
   WHOHAD_HOST: '127.0.0.1',
   WHOHAD_PORT: '8080',
   WHOHAD_LOG_LEVEL: 'warn',
+  WHOHAD_AUDIT_LOG: 'off',
+  WHOHAD_AUDIT_LEVEL: 'info',
   WHOHAD_RATE_LIMIT: '6000',
   WHOHAD_MAX_CIDR_ADDRESSES: '256',
   WHOHAD_REDIS_CLUSTER: 'false',
@@ -83,6 +86,24 @@ export interface ApiKeySetting {
   readonly scopes: readonly string[]
   /** sha256 of the key, hex: the key itself is never configured. */
   readonly sha256: string
+  /** The accounts whose resources the key may see; unset: every account. */
+  readonly accounts?: readonly string[]
+}
+
+/** A key that signs requests (SigV4): its secret must be known to verify them, so it is configured. */
+export interface SigningKeySetting {
+  readonly name: string
+  readonly scopes: readonly string[]
+  readonly accessKeyId: string
+  readonly secret: string
+  readonly accounts?: readonly string[]
+}
+
+/** `accounts=111111111111+222222222222`, the optional last part of a key. */
+function accountsPart(part: string | undefined): readonly string[] | undefined | null {
+  if (part === undefined) return undefined
+  const m = /^accounts=(\d{12}(\+\d{12})*)$/.exec(part)
+  return m ? m[1]!.split('+') : null
 }
 
 const apiKeys = z
@@ -92,15 +113,41 @@ const apiKeys = z
     if (!text.trim()) return []
     const keys: ApiKeySetting[] = []
     for (const entry of text.split(',')) {
-      const [name, scopes, sha256] = entry.trim().split(':')
-      if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) {
-        ctx.addIssue({ code: 'custom', message: 'must be keys like name:scope1+scope2:sha256-hex, comma-separated' })
+      const [name, scopes, sha256, limit, ...rest] = entry.trim().split(':')
+      const accounts = accountsPart(limit)
+      if (!name || !scopes || !sha256 || !/^[0-9a-f]{64}$/i.test(sha256) || accounts === null || rest.length > 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be keys like name:scope1+scope2:sha256-hex[:accounts=111111111111+222222222222], comma-separated' })
         return z.NEVER
       }
-      keys.push({ name, scopes: scopes.split('+'), sha256: sha256.toLowerCase() })
+      keys.push({ name, scopes: scopes.split('+'), sha256: sha256.toLowerCase(), ...(accounts ? { accounts } : {}) })
     }
     return keys
   })
+
+const SIGNING_KEY_FORMAT = 'name:scope1+scope2:ACCESSKEYID:secret[:accounts=111111111111+222222222222]'
+
+/**
+ * Signing keys, one per entry (a line of WHOHAD_SIGNING_KEYS_FILE, or comma-separated in
+ * WHOHAD_SIGNING_KEYS). A bad entry is named by its position, never shown: it holds a secret.
+ */
+export function parseSigningKeys(entries: readonly string[], where: string): SigningKeySetting[] {
+  const keys: SigningKeySetting[] = []
+  entries.forEach((raw, i) => {
+    const entry = raw.trim()
+    if (entry === '' || entry.startsWith('#')) return
+    const [name, scopes, accessKeyId, secret, limit, ...rest] = entry.split(':')
+    const accounts = accountsPart(limit)
+    if (!name || !scopes || !accessKeyId || !/^[A-Za-z0-9]{8,128}$/.test(accessKeyId) || !secret || !/^[\x21-\x7e]{16,256}$/.test(secret) || accounts === null || rest.length > 0) {
+      throw new ConfigError(`invalid configuration:\n  ${where}, entry ${i + 1}: must be ${SIGNING_KEY_FORMAT} (an access key id of 8-128 letters and digits, a secret of 16-256 printable characters without spaces)`)
+    }
+    if (keys.some((k) => k.accessKeyId === accessKeyId)) throw new ConfigError(`invalid configuration:\n  ${where}, entry ${i + 1}: access key id ${accessKeyId} is configured twice`)
+    keys.push({ name, scopes: scopes.split('+'), accessKeyId, secret, ...(accounts ? { accounts } : {}) })
+  })
+  return keys
+}
+
+/** Where the audit log goes: nowhere, standard output, or a file appended to. */
+export type AuditDestination = 'off' | 'stdout' | { readonly file: string }
 
 const schema = z.object({
   // the store
@@ -114,6 +161,14 @@ const schema = z.object({
   WHOHAD_HOST: z.string().default(DEFAULTS.WHOHAD_HOST).pipe(z.string().trim().min(1, 'must be an address to listen on, like 127.0.0.1 or 0.0.0.0')),
   WHOHAD_PORT: wholeNumber(DEFAULTS.WHOHAD_PORT, 0, 65_535, '', 'must be a port number 0-65535'),
   WHOHAD_API_KEYS: apiKeys,
+  WHOHAD_SIGNING_KEYS: z.string().default('').pipe(z.string().regex(/^[^\s,]*(,[^\s,]*)*$/, `must be keys like ${SIGNING_KEY_FORMAT}, comma-separated, without spaces`)),
+  WHOHAD_SIGNING_KEYS_FILE: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .optional(),
+  WHOHAD_AUDIT_LOG: z.string().default(DEFAULTS.WHOHAD_AUDIT_LOG).pipe(z.string().trim().min(1, 'must be off, stdout or the path of a file')),
+  WHOHAD_AUDIT_LEVEL: z.string().default(DEFAULTS.WHOHAD_AUDIT_LEVEL).pipe(z.enum(['info', 'silent'], { message: 'must be info (one line per audited request) or silent' })),
   WHOHAD_LOG_LEVEL: z.string().default(DEFAULTS.WHOHAD_LOG_LEVEL).pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   WHOHAD_RATE_LIMIT: wholeNumber(DEFAULTS.WHOHAD_RATE_LIMIT, 1, 1_000_000_000, 'requests per minute per key'),
   WHOHAD_MAX_CIDR_ADDRESSES: wholeNumber(DEFAULTS.WHOHAD_MAX_CIDR_ADDRESSES, 1, 65_536),
@@ -157,7 +212,7 @@ const schema = z.object({
 export const VARIABLES: readonly string[] = Object.keys(schema.shape)
 
 /** Values never repeated in a message. */
-const SECRETS = new Set(['WHOHAD_API_KEY'])
+const SECRETS = new Set(['WHOHAD_API_KEY', 'WHOHAD_SIGNING_KEYS'])
 
 export interface CollectorSettings {
   readonly accounts?: readonly string[]
@@ -209,6 +264,9 @@ export interface Config {
     readonly host: string
     readonly port: number
     readonly apiKeys: readonly ApiKeySetting[]
+    /** Keys that sign requests (SigV4), from WHOHAD_SIGNING_KEYS and WHOHAD_SIGNING_KEYS_FILE. */
+    readonly signingKeys: readonly SigningKeySetting[]
+    readonly audit: { readonly destination: AuditDestination; readonly level: 'info' | 'silent' }
     readonly logLevel: (typeof LOG_LEVELS)[number]
     readonly rateLimitPerMinute: number
     readonly maxCidrAddresses: number
@@ -236,10 +294,27 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], env: Record<string,
   return `invalid configuration:\n${lines.join('\n')}`
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** Reads the signing keys file; `read` is injectable so that the schema's tests need no file. */
+export type ReadFile = (path: string) => string
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, readFile: ReadFile = (p) => readFileSync(p, 'utf8')): Config {
   const parsed = schema.safeParse(env)
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, env))
   const v = parsed.data
+  const signingKeys = parseSigningKeys(v.WHOHAD_SIGNING_KEYS.split(','), 'WHOHAD_SIGNING_KEYS')
+  if (v.WHOHAD_SIGNING_KEYS_FILE) {
+    let text: string
+    try {
+      text = readFile(v.WHOHAD_SIGNING_KEYS_FILE)
+    } catch (e) {
+      throw new ConfigError(`invalid configuration:\n  WHOHAD_SIGNING_KEYS_FILE=${JSON.stringify(v.WHOHAD_SIGNING_KEYS_FILE)}: must be a readable file of signing keys, one a line (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`)
+    }
+    for (const k of parseSigningKeys(text.split('\n'), `WHOHAD_SIGNING_KEYS_FILE=${JSON.stringify(v.WHOHAD_SIGNING_KEYS_FILE)}`)) {
+      if (signingKeys.some((s) => s.accessKeyId === k.accessKeyId)) throw new ConfigError(`invalid configuration:\n  access key id ${k.accessKeyId} is configured in both WHOHAD_SIGNING_KEYS and WHOHAD_SIGNING_KEYS_FILE`)
+      signingKeys.push(k)
+    }
+  }
+  const audit = v.WHOHAD_AUDIT_LOG
   return {
     store: {
       // An endpoint implies DynamoDB; with neither set, whohad runs on its embedded store.
@@ -281,6 +356,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: v.WHOHAD_HOST,
       port: v.WHOHAD_PORT,
       apiKeys: v.WHOHAD_API_KEYS,
+      signingKeys,
+      audit: { destination: audit === 'off' || audit === 'stdout' ? audit : { file: audit }, level: v.WHOHAD_AUDIT_LEVEL },
       logLevel: v.WHOHAD_LOG_LEVEL,
       rateLimitPerMinute: v.WHOHAD_RATE_LIMIT,
       maxCidrAddresses: v.WHOHAD_MAX_CIDR_ADDRESSES,

@@ -12,7 +12,7 @@ t.test('embedded defaults', async (t) => {
   t.equal(c.store.tableName, 'whohad')
   t.equal(c.store.dataDir, './data')
   t.equal(c.store.retentionMs, 400 * 86_400_000)
-  t.same(c.serve, { host: '127.0.0.1', port: 8080, apiKeys: [], logLevel: 'warn', rateLimitPerMinute: 6000, maxCidrAddresses: 256 })
+  t.same(c.serve, { host: '127.0.0.1', port: 8080, apiKeys: [], signingKeys: [], audit: { destination: 'off', level: 'info' }, logLevel: 'warn', rateLimitPerMinute: 6000, maxCidrAddresses: 256 })
   t.same(c.cache, { cluster: false, staleMs: 2000 })
   t.same(c.lookup, {})
   t.equal(c.collector.intervalMs, 60_000)
@@ -73,6 +73,10 @@ const BAD: Record<string, string> = {
   WHOHAD_HOST: ' ',
   WHOHAD_PORT: '65536',
   WHOHAD_API_KEYS: 'desk:lookup:abc',
+  WHOHAD_SIGNING_KEYS: 'svc lookup',
+  WHOHAD_SIGNING_KEYS_FILE: '/nonexistent/whohad-signing-keys',
+  WHOHAD_AUDIT_LOG: ' ',
+  WHOHAD_AUDIT_LEVEL: 'debug',
   WHOHAD_LOG_LEVEL: 'loud',
   WHOHAD_RATE_LIMIT: '0',
   WHOHAD_MAX_CIDR_ADDRESSES: '1e3',
@@ -119,10 +123,43 @@ t.test('a bad value of every variable: one sentence naming it, the value and wha
     const lines = (err?.message ?? '').split('\n')
     t.equal(lines[0], 'invalid configuration:')
     t.equal(lines.length, 2, `${name}: one sentence`)
-    const shown = name === 'WHOHAD_API_KEY' ? '(hidden)' : JSON.stringify(value)
+    const shown = name === 'WHOHAD_API_KEY' || name === 'WHOHAD_SIGNING_KEYS' ? '(hidden)' : JSON.stringify(value)
     t.equal(lines[1]!.slice(0, `  ${name}=${shown}: must `.length), `  ${name}=${shown}: must `, `${name}: the variable, the value, then what is accepted: ${lines[1]}`)
   }
   t.notMatch(refusal({ WHOHAD_API_KEY: 'secret key' })?.message, /secret/, 'a key is never repeated')
+})
+
+t.test('keys limited to accounts, and signing keys from the variable and the file, never shown in a refusal', async (t) => {
+  const sha = 'a'.repeat(64)
+  t.same(loadConfig({ WHOHAD_API_KEYS: `svc:lookup:${sha}:accounts=111111111111+222222222222,desk:admin:${sha}` }).serve.apiKeys, [
+    { name: 'svc', scopes: ['lookup'], sha256: sha, accounts: ['111111111111', '222222222222'] },
+    { name: 'desk', scopes: ['admin'], sha256: sha },
+  ])
+  t.throws(() => loadConfig({ WHOHAD_API_KEYS: `svc:lookup:${sha}:accounts=1111` }), /WHOHAD_API_KEYS=.*: must be keys like/)
+  const file = '# the payments service\npay:lookup:AKIDPAYMENTS0001:file-secret-0123456789:accounts=333333333333\n\n'
+  const c = loadConfig({ WHOHAD_SIGNING_KEYS: 'desk:lookup:AKIDDESK00000001:env-secret-0123456789', WHOHAD_SIGNING_KEYS_FILE: '/etc/whohad/keys' }, (p) => {
+    t.equal(p, '/etc/whohad/keys')
+    return file
+  })
+  t.same(c.serve.signingKeys, [
+    { name: 'desk', scopes: ['lookup'], accessKeyId: 'AKIDDESK00000001', secret: 'env-secret-0123456789' },
+    { name: 'pay', scopes: ['lookup'], accessKeyId: 'AKIDPAYMENTS0001', secret: 'file-secret-0123456789', accounts: ['333333333333'] },
+  ])
+  const bad = [
+    () => loadConfig({ WHOHAD_SIGNING_KEYS: 'desk:lookup:AKIDDESK00000001:short-secret' }),
+    () => loadConfig({ WHOHAD_SIGNING_KEYS_FILE: '/k' }, () => 'pay:lookup:AKIDPAYMENTS0001:file-secret-0123456789:accounts=12'),
+    () => loadConfig({ WHOHAD_SIGNING_KEYS_FILE: '/k' }, () => 'a:lookup:AKIDPAYMENTS0001:file-secret-0123456789\nb:lookup:AKIDPAYMENTS0001:file-secret-9876543210'),
+    () => loadConfig({ WHOHAD_SIGNING_KEYS: 'desk:lookup:AKIDDESK00000001:env-secret-0123456789', WHOHAD_SIGNING_KEYS_FILE: '/k' }, () => 'a:lookup:AKIDDESK00000001:file-secret-0123456789'),
+    () => loadConfig({ WHOHAD_SIGNING_KEYS: 'desk lookup env-secret-0123456789' }),
+  ]
+  for (const load of bad) {
+    const err = t.throws(load) as Error
+    t.ok(err instanceof ConfigError, err.message)
+    t.notMatch(err.message, /secret-|short-secret/, 'no secret in the message')
+  }
+  t.match(t.throws(bad[1]!) as Error, { message: /WHOHAD_SIGNING_KEYS_FILE="\/k", entry 1: must be/ })
+  t.same(loadConfig({ WHOHAD_AUDIT_LOG: '/var/log/whohad-audit.log' }).serve.audit, { destination: { file: '/var/log/whohad-audit.log' }, level: 'info' })
+  t.same(loadConfig({ WHOHAD_AUDIT_LOG: 'stdout', WHOHAD_AUDIT_LEVEL: 'silent' }).serve.audit, { destination: 'stdout', level: 'silent' })
 })
 
 t.test('every bad value at once: one line each, in one error', async (t) => {

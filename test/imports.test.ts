@@ -30,13 +30,14 @@ const PURE_MODULES = [
   'src/collector/lease-plan.ts',
   'src/api/coverage.ts',
   'src/api/answers.ts',
+  'src/api/sigv4.ts',
   'src/cache/types.ts', // the cache's contract: types and one constant
 ]
 
 /** Packages a pure module may import, and why each does no I/O. */
 const PURE_PACKAGES: Readonly<Record<string, string>> = {
   'ipaddr.js': 'parses and formats addresses',
-  'node:crypto': 'lease-plan hashes names with createHash, a function of its input',
+  'node:crypto': 'lease-plan hashes names with createHash and sigv4 computes HMACs: functions of their input',
 }
 
 /** Packages a pure module may take types from (nothing of theirs is loaded), and why. */

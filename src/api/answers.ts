@@ -15,6 +15,15 @@ export interface PointQuery {
   readonly windowMs: number
   readonly vpc?: string | undefined
   readonly account?: string | undefined
+  /** The asking key's accounts (sorted): only their holdings and coverage are answered; unset: all. */
+  readonly visible?: readonly string[] | undefined
+}
+
+/** What an answer may show: an explicit account filter, and the asking key's accounts. */
+interface Filter {
+  readonly vpc?: string | undefined
+  readonly account?: string | undefined
+  readonly visible?: readonly string[] | undefined
 }
 
 export interface AnswerOptions {
@@ -39,7 +48,8 @@ export class Answers {
   /** The cache key and dependencies of a point lookup. */
   read(q: PointQuery, format: 'whohad' | 'ecs' = 'whohad'): CacheRead {
     return {
-      key: `${format === 'ecs' ? 'e' : 'p'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}`,
+      // The asking key's accounts are part of the key: an answer built for one scope is never served to another.
+      key: `${format === 'ecs' ? 'e' : 'p'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
       // The coverage block's Config note changes with a target's Config state, not with a write.
       dependsOn: [...this.o.store.addressKeys(parseIp(q.ip)), CONFIG_COVERAGE],
     }
@@ -94,16 +104,21 @@ export class Answers {
   }
 
   /** Every holding overlapping [from, to], oldest first (not cached: timelines are rare and wide). */
-  async timeline(ip: string, from: number, to: number, filter: { vpc?: string | undefined; account?: string | undefined }) {
+  async timeline(ip: string, from: number, to: number, filter: Filter) {
     const { holdings, coverage } = await this.classified(ip, from, to, filter, await this.o.targetStates())
     holdings.sort((a, b) => a.start.after - b.start.after)
     return { ip, from: formatTime(from), to: formatTime(to), holdings, coverage }
   }
 
-  private async classified(ip: string, from: number, to: number, filter: { vpc?: string | undefined; account?: string | undefined }, states: TargetState[]) {
+  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[]) {
+    // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
+    // account was watched is not its business.
+    const visible = filter.visible ? new Set(filter.visible) : undefined
+    const states = visible ? all.filter((s) => visible.has(s.accountId)) : all
     const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
     const found = await this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) })
     const holdings = found
+      .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
         const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) })

@@ -11,6 +11,7 @@ import type { AnswerCache } from '../cache/types.ts'
 import type { TargetState } from '../model/target.ts'
 import { Answers } from './answers.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import { auditLog } from './plugins/audit.ts'
 import { auth } from './plugins/auth.ts'
 import { securityHeaders } from './plugins/helmet.ts'
 import { requestMetrics } from './plugins/metrics.ts'
@@ -23,7 +24,7 @@ import { lookupRoutes } from './routes/lookup.ts'
 import { uiRoutes } from './routes/ui.ts'
 import type { AppOptions, RouteContext } from './types.ts'
 
-export type { ApiKey, AppOptions } from './types.ts'
+export type { ApiKey, AppOptions, SigningKey } from './types.ts'
 
 export interface App {
   readonly fastify: FastifyInstance
@@ -46,6 +47,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
 
   const keys = options.apiKeys ?? []
+  const signingKeys = options.signingKeys ?? []
   const staleMs = options.staleMs ?? 2_000
   const cache = options.cache ?? new LocalCache()
   const targetStates = everySecond(() => options.store.targets.list())
@@ -62,10 +64,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(problemHandlers)
   await app.register(securityHeaders)
-  await app.register(auth, { apiKeys: keys })
+  await app.register(auth, { apiKeys: keys, signingKeys })
+  await app.register(auditLog, { stream: options.auditLog?.stream, level: options.auditLog?.level })
   await app.register(rateLimits, { perMinute: options.rateLimitPerMinute ?? 6_000 })
   await app.register(requestMetrics, { metrics })
-  await app.register(openApi, { withKeys: keys.length > 0 })
+  await app.register(openApi, { withKeys: keys.length + signingKeys.length > 0 })
   const context: RouteContext = { options, answers, cache, targetStates, metrics, staleMs }
   await app.register(healthRoutes, context)
   await app.register(uiRoutes)

@@ -7,7 +7,8 @@ import { type Drainable, drainable } from '../api/drain.ts'
 import { openCache, reliableInvalidation } from '../cache/open.ts'
 import { startCollector } from '../collector/collector.ts'
 import { wireCollector } from '../collector/wiring.ts'
-import { ConfigError, loadConfig } from '../config.ts'
+import { type DestinationStream, pino } from 'pino'
+import { type AuditDestination, ConfigError, loadConfig } from '../config.ts'
 import { openStore } from '../store/open.ts'
 import { onStopSignal, STOP_GRACE_MS } from './stop-signal.ts'
 
@@ -37,9 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   // leave a server running that was told to do something else.
   const config = loadConfig()
   const settings = config.collector
-  const { host, port, apiKeys, logLevel, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr } = config.serve
-  if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0) {
-    throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key), or bind to 127.0.0.1`)
+  const { host, port, apiKeys, signingKeys, audit, logLevel, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr } = config.serve
+  if (!values['collector-only'] && !LOOPBACK.has(host) && apiKeys.length === 0 && signingKeys.length === 0) {
+    throw new ConfigError(`refusing to serve on ${host} without API keys: set WHOHAD_API_KEYS (name:lookup:sha256-of-key) or WHOHAD_SIGNING_KEYS_FILE, or bind to 127.0.0.1`)
   }
   const store = await openStore(config.store)
   process.stdout.write(`whohad: store ready: ${store.location} (${store.table === 'created' ? 'table created' : 'table found'})\n`)
@@ -59,10 +60,11 @@ export async function run(argv: string[]): Promise<number> {
   const stop = onStopSignal({ log })
   try {
     if (!values['collector-only']) {
-      app = await buildApp({ store, apiKeys, logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+      const auditLog = audit.destination === 'off' ? undefined : { stream: auditDestination(audit.destination), level: audit.level }
+      app = await buildApp({ store, apiKeys, signingKeys, ...(auditLog ? { auditLog } : {}), logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
       drain = drainable(app.fastify.server)
       const address = await listen(app, host, port)
-      process.stdout.write(`whohad: API and page at ${address}${apiKeys.length ? ` (${apiKeys.length} API keys)` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
+      process.stdout.write(`whohad: API and page at ${address}${apiKeys.length || signingKeys.length ? ` (${apiKeys.length} API keys${signingKeys.length ? `, ${signingKeys.length} signing keys` : ''})` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
     }
     invalidation = reliableInvalidation(cache, { log })
     if (!values['api-only']) {
@@ -106,4 +108,9 @@ export async function listen(app: { fastify: { listen(o: { host: string; port: n
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`${host} is not an address of this machine: set WHOHAD_HOST to one (127.0.0.1, or 0.0.0.0 for every interface)`, { cause: err })
     throw err
   }
+}
+
+/** The audit log's stream: standard output, or a file appended to (its directory made if missing). */
+function auditDestination(destination: Exclude<AuditDestination, 'off'>): DestinationStream {
+  return destination === 'stdout' ? pino.destination(1) : pino.destination({ dest: destination.file, append: true, mkdir: true })
 }

@@ -3,12 +3,15 @@
 // DescribeInstances said: state, own subnet), not from the addresses their ENIs hold: a stopped
 // instance keeps its ENIs, and a second ENI may sit in another subnet. Read through the cache for at
 // most the staleness bound: these answers change with every poll.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { InstanceRecord } from '../../model/instance.ts'
 import type { StoredHolding } from '../../model/stored-holding.ts'
 import type { InstancePage } from '../../store/instances.ts'
 import type { InstancePart } from '../../store/table.ts'
+import { noteAudit } from '../plugins/audit.ts'
+import { visibleAccounts } from '../plugins/auth.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
 import * as s from '../schemas.ts'
@@ -71,6 +74,12 @@ function decodeToken(token: string): { key: string; after?: string } | undefined
   return { key: `${accountId}/${region}`, ...(after ? { after } : {}) }
 }
 
+/** Whether the request's key may see this account's resources. */
+function sees(req: FastifyRequest, accountId: string): boolean {
+  const visible = visibleAccounts(req)
+  return visible === 'all' || visible.has(accountId)
+}
+
 export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { options, cache, staleMs, targetStates }) => {
   const store = options.store.holdings
   const instances = options.store.instances
@@ -94,7 +103,9 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
         const newest = holdings[holdings.length - 1]!.holder
         return { eniId: req.params.id, current: holdings.some((h) => !h.end), holder: newest, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${req.params.id}`)
+      // Cached for every key alike, so limited after the cache: another account's ENI is one never seen.
+      if (text === '{"missing":true}' || !sees(req, (JSON.parse(text) as { holder: { accountId: string } }).holder.accountId)) throw new Problem(404, `whohad has never seen ${req.params.id}`)
+      noteAudit(req, [req.params.id], 1)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -111,7 +122,8 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
         const described = record ? present(record, state?.lastCompletePoll) : fromHoldings(id, holdings)
         return { ...described, addresses: holdings.filter((h) => !h.end).map(address), history: holdings.map(address) }
       })
-      if (text === '{"missing":true}') throw new Problem(404, `whohad has never seen ${id}`)
+      if (text === '{"missing":true}' || !sees(req, (JSON.parse(text) as { accountId: string }).accountId)) throw new Problem(404, `whohad has never seen ${id}`)
+      noteAudit(req, [id], 1)
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -134,7 +146,7 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
       const part = partFor(filter)
       const wanted = new Set(filter.states)
       const targets = (await targetStates())
-        .filter((t) => (q.account === undefined || t.accountId === q.account) && (q.region === undefined || t.region === q.region))
+        .filter((t) => sees(req, t.accountId) && (q.account === undefined || t.accountId === q.account) && (q.region === undefined || t.region === q.region))
         .sort((a, b) => `${a.accountId}/${a.region}`.localeCompare(`${b.accountId}/${b.region}`))
       let i = 0
       let after: string | undefined
@@ -162,6 +174,7 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
         if (after === undefined) i++
       }
       const next = targets[i]
+      noteAudit(req, [], out.length)
       return reply.send({ instances: out, ...(next ? { nextToken: encodeToken(next.accountId, next.region, after) } : {}) })
     },
   )

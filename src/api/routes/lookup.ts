@@ -1,4 +1,5 @@
 // Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
@@ -6,9 +7,14 @@ import type { CacheRead } from '../../cache/types.ts'
 import { addressesIn, type Cidr, cidrSize } from '../../model/ip.ts'
 import { formatTime, isNow } from '../../model/time.ts'
 import type { PointQuery } from '../answers.ts'
+import { noteAudit } from '../plugins/audit.ts'
+import { visibleList } from '../plugins/auth.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
 import * as s from '../schemas.ts'
+
+/** A key limited to accounts has answers of its own: its accounts are part of a URL's entry. */
+const urlKey = (url: string, visible: readonly string[] | undefined) => (visible ? `${visible.join('+')}|${url}` : url)
 
 const problems = { 400: s.problem, 401: s.problem, 403: s.problem, 429: s.problem }
 
@@ -30,21 +36,24 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       },
       // Callback style, not async: the hot path allocates no promise.
       preValidation: (req, reply, done) => {
-        const read = parsedUrls.get(req.url)
+        const read = parsedUrls.get(urlKey(req.url, visibleList(req)))
         const text = read && cache.peek?.(read.key)
         if (text === undefined) return done()
         metrics.cacheRead(true)
         metrics.lookups.inc()
+        noteAudit(req, [(req.params as { ip: string }).ip])
         reply.type('application/json; charset=utf-8').send(text as never)
       },
     },
     async (req, reply) => {
       const q = req.query
-      const query = { ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account }
+      const visible = visibleList(req)
+      const query = { ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account, visible }
       // `at=now` names another time on every request: such a URL has no one answer to remember.
-      if (!isNow(new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('at'))) parsedUrls.set(req.url, answers.read(query))
+      if (!isNow(new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('at'))) parsedUrls.set(urlKey(req.url, visible), answers.read(query))
       const [text] = await answers.points([query])
       metrics.lookups.inc()
+      noteAudit(req, [req.params.ip])
       return reply.type('application/json; charset=utf-8').send(text as never)
     },
   )
@@ -59,7 +68,11 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
         response: { 200: s.timelineAnswer, ...problems },
       },
     },
-    async (req) => answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account }),
+    async (req) => {
+      const answer = await answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account, visible: visibleList(req) })
+      noteAudit(req, [req.params.ip], answer.holdings.length)
+      return answer
+    },
   )
 
   // The block's slash may come encoded (10.0.1.0%2F28, the documented form) or not (10.0.1.0/28): a
@@ -72,11 +85,11 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
     querystring: s.cidrQuery,
     response: { 200: z.object({ cidr: z.string(), at: z.string(), holdings: z.array(s.holdingAnswer), coverage: s.coverage }), ...problems },
   })
-  const cidrHandler = async (block: Cidr, q: z.infer<typeof s.cidrQuery>) => {
+  const cidrHandler = async (block: Cidr, q: z.infer<typeof s.cidrQuery>, visible: readonly string[] | undefined) => {
     if (cidrSize(block) > BigInt(maxCidr)) {
       throw new Problem(400, `"cidr": ${block.text} holds ${cidrSize(block)} addresses; this server answers blocks of at most ${maxCidr} (a /${(block.network.version === 4 ? 32 : 128) - Math.floor(Math.log2(maxCidr))} or smaller)`)
     }
-    const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account })))
+    const texts = await answers.points(addressesIn(block).map((ip) => ({ ip: ip.text, at: q.at, windowMs: 0, vpc: q.vpc, account: q.account, visible })))
     metrics.lookups.inc(texts.length)
     const seen = new Set<string>()
     const holdings: z.infer<typeof s.holdingAnswer>[] = []
@@ -93,8 +106,13 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
     }
     return { cidr: block.text, at: formatTime(q.at), holdings, coverage: coverage! }
   }
-  app.get('/v1/cidrs/:cidr', { schema: cidrSchema(s.cidrParams, false) }, async (req) => cidrHandler((req.params as { cidr: Cidr }).cidr, req.query))
-  app.get('/v1/cidrs/*', { schema: cidrSchema(z.strictObject({ '*': s.cidr }), true) }, async (req) => cidrHandler((req.params as { '*': Cidr })['*'], req.query))
+  const cidrRoute = async (req: FastifyRequest, block: Cidr, q: z.infer<typeof s.cidrQuery>) => {
+    const answer = await cidrHandler(block, q, visibleList(req))
+    noteAudit(req, [block.text], answer.holdings.length)
+    return answer
+  }
+  app.get('/v1/cidrs/:cidr', { schema: cidrSchema(s.cidrParams, false) }, async (req) => cidrRoute(req, (req.params as { cidr: Cidr }).cidr, req.query))
+  app.get('/v1/cidrs/*', { schema: cidrSchema(z.strictObject({ '*': s.cidr }), true) }, async (req) => cidrRoute(req, (req.params as { '*': Cidr })['*'], req.query))
 
   app.post(
     '/v1/lookups',
@@ -110,11 +128,12 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       const { lookups, format } = req.body
       const queries: PointQuery[] = []
       const slots: (number | string)[] = []
+      const visible = visibleList(req)
       for (const raw of lookups) {
         const item = s.batchItem.safeParse(raw)
         if (item.success) {
           slots.push(queries.length)
-          queries.push({ ip: item.data.ip, at: item.data.at, windowMs: item.data.window ?? 0, vpc: item.data.vpc, account: item.data.account })
+          queries.push({ ip: item.data.ip, at: item.data.at, windowMs: item.data.window ?? 0, vpc: item.data.vpc, account: item.data.account, visible })
         } else {
           const detail = item.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.path.length ? `"${i.path.join('.')}"${i.message.startsWith('is ') ? ' ' : ': '}${i.message}` : i.message)).join('; ')
           slots.push(JSON.stringify({ error: { status: 400, detail } }))
@@ -124,6 +143,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       await targetStates()
       const texts = await answers.points(queries, format)
       metrics.lookups.inc(queries.length)
+      noteAudit(req, queries.slice(0, 10).map((q) => q.ip), lookups.length, lookups.length)
       // Assembled as text: cached answers are already JSON, and re-parsing 10,000 of them would cost more
       // than answering them.
       const body = `{"results":[${slots.map((slot) => (typeof slot === 'number' ? texts[slot] : slot)).join(',')}]}`
