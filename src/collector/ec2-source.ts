@@ -10,6 +10,7 @@ import {
   paginateDescribeInstances,
   paginateDescribeNetworkInterfaces,
 } from '@aws-sdk/client-ec2'
+import { describedOnce } from '../model/description.ts'
 import type { Snapshot } from '../model/observation.ts'
 import { transformEc2 } from './ec2-transform.ts'
 import { instanceRecords } from './instance-source.ts'
@@ -70,5 +71,14 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
     instances: instanceRecords(pages.instances, { accountId: ctx.accountId, region: ctx.region, seenAt: startedAt }),
     // A partial read disagrees with itself by construction (a failed call states nothing).
     ...(error === undefined && disagreements.total > 0 ? { disagreements } : {}),
+    ...(error === undefined
+      ? {
+          descriptions: {
+            instance: describedOnce('instance', pages.instances),
+            'network-interface': describedOnce('network-interface', pages.networkInterfaces),
+            address: describedOnce('address', pages.addresses),
+          },
+        }
+      : {}),
   }
 }

@@ -1,0 +1,39 @@
+// A resource as AWS described it: the object the SDK parsed from DescribeInstances (one
+// `Reservations[].Instances[]` member), DescribeNetworkInterfaces or DescribeAddresses, untouched, so
+// that whohad can answer those calls itself with every field AWS returned. Pure: the model does not
+// import the SDK, so the object is typed here as a plain object; src/store/descriptions.ts gives it the
+// SDK's type per kind.
+
+export const DESCRIPTION_KINDS = ['instance', 'network-interface', 'address'] as const
+export type DescriptionKind = (typeof DESCRIPTION_KINDS)[number]
+
+/** One resource's description, under the id EC2 names it by. */
+export interface Description {
+  readonly id: string
+  /** The SDK's object as parsed: JSON-able but for its Date members (launch and attach times). */
+  readonly body: object
+}
+
+/** What one complete snapshot read, per kind, one description per id (the first listing wins). */
+export type DescriptionSet = Readonly<Record<DescriptionKind, readonly Description[]>>
+
+/**
+ * The id a kind's descriptions are keyed by: InstanceId, NetworkInterfaceId, and for an Elastic IP its
+ * AllocationId (an EC2-Classic address has none: its PublicIp names it).
+ */
+export function descriptionId(kind: DescriptionKind, body: Readonly<Record<string, unknown>>): string | undefined {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
+  if (kind === 'instance') return text(body.InstanceId)
+  if (kind === 'network-interface') return text(body.NetworkInterfaceId)
+  return text(body.AllocationId) ?? text(body.PublicIp)
+}
+
+/** One description per id, in the order first listed: a page boundary may repeat a resource. */
+export function describedOnce(kind: DescriptionKind, bodies: readonly object[]): Description[] {
+  const out = new Map<string, Description>()
+  for (const body of bodies) {
+    const id = descriptionId(kind, body as Readonly<Record<string, unknown>>)
+    if (id !== undefined && !out.has(id)) out.set(id, { id, body })
+  }
+  return [...out.values()]
+}
