@@ -12,6 +12,11 @@ export interface Description {
   readonly id: string
   /** The SDK's object as parsed: JSON-able but for its Date members (launch and attach times). */
   readonly body: object
+  /**
+   * What the resource was listed within, where AWS lists it inside something: for an instance, its
+   * reservation (ReservationId, OwnerId, RequesterId, Groups) without the reservation's Instances.
+   */
+  readonly context?: object
 }
 
 /** What one complete snapshot read, per kind, one description per id (the first listing wins). */
@@ -29,11 +34,13 @@ export function descriptionId(kind: DescriptionKind, body: Readonly<Record<strin
 }
 
 /** One description per id, in the order first listed: a page boundary may repeat a resource. */
-export function describedOnce(kind: DescriptionKind, bodies: readonly object[]): Description[] {
+export function describedOnce(kind: DescriptionKind, bodies: readonly object[], contextOf?: (body: object) => object | undefined): Description[] {
   const out = new Map<string, Description>()
   for (const body of bodies) {
     const id = descriptionId(kind, body as Readonly<Record<string, unknown>>)
-    if (id !== undefined && !out.has(id)) out.set(id, { id, body })
+    if (id === undefined || out.has(id)) continue
+    const context = contextOf?.(body)
+    out.set(id, context === undefined ? { id, body } : { id, body, context })
   }
   return [...out.values()]
 }

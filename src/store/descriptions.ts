@@ -4,10 +4,13 @@
 // part of its partition to the removed part, with the time it was last seen, and kept for history until
 // the retention TTL, as closed holdings are. Keys: table.ts; costs: docs/table-design.md.
 //
+// An instance's item also keeps its reservation (without the reservation's Instances) as `context`,
+// so that `reservations` gives DescribeInstances' own shape back.
+//
 // The body is stored as JSON text. The SDK's objects are plain data but for Date members (LaunchTime,
 // AttachTime, …): each is written as `{"$date": "<ISO 8601>"}` and read back as a Date, so that what
 // `list` and `get` return is the SDK's object as the SDK parsed it, whatever member holds a date.
-import type { Address, Instance, NetworkInterface } from '@aws-sdk/client-ec2'
+import type { Address, Instance, NetworkInterface, Reservation } from '@aws-sdk/client-ec2'
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import { type Description, DESCRIPTION_KINDS, type DescriptionKind, type DescriptionSet } from '../model/description.ts'
@@ -92,7 +95,7 @@ export class DescriptionStore {
     let removed = 0
     const digests: Record<string, string> = {}
     for (const kind of DESCRIPTION_KINDS) {
-      const hashed = seen[kind].map((d) => ({ ...d, hash: contentHash(d.body) }))
+      const hashed = seen[kind].map((d) => ({ ...d, hash: descriptionHash(d) }))
       const digest = setDigest(hashed)
       digests[kind] = digest
       if (previous[kind] === digest) continue
@@ -110,6 +113,24 @@ export class DescriptionStore {
       out.push(decodeBody(item.body!.S!) as DescriptionOf[K])
     })
     return out
+  }
+
+  /**
+   * The current instances of a target in their reservations, as DescribeInstances lists them: one
+   * Reservation per ReservationId (instances in id order, reservations in the order of their first
+   * instance id). An instance stored without its reservation is left out.
+   */
+  async reservations(accountId: string, region: string): Promise<Reservation[]> {
+    const out = new Map<string, Reservation & { Instances: Instance[] }>()
+    await this.readPart(accountId, region, 'instance', 'current', (item) => {
+      if (item.context?.S === undefined) return
+      const reservation = decodeBody(item.context.S) as Omit<Reservation, 'Instances'>
+      const key = reservation.ReservationId ?? ''
+      const group = out.get(key) ?? { ...reservation, Instances: [] }
+      group.Instances.push(decodeBody(item.body!.S!) as Instance)
+      out.set(key, group)
+    })
+    return [...out.values()]
   }
 
   /** One current description by id (a consistent read), or undefined if the last complete poll did not list it. */
@@ -130,17 +151,30 @@ export class DescriptionStore {
     const seenIds = new Set(seen.map((d) => d.id))
     const stored = new Map<string, StoredHash>()
     // Bodies are kept only of what this poll no longer lists (to move them): memory stays one page.
-    const leaving = new Map<string, string>()
+    const leaving = new Map<string, { body: string; context: string | undefined }>()
     await this.readPart(target.accountId, target.region, kind, 'current', (item) => {
       const id = item.id!.S!
       stored.set(id, { hash: item.hash!.S!, lastSeen: Number(item.lastSeen!.N!) })
-      if (!seenIds.has(id)) leaving.set(id, item.body!.S!)
+      if (!seenIds.has(id)) leaving.set(id, { body: item.body!.S!, context: item.context?.S })
     })
     const plan = planDescriptionWrites(stored, seen)
     const pk = descriptionPk(target.accountId, target.region, kind)
     const puts = plan.puts.map((d) => ({
       PutRequest: {
-        Item: marshall({ pk, sk: descriptionSk('current', d.id), kind: 'description', type: kind, id: d.id, hash: d.hash, lastSeen: poll.seenAt, body: encodeBody(d.body) }),
+        Item: marshall(
+          {
+            pk,
+            sk: descriptionSk('current', d.id),
+            kind: 'description',
+            type: kind,
+            id: d.id,
+            hash: d.hash,
+            lastSeen: poll.seenAt,
+            body: encodeBody(d.body),
+            context: d.context !== undefined ? encodeBody(d.context) : undefined,
+          },
+          { removeUndefinedValues: true },
+        ),
       },
     }))
     const moves = plan.removed.map((id) => {
@@ -158,7 +192,7 @@ export class DescriptionStore {
               // It was unchanged since it was written, so every complete poll up to the previous one listed it.
               lastSeen: Math.max(was.lastSeen, poll.lastCompletePoll ?? was.lastSeen),
               removedAt: poll.removedAt,
-              body: leaving.get(id)!,
+              ...leaving.get(id)!,
               [TTL_ATTRIBUTE]: this.retentionMs !== undefined ? Math.ceil((poll.removedAt + this.retentionMs) / 1000) : undefined,
             },
             { removeUndefinedValues: true },
@@ -217,6 +251,11 @@ export function planDescriptionWrites(stored: ReadonlyMap<string, StoredHash>, s
     puts: seen.filter((d) => stored.get(d.id)?.hash !== d.hash),
     removed: [...stored.keys()].filter((id) => !seenIds.has(id)),
   }
+}
+
+/** A description's content hash: its body and what it was listed within. */
+export function descriptionHash(d: Description): string {
+  return contentHash(d.context === undefined ? d.body : { body: d.body, context: d.context })
 }
 
 /** A digest of a kind's (id, hash) pairs, whatever their order: equal digests, equal stored content. */

@@ -3,7 +3,16 @@
 // from the same EC2 endpoint; an unchanged organisation costs no description write; terminated
 // instances, deleted ENIs and released addresses are moved aside with their last description; a poll
 // that is not complete changes none of them.
-import { type Address, DescribeAddressesCommand, type EC2Client, type Instance, type NetworkInterface, paginateDescribeInstances, paginateDescribeNetworkInterfaces } from '@aws-sdk/client-ec2'
+import {
+  type Address,
+  DescribeAddressesCommand,
+  type EC2Client,
+  type Instance,
+  type NetworkInterface,
+  paginateDescribeInstances,
+  paginateDescribeNetworkInterfaces,
+  type Reservation,
+} from '@aws-sdk/client-ec2'
 import t from 'tap'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
@@ -17,7 +26,20 @@ import { openTestStore } from '../../support/stores.ts'
 
 const MIN = 60_000
 
-type View = Record<DescriptionKind, object[]>
+type View = Record<DescriptionKind | 'reservation', object[]>
+
+/** Reservations by id, each instance once and in id order: a page boundary may split one reservation in two. */
+function merged(reservations: readonly Reservation[]): Reservation[] {
+  const byId = new Map<string, Reservation & { Instances: Instance[] }>()
+  for (const { Instances, ...r } of reservations) {
+    const group = byId.get(r.ReservationId!) ?? { ...r, Instances: [] }
+    group.Instances.push(...(Instances ?? []))
+    byId.set(r.ReservationId!, group)
+  }
+  return [...byId.values()]
+    .map((r) => ({ ...r, Instances: sorted('instance', r.Instances) as Instance[] }))
+    .sort((a, b) => (a.ReservationId! < b.ReservationId! ? -1 : 1))
+}
 
 /** One kind's objects, one per id (as a snapshot keeps them), in id order (as the store lists them). */
 function sorted(kind: DescriptionKind, list: readonly object[]): object[] {
@@ -33,14 +55,20 @@ function sorted(kind: DescriptionKind, list: readonly object[]): object[] {
 async function fromEc2(ec2: EC2Client): Promise<View> {
   const nis: NetworkInterface[] = []
   const instances: Instance[] = []
+  const reservations: Reservation[] = []
   for await (const p of paginateDescribeNetworkInterfaces({ client: ec2 }, {})) nis.push(...(p.NetworkInterfaces ?? []))
-  for await (const p of paginateDescribeInstances({ client: ec2 }, {})) for (const r of p.Reservations ?? []) instances.push(...(r.Instances ?? []))
+  for await (const p of paginateDescribeInstances({ client: ec2 }, {})) {
+    for (const r of p.Reservations ?? []) {
+      instances.push(...(r.Instances ?? []))
+      reservations.push(r)
+    }
+  }
   const addresses: Address[] = (await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? []
-  return { instance: sorted('instance', instances), 'network-interface': sorted('network-interface', nis), address: sorted('address', addresses) }
+  return { instance: sorted('instance', instances), 'network-interface': sorted('network-interface', nis), address: sorted('address', addresses), reservation: merged(reservations) }
 }
 
 async function fromStore(store: Store, target: Target): Promise<View> {
-  const view = {} as View
+  const view = { reservation: merged(await store.descriptions.reservations(target.accountId, target.region)) } as View
   for (const kind of DESCRIPTION_KINDS) view[kind] = await store.descriptions.list(kind, target.accountId, target.region)
   return view
 }
@@ -73,7 +101,7 @@ t.test('descriptions follow the organisation, written only on change, removed ke
     for (const target of targets) {
       const expected = await fromEc2(session.ec2(target))
       const stored = await fromStore(store, target)
-      for (const kind of DESCRIPTION_KINDS) t.same(stored[kind], expected[kind], `${what}: ${target.accountId} ${target.region} ${kind} (${expected[kind].length})`)
+      for (const kind of [...DESCRIPTION_KINDS, 'reservation' as const]) t.same(stored[kind], expected[kind], `${what}: ${target.accountId} ${target.region} ${kind} (${expected[kind].length})`)
       views.set(`${target.accountId}/${target.region}`, stored)
     }
     return views

@@ -34,8 +34,14 @@ async function examples() {
   return { instances, networkInterfaces, addresses }
 }
 
+/** The reservation each instance is listed within: two instances in each. */
+const reservationOf = (i: object) => {
+  const id = (i as Instance).InstanceId ?? ''
+  return { ReservationId: `r-${id.slice(-1) < '8' ? 'low' : 'high'}`, OwnerId: target.accountId, Groups: [] }
+}
+
 function describedSet(pages: { instances: Instance[]; networkInterfaces: NetworkInterface[]; addresses: Address[] }): DescriptionSet {
-  return { instance: describedOnce('instance', pages.instances), 'network-interface': describedOnce('network-interface', pages.networkInterfaces), address: describedOnce('address', pages.addresses) }
+  return { instance: describedOnce('instance', pages.instances, reservationOf), 'network-interface': describedOnce('network-interface', pages.networkInterfaces), address: describedOnce('address', pages.addresses) }
 }
 
 const byId = <T>(list: T[], id: (x: T) => string | undefined) => [...list].sort((a, b) => (id(a) ?? '').localeCompare(id(b) ?? ''))
@@ -77,6 +83,16 @@ for (const backend of BACKENDS) {
     const one = await d.get('instance', target.accountId, target.region, fleet.instances[0]!.InstanceId!)
     t.same(one, fleet.instances[0])
     t.ok(one?.LaunchTime instanceof Date, 'LaunchTime is a Date again')
+    const reservations = await d.reservations(target.accountId, target.region)
+    t.same(
+      reservations.map((r) => [r.ReservationId, r.OwnerId, r.Instances?.map((i) => i.InstanceId)]).sort(),
+      [...new Set(fleet.instances.map((i) => reservationOf(i).ReservationId))].sort().map((rid) => [
+        rid,
+        target.accountId,
+        byId(fleet.instances.filter((i) => reservationOf(i).ReservationId === rid), (i) => i.InstanceId).map((i) => i.InstanceId),
+      ]),
+      'instances come back in their reservations',
+    )
     t.equal(await d.get('instance', '999999999999', target.region, fleet.instances[0]!.InstanceId!), undefined, 'another account has its own partition')
 
     requests.reset()
