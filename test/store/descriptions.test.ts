@@ -118,7 +118,7 @@ for (const backend of BACKENDS) {
     const changed = await d.sync(target, describedSet(next), { seenAt: T0 + 2 * MIN, removedAt: T0 + 2 * MIN + 1000, lastCompletePoll: T0 + MIN }, first.digests)
     t.same({ written: changed.written, removed: changed.removed }, { written: 3, removed: 2 })
     t.equal(changed.digests.instance === first.digests.instance, false)
-    t.equal(requests.count('BatchWriteItemCommand'), 2, 'puts (the changed and the removed copies), then the deletes')
+    t.equal(requests.count('BatchWriteItemCommand'), 5, 'per kind that changed: its puts (changed, and removed copies), then its deletes')
     t.same((await d.get('instance', target.accountId, target.region, fleet.instances[2]!.InstanceId!))?.Tags, [{ Key: 'Name', Value: 'renamed' }])
     t.equal(await d.get('network-interface', target.accountId, target.region, goneEni), undefined, 'a deleted ENI is not current')
     t.notOk((await d.list('network-interface', target.accountId, target.region)).some((e) => e.NetworkInterfaceId === goneEni))
