@@ -2,8 +2,8 @@
 // 4 regions × 250 ENIs), through the real AWS SDK, into AWS DynamoDB Local. Prints three figures:
 //   1. initial sync wall time ÷ the floor the simulated AWS allows (goal ≤ 1.2)
 //   2. DynamoDB writes per changed holding in steady state at ~1% churn per poll (goal ≤ 1.2, plus
-//      one write per target per poll for its poll state and one per changed instance record, both
-//      counted and printed apart)
+//      one write per target per poll for its poll state, one per changed instance record and one per
+//      changed description (two per removed one), all counted and printed apart)
 //   3. the collector's peak RSS (goal ≤ 256 MB)
 // The collector runs as users run it: the compiled `node dist/cli.js collect --once --json`, a child
 // process with no V8 flags (NODE_OPTIONS is not passed on), one for the initial sync and one per
@@ -28,7 +28,7 @@ import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import type { PollResult } from '../src/model/poll-result.ts'
 import type { Target } from '../src/model/target.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { tableDefinition } from '../src/store/table.ts'
+import { DESCRIPTION_PK_PREFIX, tableDefinition } from '../src/store/table.ts'
 import { storeOver } from '../src/store/open.ts'
 import { compiledCli, ROOT } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
@@ -176,13 +176,14 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
  * An HTTP proxy in front of DynamoDB Local that counts the collector's write requests by item (each
  * BatchWriteItem item, PutItem, UpdateItem, DeleteItem), and the write capacity units DynamoDB Local
  * says they consumed (base table and every index: what DynamoDB bills), by adding ReturnConsumedCapacity
- * to each write. Instance records (their own batches, items of kind `instance`) are counted apart as
- * well, so that holdings' writes per change can be told from them. DynamoDB Local does not check
+ * to each write. Instance records (their own batches, items of kind `instance`) and descriptions
+ * (their own batches, items of kind `description` and the deletes in their partitions) are counted
+ * apart as well, so that holdings' writes per change can be told from them. DynamoDB Local does not check
  * request signatures, so the rewritten body still passes; responses go back untouched (the SDK checks
  * their CRC32).
  */
 async function startWriteCounter(upstream: string) {
-  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0 }
+  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0, descriptionItems: 0, descriptionUnits: 0 }
   const target = new URL(upstream)
   const agent = new http.Agent({ keepAlive: true })
   type Consumed = { CapacityUnits?: number }
@@ -193,6 +194,7 @@ async function startWriteCounter(upstream: string) {
       const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? ''
       let body = Buffer.concat(chunks)
       let instancesOnly = false
+      let descriptionsOnly = false
       const isWrite = ['BatchWriteItem', 'PutItem', 'UpdateItem', 'DeleteItem'].includes(op)
       if (isWrite) {
         const input = JSON.parse(body.toString()) as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
@@ -201,6 +203,8 @@ async function startWriteCounter(upstream: string) {
           counts.items += items.length
           counts.instanceItems += items.filter(isInstanceWrite).length
           instancesOnly = items.every(isInstanceWrite)
+          counts.descriptionItems += items.filter(isDescriptionWrite).length
+          descriptionsOnly = items.every(isDescriptionWrite)
         } else {
           counts.items++
           if (op === 'PutItem') counts.putItem++
@@ -220,6 +224,7 @@ async function startWriteCounter(upstream: string) {
               counts.units += c.CapacityUnits ?? 0
               if (op === 'PutItem') counts.putItemUnits += c.CapacityUnits ?? 0
               if (op === 'BatchWriteItem' && instancesOnly) counts.instanceUnits += c.CapacityUnits ?? 0
+              if (op === 'BatchWriteItem' && descriptionsOnly) counts.descriptionUnits += c.CapacityUnits ?? 0
             }
           }
           res.writeHead(upRes.statusCode ?? 502, upRes.headers)
@@ -247,6 +252,12 @@ async function startWriteCounter(upstream: string) {
 
 function isInstanceWrite(request: unknown): boolean {
   return (request as { PutRequest?: { Item?: { kind?: { S?: string } } } }).PutRequest?.Item?.kind?.S === 'instance'
+}
+
+/** A description put (its kind) or the delete that moves a removed one aside (its partition). */
+function isDescriptionWrite(request: unknown): boolean {
+  const r = request as { PutRequest?: { Item?: { kind?: { S?: string } } }; DeleteRequest?: { Key?: { pk?: { S?: string } } } }
+  return r.PutRequest?.Item?.kind?.S === 'description' || (r.DeleteRequest?.Key?.pk?.S ?? '').startsWith(DESCRIPTION_PK_PREFIX)
 }
 
 /** What `whohad collect --once --json` prints (PollResult without its state). */
@@ -352,6 +363,7 @@ async function main(): Promise<void> {
     const syncMs = initial.wallMs
     const holdings = sum(initial.results, 'opened')
     const syncWrites = writes.counts.items
+    const syncDescriptionWrites = writes.counts.descriptionItems
     let runPeakRss = initial.peakRss
 
     log(`${STEADY_POLLS} steady-state polls, ${defaults.intervalMs / 1000} s of the fake's time apart (each a collect --once process)`)
@@ -376,10 +388,13 @@ async function main(): Promise<void> {
     // Instance records are written only when an instance changes (launched, stopped, started, gone):
     // counted in the writes, and reported apart from the holdings' per-change figure.
     const instanceWrites = writes.counts.instanceItems - before.instanceItems
-    const perChange = (steadyWrites - stateWrites - instanceWrites) / Math.max(1, steadyChanged)
+    // Descriptions likewise: an instance, ENI or Elastic IP is rewritten when anything AWS says of it changes.
+    const descriptionWrites = writes.counts.descriptionItems - before.descriptionItems
+    const perChange = (steadyWrites - stateWrites - instanceWrites - descriptionWrites) / Math.max(1, steadyChanged)
     // Not a goal: what DynamoDB bills for the same writes (every index included), per changed holding.
     const unitsPerChange =
-      (writes.counts.units - before.units - (writes.counts.putItemUnits - before.putItemUnits) - (writes.counts.instanceUnits - before.instanceUnits)) /
+      (writes.counts.units - before.units - (writes.counts.putItemUnits - before.putItemUnits) - (writes.counts.instanceUnits - before.instanceUnits) -
+        (writes.counts.descriptionUnits - before.descriptionUnits)) /
       Math.max(1, steadyChanged)
     const fakeRss = procStatus(fake.pid, 'VmRSS')
 
@@ -404,12 +419,13 @@ async function main(): Promise<void> {
         `  rate limits: ${requests} EC2 requests (${Math.max(...sweep.requestsPerTarget)} at most per target, MaxResults 1000) against a ` +
         `${DEFAULT_BUCKETS['ec2:non-mutating']!.capacity}-token bucket per target refilling ${DEFAULT_BUCKETS['ec2:non-mutating']!.refillPerSecond}/s: no target waits\n` +
         `  request cost: the same requests as bare HTTP to the fake, ${options.concurrency} targets at a time, best of 2 sweeps\n` +
-        `initial sync: ${f(syncMs / 1000)} s wall (node dist/cli.js collect --once, discovery not counted), ${syncWrites} writes; ` +
+        `initial sync: ${f(syncMs / 1000)} s wall (node dist/cli.js collect --once, discovery not counted), ${syncWrites} writes ` +
+        `(${syncDescriptionWrites} of them descriptions); ` +
         `the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
         `steady state: ${STEADY_POLLS} polls, ${steadyChanged} holdings changed (${steady.opened} opened, ${steady.closed} closed, ${steady.refined} refined; ` +
-        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states and ${instanceWrites} instance records; ` +
+        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states, ${instanceWrites} instance records and ${descriptionWrites} descriptions; ` +
         `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
-        `(base table and its ${INDEX_COUNT} indexes; poll states and instance records apart)\n` +
+        `(base table and its ${INDEX_COUNT} indexes; poll states, instance records and descriptions apart)\n` +
         `memory: collector (node dist/cli.js collect, no V8 flags, heap policy WHOHAD_MAX_HEAP_MB=${process.env.WHOHAD_MAX_HEAP_MB ?? 'default'}) ` +
         `RSS ${f(startRss / MB, 0)} MB with its code loaded, peak (VmHWM) ` +
         `${f(initial.peakRss / MB, 0)} MB in the initial sync, ${f(runPeakRss / MB, 0)} MB over every pass; fake AWS (own process) ` +

@@ -9,7 +9,9 @@ import {
   type NetworkInterface,
   paginateDescribeInstances,
   paginateDescribeNetworkInterfaces,
+  type Reservation,
 } from '@aws-sdk/client-ec2'
+import { describedOnce } from '../model/description.ts'
 import type { Snapshot } from '../model/observation.ts'
 import { transformEc2 } from './ec2-transform.ts'
 import { instanceRecords } from './instance-source.ts'
@@ -38,6 +40,8 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
   const skew = ctx.clockSkewMs ?? 0
   const startedAt = ctx.now() - skew
   const pages = { networkInterfaces: [] as NetworkInterface[], instances: [] as Instance[], addresses: [] as Address[] }
+  // Each instance's reservation (without its Instances), which DescribeInstances lists it within.
+  const reservations = new Map<Instance, Omit<Reservation, 'Instances'>>()
   let error: string | undefined
   try {
     // MaxResults draws on the paginated calls' larger throttling bucket.
@@ -47,7 +51,12 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
       pages.networkInterfaces.push(...(page.NetworkInterfaces ?? []))
     }
     for await (const page of paginateDescribeInstances({ client: ec2, pageSize }, {}, send)) {
-      for (const r of page.Reservations ?? []) pages.instances.push(...(r.Instances ?? []))
+      for (const { Instances, ...reservation } of page.Reservations ?? []) {
+        for (const i of Instances ?? []) {
+          pages.instances.push(i)
+          reservations.set(i, reservation)
+        }
+      }
     }
     // DescribeAddresses has no pagination: one call returns every Elastic IP of the region.
     pages.addresses.push(...((await ec2.send(new DescribeAddressesCommand({}), send)).Addresses ?? []))
@@ -70,5 +79,14 @@ export async function takeEc2Snapshot(ec2: EC2Client, ctx: SnapshotContext): Pro
     instances: instanceRecords(pages.instances, { accountId: ctx.accountId, region: ctx.region, seenAt: startedAt }),
     // A partial read disagrees with itself by construction (a failed call states nothing).
     ...(error === undefined && disagreements.total > 0 ? { disagreements } : {}),
+    ...(error === undefined
+      ? {
+          descriptions: {
+            instance: describedOnce('instance', pages.instances, (i) => reservations.get(i)),
+            'network-interface': describedOnce('network-interface', pages.networkInterfaces),
+            address: describedOnce('address', pages.addresses),
+          },
+        }
+      : {}),
   }
 }

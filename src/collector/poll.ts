@@ -1,5 +1,5 @@
 // One poll of one target, from snapshot to stored holdings: the only I/O around the pure reconcile.
-// Order matters for crashes: operations (and then the instance records that changed) are applied before
+// Order matters for crashes: operations (and then the instance records and descriptions that changed) are applied before
 // the target's state is written, so a crash in between replays the poll against the old state on
 // restart, which reconcile makes harmless and which finds the instance records already as it left them.
 import type { Snapshot } from '../model/observation.ts'
@@ -11,8 +11,8 @@ import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
 
 export interface PollDeps {
-  /** Where holdings and target states go, and instance records: without them a poll keeps holdings only. */
-  readonly store: Pick<Store, 'holdings' | 'targets'> & Partial<Pick<Store, 'instances'>>
+  /** Where holdings and target states go, and instance records and descriptions: without them a poll keeps holdings only. */
+  readonly store: Pick<Store, 'holdings' | 'targets'> & Partial<Pick<Store, 'instances' | 'descriptions'>>
   readonly takeSnapshot: (target: Target) => Promise<Snapshot>
   /** Told which addresses changed, after they are written (the cache invalidates them). */
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
@@ -50,9 +50,16 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     deps.store.instances && snapshot.complete && snapshot.instances
       ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
       : 0
-  const next = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+  // The same for descriptions; their digests go into the state written next, so a crash before it
+  // makes the replayed poll compare item by item (and find them written).
+  const described =
+    deps.store.descriptions && snapshot.complete && snapshot.descriptions
+      ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
+      : undefined
+  const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+  const next = described ? { ...polled, descriptionDigests: described.digests } : polled
   await deps.store.targets.put(next)
-  return { ...result, instancesWritten, durationMs: Date.now() - began, state: next }
+  return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }
 }
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {

@@ -1,6 +1,7 @@
 // What a source saw: the contract between the sources (ec2 snapshot, config history) and the pure
 // reconciler. A source never decides bounds from poll times; it only reports what AWS said, with the
 // evidence AWS gave for when a holding began or ended. Reconcile turns that into holdings.
+import type { DescriptionSet } from './description.ts'
 import type { AddressKind, Bound, Holder } from './holding.ts'
 import type { InstanceRecord } from './instance.ts'
 
@@ -64,4 +65,9 @@ export interface Snapshot {
    * instances: absent is not empty, and marks nothing gone.
    */
   readonly instances?: readonly InstanceRecord[]
+  /**
+   * The SDK's objects as returned, one per resource id: only on a complete snapshot (a partial one
+   * would remove what it failed to read), and absent when the source does not keep them.
+   */
+  readonly descriptions?: DescriptionSet
 }

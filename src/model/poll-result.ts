@@ -18,5 +18,7 @@ export interface PollResult {
   readonly disagreements?: Disagreements
   /** Instance records written (new, changed or gone); 0 in a steady state. */
   readonly instancesWritten?: number
+  /** Descriptions written (new, changed or removed); 0 in a steady state. */
+  readonly descriptionsWritten?: number
   readonly state: TargetState
 }

@@ -1,6 +1,7 @@
 // A target (one account × region the collector polls) and what is kept about it between polls. Pure:
 // the store (store/targets.ts) reads and writes these, poll-state.ts computes them, the API reads them.
 import type { ConfigRecording } from './config-recording.ts'
+import type { DescriptionKind } from './description.ts'
 
 export interface Target {
   readonly accountId: string
@@ -29,6 +30,11 @@ export interface TargetState extends Target {
   readonly configCursor?: number
   /** How AWS Config records this target's ENIs, as last checked (before each read of its history). */
   readonly config?: ConfigRecording
+  /**
+   * Per kind, a digest of the (id, content hash) pairs of the descriptions stored for this target
+   * (store/descriptions.ts): a poll whose digest is the same has nothing to read or write there.
+   */
+  readonly descriptionDigests?: Readonly<Partial<Record<DescriptionKind, string>>>
 }
 
 /** The state of a target never polled. */

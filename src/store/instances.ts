@@ -3,11 +3,11 @@
 // of an unchanged fleet writes nothing here, and a target's state item (one write per poll) is what
 // says a listed instance was still listed (see targets.ts). An instance a complete poll no longer lists
 // is marked gone and kept for history (until the retention TTL), never deleted. Keys: table.ts.
-import { createHash } from 'node:crypto'
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import type { InstanceRecord } from '../model/instance.ts'
 import { batchWrite, type BatchOptions } from './batch.ts'
+import { contentHash } from './content-hash.ts'
 import {
   INDEX_BY_TARGET,
   INSTANCE_SK,
@@ -160,17 +160,7 @@ function carryPlacement(previous: InstanceRecord | undefined, next: InstanceReco
 /** The hash of a record's content: every field but `lastSeen` and `gone`, in a canonical order. */
 export function instanceHash(record: InstanceRecord): string {
   const { lastSeen: _lastSeen, gone: _gone, ...content } = record
-  return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 32)
-}
-
-/** JSON with object keys sorted at every depth, and undefined members left out, as marshall leaves them. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
+  return contentHash(content)
 }
 
 /** The item a record is stored as. Its content is a function of the record alone, so a replay rewrites it identically. */

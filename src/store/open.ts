@@ -1,4 +1,4 @@
-// The store as one object: holdings, instances, target states and leases over one DynamoDB table,
+// The store as one object: holdings, instances, descriptions, target states and leases over one DynamoDB table,
 // and how to close it. openStore() opens the one a configuration names (DynamoDB at an endpoint,
 // DynamoDB in AWS, or the embedded dynalite under the data directory); storeOver() builds the same
 // object over a client and table that already exist (tests, benches). Nothing above src/store sees
@@ -7,6 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Config } from '../config.ts'
 import type { BatchOptions } from './batch.ts'
 import { createDynamoClient, ensureTable } from './dynamodb.ts'
+import { DescriptionStore } from './descriptions.ts'
 import { startEmbeddedDynamo } from './embedded.ts'
 import { HoldingStore, type HoldingStoreOptions } from './holdings.ts'
 import { InstanceStore } from './instances.ts'
@@ -16,6 +17,8 @@ import { TargetStore } from './targets.ts'
 export interface Store {
   readonly holdings: HoldingStore
   readonly instances: InstanceStore
+  /** Instances, ENIs and Elastic IPs as AWS described them in each target's last complete poll. */
+  readonly descriptions: DescriptionStore
   readonly targets: TargetStore
   readonly leases: LeaseStore
   /** Where the data lives, in words for a start-up banner. */
@@ -27,7 +30,7 @@ export interface Store {
 
 export interface StoreOptions {
   readonly tableName: string
-  /** How long closed holdings and gone instances are kept (DynamoDB TTL). */
+  /** How long closed holdings, gone instances and removed descriptions are kept (DynamoDB TTL). */
   readonly retentionMs?: number
   readonly delegatedPrefixLengths?: HoldingStoreOptions['delegatedPrefixLengths']
   readonly batch?: BatchOptions
@@ -47,6 +50,7 @@ export function storeOver(
   return {
     holdings: new HoldingStore(client, { ...shared, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
     instances: new InstanceStore(client, shared),
+    descriptions: new DescriptionStore(client, shared),
     targets: new TargetStore(client, tableName),
     leases: new LeaseStore(client, tableName),
     location: about.location ?? `DynamoDB table ${tableName}`,

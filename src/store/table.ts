@@ -158,3 +158,25 @@ export function leaseKey(shard: number): { pk: string; sk: string } {
 export function workerKey(owner: string): { pk: string; sk: string } {
   return { pk: WORKER_PK, sk: owner }
 }
+
+/**
+ * Descriptions as AWS gave them (store/descriptions.ts): one partition per target and kind, one item
+ * per resource. Current ones sort under `c#`, removed ones (kept for history until the retention TTL)
+ * under `r#`, so that listing the current ones is one consistent Query of a key prefix whose cost never
+ * grows with the resources that came and went. No index: nothing reads them by anything else.
+ */
+export const DESCRIPTION_PK_PREFIX = 'D#'
+
+export type DescriptionPart = 'current' | 'removed'
+
+export function descriptionPk(accountId: string, region: string, kind: string): string {
+  return `${DESCRIPTION_PK_PREFIX}${accountId}#${region}#${kind}`
+}
+
+export function descriptionSkPrefix(part: DescriptionPart): string {
+  return part === 'current' ? 'c#' : 'r#'
+}
+
+export function descriptionSk(part: DescriptionPart, id: string): string {
+  return `${descriptionSkPrefix(part)}${id}`
+}

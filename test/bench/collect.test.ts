@@ -26,5 +26,7 @@ t.test('bench:collect prints its three figures', async (t) => {
     t.ok(Number.isFinite(value) && value > 0, `${figure}: ${value} is a positive number`)
   }
   t.match(stdout, /floor: [\d.]+ s = max\(rate-limit floor/, 'says how the floor was derived')
+  t.match(stdout, /initial sync: .*\d+ writes \([1-9]\d* of them descriptions\)/, 'the initial sync writes descriptions, counted apart')
+  t.match(stdout, /\d+ poll states, \d+ instance records and \d+ descriptions;/, 'steady-state description writes are counted apart from holdings\'')
   t.match(stdout, /collector \(node dist\/cli\.js collect, no V8 flags.*peak \(VmHWM\)/, 'the peak is the compiled collector process\'s own')
 })

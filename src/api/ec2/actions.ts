@@ -33,7 +33,7 @@ interface Paged<T> {
 export type Ec2Request =
   | ({ readonly action: 'DescribeInstances'; readonly kind: 'instance' } & Paged<Instance>)
   | ({ readonly action: 'DescribeInstanceStatus'; readonly kind: 'instance'; readonly includeAll: boolean } & Paged<Instance>)
-  | ({ readonly action: 'DescribeNetworkInterfaces'; readonly kind: 'eni' } & Paged<NetworkInterface>)
+  | ({ readonly action: 'DescribeNetworkInterfaces'; readonly kind: 'network-interface' } & Paged<NetworkInterface>)
   | {
       readonly action: 'DescribeAddresses'
       readonly kind: 'address'
@@ -110,7 +110,7 @@ export function parseEc2Request(params: Params): Ec2Request {
         ...paged<Instance>(action, params, 'InstanceId', 'instancesSet', checkInstanceId, INSTANCE_STATUS_FILTERS, undefined),
       }
     case 'DescribeNetworkInterfaces':
-      return { action, kind: 'eni', ...paged<NetworkInterface>(action, params, 'NetworkInterfaceId', 'NetworkInterfaceIds', checkEniId, ENI_FILTERS, (e) => e.TagSet) }
+      return { action, kind: 'network-interface', ...paged<NetworkInterface>(action, params, 'NetworkInterfaceId', 'NetworkInterfaceIds', checkEniId, ENI_FILTERS, (e) => e.TagSet) }
     case 'DescribeAddresses': {
       const publicIps = unique(listParam(params, 'PublicIp'))
       for (const ip of publicIps) if (!IPV4.test(ip)) throw new AwsError('InvalidParameterValue', `Invalid value '${ip}' for PublicIp. It is not a valid IPv4 address.`)

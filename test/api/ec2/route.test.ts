@@ -251,7 +251,7 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
     const owner = new Map<string, string>()
     for (const [k, items] of recorded) {
       const [kind, accountId] = k.split('/') as [DescriptionKind, string]
-      const id = (x: Instance & NetworkInterface & Address) => (kind === 'instance' ? x.InstanceId : kind === 'eni' ? x.NetworkInterfaceId : x.AllocationId)
+      const id = (x: Instance & NetworkInterface & Address) => (kind === 'instance' ? x.InstanceId : kind === 'network-interface' ? x.NetworkInterfaceId : x.AllocationId)
       for (const x of items as Array<Instance & NetworkInterface & Address>) owner.set(id(x)!, accountId)
     }
     const seenBy = async (client: EC2Client, action: 'instances' | 'enis' | 'addresses' | 'status'): Promise<string[]> => {
