@@ -82,7 +82,7 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
       (r.Instances ?? []).map((i) => ({ ...i, ...(r.ReservationId ? { ReservationId: r.ReservationId } : {}), ...(r.OwnerId ? { OwnerId: r.OwnerId } : {}) })),
     )
     recorded.set(`instance/${accountId}`, instances)
-    recorded.set(`eni/${accountId}`, (await all(paginateDescribeNetworkInterfaces({ client, pageSize: 1000 }, {}))).flatMap((p) => p.NetworkInterfaces ?? []))
+    recorded.set(`network-interface/${accountId}`, (await all(paginateDescribeNetworkInterfaces({ client, pageSize: 1000 }, {}))).flatMap((p) => p.NetworkInterfaces ?? []))
     recorded.set(`address/${accountId}`, (await client.send(new DescribeAddressesCommand({}))).Addresses ?? [])
   }
   const source: DescriptionSource = {
@@ -124,7 +124,7 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
   }
 
   const instances = [...recorded.entries()].filter(([k]) => k.startsWith('instance/')).flatMap(([, v]) => v as Instance[])
-  const enis = [...recorded.entries()].filter(([k]) => k.startsWith('eni/')).flatMap(([, v]) => v as NetworkInterface[])
+  const enis = [...recorded.entries()].filter(([k]) => k.startsWith('network-interface/')).flatMap(([, v]) => v as NetworkInterface[])
   const addresses = [...recorded.entries()].filter(([k]) => k.startsWith('address/')).flatMap(([, v]) => v as Address[])
 
   await t.test('everything, unfiltered: the same resources and field values', async (t) => {
