@@ -10,15 +10,17 @@ import { LocalCache } from '../cache/local.ts'
 import type { AnswerCache } from '../cache/types.ts'
 import type { TargetState } from '../model/target.ts'
 import { Answers } from './answers.ts'
+import { storedDescriptions, watchedAccounts } from './described.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { auditLog } from './plugins/audit.ts'
-import { auth } from './plugins/auth.ts'
+import { auth, visibleAccounts } from './plugins/auth.ts'
 import { securityHeaders } from './plugins/helmet.ts'
 import { requestMetrics } from './plugins/metrics.ts'
 import { rateLimits } from './plugins/rate-limit.ts'
 import { openApi } from './plugins/swagger.ts'
 import { problemHandlers, problemServerOptions } from './problem.ts'
 import { currentRoutes } from './routes/current.ts'
+import { ec2Routes } from './routes/ec2.ts'
 import { healthRoutes } from './routes/health.ts'
 import { lookupRoutes } from './routes/lookup.ts'
 import { uiRoutes } from './routes/ui.ts'
@@ -74,6 +76,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(uiRoutes)
   await app.register(lookupRoutes, context)
   await app.register(currentRoutes, context)
+  // EC2's Query API over the recorded descriptions, where the store keeps them.
+  const descriptions = options.store.descriptions
+  if (descriptions) {
+    await app.register(ec2Routes, { source: storedDescriptions(descriptions, targetStates), accounts: (req) => watchedAccounts(targetStates, visibleAccounts(req)) })
+  }
 
   return {
     fastify: app as unknown as FastifyInstance,

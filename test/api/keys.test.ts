@@ -59,14 +59,15 @@ async function setup(t: Parameters<typeof openTestStore>[0]) {
     },
   })
   const app = await buildApp({
-    store,
+    // Without descriptions, so that buildApp leaves /ec2/ to the stand-in below (test/api/ec2/served.test.ts has the real one).
+    store: { holdings: store.holdings, instances: store.instances, targets: store.targets },
     apiKeys: Object.entries(BEARER).map(([name, k]) => ({ name, scopes: ['lookup'], sha256: sha(k.key), ...(k.accounts ? { accounts: k.accounts } : {}) })),
     signingKeys: SIGNING,
     auditLog: { stream },
     // Holdings at T0 are cached for the long time-to-live, so that a scope leak through the cache shows.
     settledMs: 60 * MIN,
   })
-  // The /ec2/ route is another plugin's; this stand-in reads the form body as text, as it must.
+  // A stand-in /ec2/ that shows what the auth path set; it reads the form body as text, as the real route does.
   app.fastify.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body))
     scope.post('/ec2/', async (req, reply) => {
