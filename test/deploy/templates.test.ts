@@ -90,6 +90,8 @@ function actionsCalledByCode(): { actions: Map<string, Set<string>>; problems: s
           const action = WAITER_ACTIONS[`${service}:${name}`]
           if (action) add(action, where)
           else problems.push(`${where}: waiter ${name} of ${pkg}: add the operation it polls to WAITER_ACTIONS`)
+        } else if (/^\w+\$$/.test(name)) {
+          // A shape's schema (e.g. DescribeInstancesResult$, which /ec2/ writes its XML from): data, not a call.
         } else if (!/(Client|Exception)$/.test(name)) {
           problems.push(`${where}: imports ${name} from ${pkg}; this test cannot tell whether it calls AWS`)
         }
