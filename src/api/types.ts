@@ -31,6 +31,11 @@ export interface AppOptions {
   readonly apiKeys?: readonly ApiKey[]
   /** Keys that sign requests with SigV4 (SDKs and the AWS CLI use them as ordinary credentials). */
   readonly signingKeys?: readonly SigningKey[]
+  /**
+   * Serve requests that carry no credentials as an open server would, while verifying those that do: for
+   * `whohad demo` only (loopback), whose page needs no key and whose demo key shows SDKs verified.
+   */
+  readonly admitAnonymous?: boolean
   /** The audit log: one JSON line per /v1 and /ec2/ request; off when unset. Never carries a key or secret. */
   readonly auditLog?: { readonly stream: DestinationStream; readonly level?: 'info' | 'silent' }
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */

@@ -152,8 +152,11 @@ t.test("SigV4 with the SDK's signer: /v1 and the /ec2/ auth path, limited to the
 
   const tampered = await signed(payments!, 'POST', '/ec2/', {}, form, 'application/x-www-form-urlencoded')
   const changed = await fastify.inject({ ...tampered, payload: form.replace('10.0.1.3', '10.0.1.4') })
-  t.equal(changed.statusCode, 401, 'a body changed after signing')
-  t.match(changed.json().detail, /not the hash of the body/)
+  t.equal(changed.statusCode, 403, 'a body changed after signing: on /ec2/, EC2 says so in its own shape')
+  t.match(changed.body, /<Code>SignatureDoesNotMatch<\/Code><Message>SigV4: x-amz-content-sha256 is not the hash of the body/)
+  const changedV1 = await signed(desk!, 'POST', '/v1/lookups', {}, body, 'application/json', 'whohad')
+  const refusedV1 = await fastify.inject({ ...changedV1, payload: body.replace('10.0.1.3', '10.0.1.4') })
+  t.match(refusedV1.json(), { status: 401, detail: /not the hash of the body/ }, 'on /v1, the same refusal is a problem')
   const late = await fastify.inject(await signed(payments!, 'GET', '/v1/ips/10.0.1.3', { at: String(T0) }, '', '', 'whohad', Date.now() - 16 * MIN))
   t.equal(late.statusCode, 401, 'signed 16 minutes ago')
   const unknown = await fastify.inject(await signed({ ...payments!, accessKeyId: 'AKIDUNKNOWN00001' }, 'GET', '/v1/ips/10.0.1.3', { at: String(T0) }, '', '', 'whohad'))
@@ -174,7 +177,78 @@ t.test('the real EC2 client over HTTP, with a signing key as its credentials, pa
   const out = await client(SIGNING[0]!.secret).send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-ip-address', Values: ['10.0.1.3', '10.0.1.4'] }], MaxResults: 5 }))
   t.equal(out.$metadata.requestId, 'sdk-payments|eu-west-1|222222222222', 'verified: the key, the region of its credential scope and its accounts')
   const refused = (await client('not-the-secret-0123456789').send(new DescribeInstancesCommand({})).catch((e: unknown) => e)) as { $metadata?: { httpStatusCode?: number } }
-  t.equal(refused.$metadata?.httpStatusCode, 401, 'a wrong secret')
+  t.equal(refused.$metadata?.httpStatusCode, 403, 'a wrong secret')
+})
+
+t.test("/ec2/ refuses in EC2's error codes, as the real EC2 client names them; /v1 keeps problems", async (t) => {
+  const { fastify } = await setup(t)
+  const address = await fastify.listen({ host: '127.0.0.1', port: 0 })
+  const [payments, , metricsOnly] = SIGNING
+  const clients: EC2Client[] = []
+  t.teardown(() => clients.forEach((c) => c.destroy()))
+  const client = (accessKeyId: string, secretAccessKey: string, skewMs = 0) => {
+    // systemClockOffset signs as if the clock were off by skewMs: how a request signed too long ago arrives.
+    const c = new EC2Client({ endpoint: `${address}/ec2/`, region: 'eu-west-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1, systemClockOffset: skewMs })
+    clients.push(c)
+    return c
+  }
+  // The SDK corrects its clock after a RequestExpired; one attempt, so the skewed request is the one judged.
+  const refusal = async (c: EC2Client) => (await c.send(new DescribeInstancesCommand({})).then(() => undefined, (e: unknown) => e)) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined
+  const cases: [string, EC2Client, string, number][] = [
+    ['an unknown access key id', client('AKIDUNKNOWN00001', payments!.secret), 'AuthFailure', 401],
+    ['a wrong secret', client(payments!.accessKeyId, 'not-the-secret-0123456789'), 'SignatureDoesNotMatch', 403],
+    ['signed 20 minutes ago', client(payments!.accessKeyId, payments!.secret, -20 * MIN), 'RequestExpired', 400],
+    ['a key without the lookup scope', client(metricsOnly!.accessKeyId, metricsOnly!.secret), 'UnauthorizedOperation', 403],
+  ]
+  for (const [what, c, name, status] of cases) {
+    const err = await refusal(c)
+    t.match(err, { name, $metadata: { httpStatusCode: status } }, `${what}: ${name} (${status})`)
+    for (const k of SIGNING) t.notOk(err?.message?.includes(k.secret), 'no secret in the message')
+  }
+  const unsigned = await fetch(`${address}/ec2/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeInstances&Version=2016-11-15' })
+  t.equal(unsigned.status, 403, 'no credentials where keys are configured')
+  t.match(await unsigned.text(), /^<\?xml[^>]*>\n<Response><Errors><Error><Code>MissingAuthenticationToken<\/Code>/)
+  t.ok(unsigned.headers.get('x-amzn-requestid'), 'with a request id, as EC2 sends')
+  const bearer401 = await fetch(`${address}/ec2/?Action=DescribeInstances`, { headers: { authorization: 'Bearer not-a-key-of-ours' } })
+  t.equal(bearer401.status, 401)
+  t.match(await bearer401.text(), /<Code>AuthFailure<\/Code>/, 'an unknown Bearer key')
+  const garbled = await fetch(`${address}/ec2/?Action=DescribeInstances`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=nonsense' } })
+  t.equal(garbled.status, 400)
+  t.match(await garbled.text(), /<Code>IncompleteSignature<\/Code>/, 'a signature that is not one')
+  const v1 = await fetch(`${address}/v1/ips/10.0.1.3?at=${T0}`)
+  t.equal(v1.headers.get('content-type'), 'application/problem+json; charset=utf-8', '/v1 refuses with a problem')
+  t.equal(v1.status, 401)
+})
+
+t.test('every route that needs a key needs it however its path is spelled (the router decodes percent-escapes)', async (t) => {
+  const { fastify } = await setup(t)
+  const paths: [string, string][] = [
+    ['GET', `/v1/ips/10.0.1.3?at=${T0}`],
+    ['GET', `/v1/ips/10.0.1.3/timeline?from=${T0 - MIN}&to=${T0}`],
+    ['GET', `/v1/cidrs/10.0.1.0%2F28?at=${T0}`],
+    ['GET', '/v1/instances'],
+    ['GET', '/v1/instances/i-1111'],
+    ['GET', '/metrics'],
+    ['POST', '/ec2/'],
+  ]
+  // Each letter or digit of the path (before the query, and not of an escape already there) may be sent percent-encoded.
+  const spelled = (path: string, mask: readonly boolean[]) => {
+    const q = path.indexOf('?')
+    const [head, tail] = q < 0 ? [path, ''] : [path.slice(0, q), path.slice(q)]
+    const inEscape = (i: number) => head[i - 1] === '%' || head[i - 2] === '%'
+    return [...head].map((c, i) => (mask[i % mask.length] && /[a-z0-9]/i.test(c) && !inEscape(i) ? `%${c.charCodeAt(0).toString(16).toUpperCase()}` : c)).join('') + tail
+  }
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...paths), fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }), async ([method, path], mask) => {
+      const url = spelled(path, mask)
+      const res = await fastify.inject({ method: method as 'GET', url, ...(method === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'Action=DescribeInstances' } : {}) })
+      // Refused (or, for a spelling the router does not take, not found): never answered without a key.
+      return [401, 403, 404].includes(res.statusCode)
+    }),
+    { numRuns: 200 },
+  )
+  const res = await fastify.inject({ url: `/%761/ips/10.0.1.3?at=${T0}` })
+  t.equal(res.statusCode, 401, '/%761/ips/… is /v1/ips/… and needs a key')
 })
 
 t.test('the audit log: one line per /v1 and /ec2/ request with key, route, addresses and size; never a key or a secret', async (t) => {
