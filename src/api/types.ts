@@ -24,6 +24,8 @@ export interface AuditNote {
   readonly askedCount?: number
   /** How many results the answer holds (holdings, results of a batch, resources). */
   readonly results?: number
+  /** The action of an /ec2/ request (DescribeInstances, …). */
+  readonly action?: string
 }
 
 export interface AppOptions {

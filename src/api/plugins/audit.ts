@@ -25,6 +25,7 @@ export const auditLog = fp<{ stream?: DestinationStream | undefined; level?: 'in
         ...(req.whohadScope ? { region: req.whohadScope.region } : {}),
         method: req.method,
         route: req.routeOptions.url ?? null,
+        ...(note?.action !== undefined ? { action: note.action } : {}),
         client: req.ip,
         status: reply.statusCode,
         asked: note?.asked.slice(0, AUDIT_FIRST) ?? [],
@@ -39,6 +40,11 @@ export const auditLog = fp<{ stream?: DestinationStream | undefined; level?: 'in
 )
 
 /** What a route says of its request for the audit line. */
-export function noteAudit(req: FastifyRequest, asked: readonly string[], results?: number, askedCount?: number): void {
-  req.whohadAudit = { asked: asked.slice(0, AUDIT_FIRST), ...(askedCount !== undefined ? { askedCount } : { askedCount: asked.length }), ...(results !== undefined ? { results } : {}) }
+export function noteAudit(req: FastifyRequest, asked: readonly string[], results?: number, askedCount?: number, action?: string): void {
+  req.whohadAudit = {
+    asked: asked.slice(0, AUDIT_FIRST),
+    ...(askedCount !== undefined ? { askedCount } : { askedCount: asked.length }),
+    ...(results !== undefined ? { results } : {}),
+    ...(action !== undefined ? { action } : {}),
+  }
 }

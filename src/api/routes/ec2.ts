@@ -8,7 +8,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
 import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
+import { noteAudit } from '../plugins/audit.ts'
 import { type AccountListing, answerEc2, parseEc2Request } from '../ec2/actions.ts'
+import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
 import { credentialScope } from '../ec2/scope.ts'
 
 export interface Ec2RouteOptions {
@@ -35,8 +37,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 async function handle(options: Ec2RouteOptions, request: FastifyRequest, reply: FastifyReply): Promise<string> {
   const params = requestParams(request)
-  // The signature is not verified here yet: any well-formed credential scope is accepted. Verifying it
-  // against the key's secret (and taking the caller's key, hence its accounts, from it) plugs in here.
+  // The audit line: what was asked, noted before EC2's checks (a refused request is on record too).
+  const asked = askedOf(params)
+  const action = params.get('Action')?.slice(0, ASKED_MAX_LENGTH)
+  noteAudit(request, asked, undefined, undefined, action)
+  // The auth plugin has verified the signature (where keys are configured) and set the key's accounts;
+  // the credential scope names the region the client means.
   const scope = credentialScope(header(request, 'authorization'), params.get('X-Amz-Credential'))
   if (!scope) throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
   const ec2Request = parseEc2Request(params)
@@ -48,7 +54,8 @@ async function handle(options: Ec2RouteOptions, request: FastifyRequest, reply: 
     listings.push({ accountId, items: listed.items })
     if (listed.asOf !== undefined) asOf = Math.min(asOf ?? listed.asOf, listed.asOf)
   }
-  const xml = answerEc2(ec2Request, listings, reply.getHeader('x-amzn-requestid') as string)
+  const { xml, results } = answerEc2(ec2Request, listings, reply.getHeader('x-amzn-requestid') as string)
+  noteAudit(request, asked, results, undefined, action)
   if (asOf !== undefined) void reply.header(AS_OF_HEADER, new Date(asOf).toISOString())
   return xml
 }
