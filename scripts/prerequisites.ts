@@ -16,6 +16,8 @@ export const PARTS: readonly Part[] = [
   { name: 'java', neededFor: 'AWS DynamoDB Local, the store the tests run against', debianPackage: 'default-jre-headless' },
   { name: 'redis-server', neededFor: 'the cache and stress tests, which run a real Redis', debianPackage: 'redis-server' },
   { name: '/usr/bin/chromium', neededFor: 'the page test, which drives a real browser', debianPackage: 'chromium' },
+  // Debian's slim images have no Python; the example is a Python script because Splunk runs Python.
+  { name: 'python3', neededFor: 'the test of the Splunk external lookup example (examples/splunk/)', debianPackage: 'python3' },
 ]
 
 export interface Host {

@@ -42,6 +42,7 @@ const present: Record<string, () => boolean> = {
   'redis-server': () => works('redis-server', ['--version']),
   // The page test launches CHROMIUM_PATH when it is set.
   '/usr/bin/chromium': () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
+  python3: () => works('python3', ['--version']),
 }
 const missingParts = (): Part[] => PARTS.filter((p) => !present[p.name]!())
 const host = { root: process.getuid?.() === 0, debian: existsSync('/etc/debian_version') && works('apt-get', ['--version']) }

@@ -9,7 +9,7 @@ const redis = part('redis-server')
 const chromium = part('/usr/bin/chromium')
 
 t.test('the parts and their Debian packages', async (t) => {
-  t.same(PARTS.map((p) => p.debianPackage), ['default-jre-headless', 'redis-server', 'chromium'])
+  t.same(PARTS.map((p) => p.debianPackage), ['default-jre-headless', 'redis-server', 'chromium', 'python3'])
 })
 
 t.test('nothing missing: ready, wherever it runs', async (t) => {
