@@ -4,16 +4,19 @@
 import { createHash } from 'node:crypto'
 import { request } from 'node:http'
 import { Readable, Writable } from 'node:stream'
+import { SignatureV4 } from '@smithy/signature-v4'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import * as s from '../../src/api/schemas.ts'
 import { makeHolding } from '../../support/holdings.ts'
+import { Sha256 } from '../../support/sdk-sha256.ts'
 import { openTestStore } from '../../support/stores.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 const MIN = 60_000
 const KEYS = { desk: 'desk-bearer-key-0123456789', payments: 'payments-bearer-key-0123456789' }
 const sha = (key: string) => createHash('sha256').update(key).digest('hex')
+const SIGNING = { name: 'sdk', scopes: ['lookup'], accessKeyId: 'AKIDNDJSON000001', secret: 'ndjson-signing-secret-0123456789' }
 const NDJSON = { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEYS.desk}` }
 
 async function setup(t: Parameters<typeof openTestStore>[0]) {
@@ -40,11 +43,12 @@ async function setup(t: Parameters<typeof openTestStore>[0]) {
       { name: 'desk', scopes: ['lookup'], sha256: sha(KEYS.desk) },
       { name: 'payments', scopes: ['lookup'], sha256: sha(KEYS.payments), accounts: ['222222222222'] },
     ],
+    signingKeys: [SIGNING],
     auditLog: { stream },
   })
   t.teardown(() => app.fastify.close())
   const url = await app.fastify.listen({ host: '127.0.0.1', port: 0 })
-  return { url, audit }
+  return { url, audit, fastify: app.fastify }
 }
 
 interface Sent {
@@ -230,4 +234,38 @@ t.test('keys: required, and a key limited to accounts sees only their holdings',
   const anonymous = await post(url, '/v1/lookups', body, { 'content-type': 'application/x-ndjson' })
   t.equal(anonymous.status, 401)
   t.match(anonymous.type, /problem\+json/)
+})
+
+t.test('a SigV4-signed stream is read whole and verified before any line is answered', async (t) => {
+  const { fastify } = await setup(t)
+  const body = `{"ip": "203.0.113.7", "at": ${T0}}\n{"ip": "10.0.1.5", "at": ${T0}}\n`
+  const signer = new SignatureV4({ credentials: { accessKeyId: SIGNING.accessKeyId, secretAccessKey: SIGNING.secret }, region: 'eu-west-1', service: 'whohad', sha256: Sha256, uriEscapePath: true })
+  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: 'localhost', path: '/v1/lookups', query: {}, headers: { host: 'localhost:80', 'content-type': 'application/x-ndjson', 'content-length': String(Buffer.byteLength(body)) }, body })
+  const ok = await fastify.inject({ method: 'POST', url: '/v1/lookups', headers: signed.headers, payload: body })
+  t.equal(ok.statusCode, 200)
+  t.same(ok.body.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { ip: string }).ip), ['203.0.113.7', '10.0.1.5'])
+  const tampered = body.replace('10.0.1.5', '10.0.1.6')
+  const refused = await fastify.inject({ method: 'POST', url: '/v1/lookups', headers: signed.headers, payload: tampered })
+  t.equal(refused.statusCode, 401, 'a body that is not the one signed: nothing answered')
+  t.notMatch(refused.body, /10\.0\.1\.6/)
+})
+
+t.test('a store that fails: the lines it could not answer say so, in their place, and the stream goes on', async (t) => {
+  const { store } = await openTestStore(t, 'embedded')
+  await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - 120 * MIN, lastCompletePoll: T0 + 60 * MIN })
+  // The store fails for one address (as DynamoDB does when it throttles past the retries).
+  const holdings = new Proxy(store.holdings, {
+    get(target, prop) {
+      if (prop === 'lookup') return async (q: { ip: string }) => (q.ip === '192.0.2.99' ? Promise.reject(new Error('throttled')) : target.lookup(q as never))
+      const value = Reflect.get(target, prop) as unknown
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+  const app = await buildApp({ store: { ...store, holdings } })
+  t.teardown(() => app.fastify.close())
+  const res = await app.fastify.inject({ method: 'POST', url: '/v1/lookups', headers: { 'content-type': 'application/x-ndjson' }, payload: `{"ip": "192.0.2.99", "at": ${T0}}\n` })
+  t.equal(res.statusCode, 200, 'the status was sent before any line was answered')
+  t.same(JSON.parse(res.body.trim()), { error: { status: 503, detail: 'the store could not answer; try again shortly', line: 1 } })
+  const after = await app.fastify.inject({ method: 'POST', url: '/v1/lookups', headers: { 'content-type': 'application/x-ndjson' }, payload: `{"ip": "192.0.2.1", "at": ${T0}}` })
+  t.match(JSON.parse(after.body.trim()), { ip: '192.0.2.1', holdings: [] })
 })
