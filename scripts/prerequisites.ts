@@ -18,6 +18,8 @@ export const PARTS: readonly Part[] = [
   { name: '/usr/bin/chromium', neededFor: 'the page test, which drives a real browser', debianPackage: 'chromium' },
   // Debian's AWS CLI (2.9), at its own path: another `aws` on the PATH (pip's v1) is not what is tested.
   { name: '/usr/bin/aws', neededFor: "the /ec2/ tests, which run the AWS CLI against whohad's EC2 API", debianPackage: 'awscli' },
+  // Debian's slim images have no Python; the example is a Python script because Splunk runs Python.
+  { name: 'python3', neededFor: 'the test of the Splunk external lookup example (examples/splunk/)', debianPackage: 'python3' },
 ]
 
 export interface Host {

@@ -43,6 +43,7 @@ const present: Record<string, () => boolean> = {
   // The page test launches CHROMIUM_PATH when it is set.
   '/usr/bin/chromium': () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
   '/usr/bin/aws': () => works('/usr/bin/aws', ['--version']),
+  python3: () => works('python3', ['--version']),
 }
 const missingParts = (): Part[] => PARTS.filter((p) => !present[p.name]!())
 const host = { root: process.getuid?.() === 0, debian: existsSync('/etc/debian_version') && works('apt-get', ['--version']) }

@@ -6,6 +6,7 @@ import { formatTime } from '../model/time.ts'
 import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
+import { isoBound } from './bounds.ts'
 import { coverageOf } from './coverage.ts'
 
 export interface PointQuery {
@@ -49,7 +50,9 @@ export class Answers {
   read(q: PointQuery, format: 'whohad' | 'ecs' = 'whohad'): CacheRead {
     return {
       // The asking key's accounts are part of the key: an answer built for one scope is never served to another.
-      key: `${format === 'ecs' ? 'e' : 'p'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
+      // The prefix names the answer's form and its version: a shared cache never serves a form an older
+      // release wrote (version 2 added the ISO-8601 bounds).
+      key: `${format === 'ecs' ? 'e2' : 'p2'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
       // The coverage block's Config note changes with a target's Config state, not with a write.
       dependsOn: [...this.o.store.addressKeys(parseIp(q.ip)), CONFIG_COVERAGE],
     }
@@ -154,16 +157,28 @@ export function render(h: StoredHolding, certainty: 'certain' | 'possible', stat
     addressKind: h.addressKind,
     scope: h.scope,
     holder: h.holder,
-    start: h.start,
-    ...(h.end ? { end: h.end } : { provenUntil: state?.lastCompletePoll ?? h.start.by }),
+    start: isoBound(h.start),
+    ...(h.end ? { end: isoBound(h.end) } : provenUntil(state?.lastCompletePoll ?? h.start.by)),
   }
 }
 
-/** Elastic Common Schema field names, for SIEM enrichment pipelines that index what they get as-is. */
-export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
+function provenUntil(ms: number) {
+  return { provenUntil: ms, provenUntilIso: formatTime(ms) }
+}
+
+/**
+ * Elastic Common Schema field names, for SIEM enrichment pipelines that index what they get as-is. ECS
+ * has no field for an uncertain time, so `whohad.start` and `whohad.end` are the widest interval (the
+ * earliest the holding may have started, the latest it may have ended) and the four bound fields beside
+ * them say how wide each end is; `whohad.certainty` says whether the time asked about is surely inside.
+ * Names use `_` (`whohad.start_after`), not a deeper dot: `whohad.start` is already a date, and a field
+ * cannot also be an object in an index mapping.
+ */
+export function toEcs(body: { ip: string; at: string; window: number; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
   return {
     'source.ip': body.ip,
     '@timestamp': body.at,
+    'whohad.window': body.window,
     'whohad.coverage': body.coverage.state,
     'whohad.coverage_detail': body.coverage.detail,
     'whohad.config_coverage': body.coverage.config.state,
@@ -185,8 +200,10 @@ export function toEcs(body: { ip: string; at: string; holdings: Rendered[]; cove
       ...(h.holder.resource?.name ? { 'whohad.resource.name': h.holder.resource.name } : {}),
       ...(h.holder.vpcId ? { 'whohad.vpc.id': h.holder.vpcId } : {}),
       ...(h.holder.subnetId ? { 'whohad.subnet.id': h.holder.subnetId } : {}),
-      'whohad.start': formatTime(h.start.after),
-      ...('end' in h && h.end ? { 'whohad.end': formatTime(h.end.by) } : {}),
+      'whohad.start': h.start.afterIso,
+      'whohad.start_after': h.start.afterIso,
+      'whohad.start_by': h.start.byIso,
+      ...('end' in h ? { 'whohad.end': h.end.byIso, 'whohad.end_after': h.end.afterIso, 'whohad.end_by': h.end.byIso } : { 'whohad.proven_until': h.provenUntilIso }),
     })),
   }
 }

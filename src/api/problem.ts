@@ -100,7 +100,7 @@ function frameworkDetail(code: string, url: string): string {
 function clientErrorDetail(err: Error & { statusCode?: number; code?: string }, contentType: string | undefined): string {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `send the body as JSON with "Content-Type: application/json"${contentType ? `, not ${printable(contentType)}` : ''}`
+      return `send the body as JSON with "Content-Type: application/json"${contentType ? `, not ${printable(contentType)}` : ''} (POST /v1/lookups also takes "application/x-ndjson", one lookup a line)`
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return `the body is empty; send a body like ${BATCH_EXAMPLE}`
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

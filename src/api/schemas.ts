@@ -136,6 +136,11 @@ export const lookupsBody = z.strictObject({
   format: z.enum(['whohad', 'ecs']).default('whohad').meta({ description: 'ecs: Elastic Common Schema field names' }),
 })
 
+/** The NDJSON form's options (its body is the lookups, one a line). */
+export const ndjsonQuery = z.strictObject({
+  format: z.enum(['whohad', 'ecs']).default('whohad').meta({ description: 'ecs: Elastic Common Schema field names' }),
+})
+
 /** One batch item, checked on its own so that its errors do not fail the batch. */
 export const batchItem = z.strictObject({
   ip,
@@ -146,7 +151,9 @@ export const batchItem = z.strictObject({
 })
 
 // Responses: documented in /docs and checked by the tests; not re-validated on every reply.
-const bound = z.object({ after: z.number(), by: z.number() }).meta({ description: 'epoch ms: the event happened after `after` and by `by`' })
+const bound = z
+  .object({ after: z.number(), afterIso: z.string(), by: z.number(), byIso: z.string() })
+  .meta({ description: 'epoch ms: the event happened after `after` and by `by`; `afterIso` and `byIso` are the same times in ISO-8601 UTC' })
 const holder = z.object({
   eniId: z.string(),
   kind: z.string(),
@@ -174,7 +181,8 @@ export const holdingAnswer = z.object({
   holder,
   start: bound,
   end: bound.optional(),
-  provenUntil: z.number().optional().meta({ description: 'open holdings: proven held until this time (the last complete poll)' }),
+  provenUntil: z.number().optional().meta({ description: 'open holdings: proven held until this time (the last complete poll), epoch ms' }),
+  provenUntilIso: z.string().optional().meta({ description: 'provenUntil in ISO-8601 UTC' }),
 })
 export const coverage = z.object({
   state: z.enum(['complete', 'partial', 'not-watching']).meta({ description: 'whether complete polls watched every target over the whole time asked about (partial: part of it; not-watching: none of it)' }),
@@ -197,6 +205,51 @@ export const coverage = z.object({
     .meta({ description: 'whether AWS Config history of network interfaces is read for the targets in scope; where it is not, holdings shorter than a poll interval may be missing and bounds are poll-wide' }),
 })
 export const pointAnswer = z.object({ ip: z.string(), at: z.string(), window: z.number(), holdings: z.array(holdingAnswer), coverage })
+const iso = z.string().meta({ description: 'ISO-8601 UTC' })
+export const ecsHolder = z.object({
+  'cloud.provider': z.literal('aws'),
+  'cloud.account.id': z.string(),
+  'cloud.region': z.string(),
+  'cloud.instance.id': z.string().optional(),
+  'cloud.instance.name': z.string().optional(),
+  'cloud.machine.type': z.string().optional(),
+  'cloud.service.name': z.string(),
+  labels: z.record(z.string(), z.string()).optional(),
+  'whohad.certainty': z.enum(['certain', 'possible']).meta({ description: 'certain: the time asked about lies inside the holding whatever its bounds; possible: it falls in an uncertainty window' }),
+  'whohad.eni.id': z.string(),
+  'whohad.holder.kind': z.string(),
+  'whohad.resource.type': z.string().optional(),
+  'whohad.resource.id': z.string().optional(),
+  'whohad.resource.name': z.string().optional(),
+  'whohad.vpc.id': z.string().optional(),
+  'whohad.subnet.id': z.string().optional(),
+  'whohad.start': iso.meta({ description: 'the earliest the holding may have started (= whohad.start_after): the widest interval' }),
+  'whohad.start_after': iso,
+  'whohad.start_by': iso.meta({ description: 'the holding started after whohad.start_after and by whohad.start_by' }),
+  'whohad.end': iso.optional().meta({ description: 'a closed holding: the latest it may have ended (= whohad.end_by): the widest interval' }),
+  'whohad.end_after': iso.optional(),
+  'whohad.end_by': iso.optional().meta({ description: 'the holding ended after whohad.end_after and by whohad.end_by' }),
+  'whohad.proven_until': iso.optional().meta({ description: 'an open holding: proven held until this time (the last complete poll)' }),
+})
+export const ecsAnswer = z.object({
+  'source.ip': z.string(),
+  '@timestamp': iso.meta({ description: 'the time asked about' }),
+  'whohad.window': z.number().meta({ description: 'seconds either side of @timestamp' }),
+  'whohad.coverage': coverage.shape.state,
+  'whohad.coverage_detail': z.string(),
+  'whohad.config_coverage': coverage.shape.config.shape.state,
+  'whohad.config_coverage_detail': z.string(),
+  holders: z.array(ecsHolder),
+})
+/** A batch item or NDJSON line that could not be answered; the others are. */
+export const lookupError = z.object({
+  error: z.object({
+    status: z.number().meta({ description: '400: the item is wrong (detail says how); 503: the store could not answer it' }),
+    detail: z.string(),
+    line: z.number().optional().meta({ description: 'NDJSON: the line number (from 1) of the body' }),
+  }),
+})
+export const lookupsAnswer = z.object({ results: z.array(z.union([pointAnswer, ecsAnswer, lookupError])) })
 export const timelineAnswer = z.object({ ip: z.string(), from: z.string(), to: z.string(), holdings: z.array(holdingAnswer), coverage })
 const instanceFields = {
   instanceId: z.string(),

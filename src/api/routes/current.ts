@@ -10,6 +10,7 @@ import type { InstanceRecord } from '../../model/instance.ts'
 import type { StoredHolding } from '../../model/stored-holding.ts'
 import type { InstancePage } from '../../store/instances.ts'
 import type { InstancePart } from '../../store/table.ts'
+import { isoBound } from '../bounds.ts'
 import { noteAudit } from '../plugins/audit.ts'
 import { visibleAccounts } from '../plugins/auth.ts'
 import { Problem } from '../problem.ts'
@@ -21,7 +22,7 @@ const PAGE = 1_000
 const MAX_CHUNKS = 5
 
 function address(h: StoredHolding) {
-  return { address: h.address, addressKind: h.addressKind, scope: h.scope, eniId: h.holder.eniId, start: h.start, ...(h.end ? { end: h.end } : {}) }
+  return { address: h.address, addressKind: h.addressKind, scope: h.scope, eniId: h.holder.eniId, start: isoBound(h.start), ...(h.end ? { end: isoBound(h.end) } : {}) }
 }
 
 /**
@@ -31,8 +32,10 @@ function address(h: StoredHolding) {
  */
 function present(record: InstanceRecord, lastCompletePoll: number | undefined) {
   const listed = record.gone === undefined
+  const { stateSince, ...rest } = record
   return {
-    ...record,
+    ...rest,
+    ...(stateSince ? { stateSince: isoBound(stateSince) } : {}),
     current: listed && record.state !== 'terminated',
     lastSeen: listed ? Math.max(record.lastSeen, lastCompletePoll ?? record.lastSeen) : record.lastSeen,
   }

@@ -1,5 +1,7 @@
 // Who held an address: a point lookup, a timeline, a CIDR block, and batches for SIEM enrichment.
-import type { FastifyRequest } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import { pipeline, Readable } from 'node:stream'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
@@ -7,7 +9,10 @@ import type { CacheRead } from '../../cache/types.ts'
 import { addressesIn, type Cidr, cidrSize } from '../../model/ip.ts'
 import { formatTime, isNow } from '../../model/time.ts'
 import type { PointQuery } from '../answers.ts'
-import { noteAudit } from '../plugins/audit.ts'
+import { errorText, itemQuery } from '../lookup-item.ts'
+import { LookupStream } from '../lookup-stream.ts'
+import { type Line, splitLines } from '../ndjson.ts'
+import { AUDIT_FIRST, noteAudit } from '../plugins/audit.ts'
 import { visibleList } from '../plugins/auth.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
@@ -23,6 +28,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
   // The hot path: a URL already parsed maps to its cache key (a pure function of the URL), and a hit
   // in the in-process level is sent before validation runs again. Misses take the validated route.
   const parsedUrls = new LRUCache<string, CacheRead>({ max: 20_000 })
+  app.addConstraintStrategy(bodyTypes)
 
   app.get(
     '/v1/ips/:ip',
@@ -114,40 +120,136 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
   app.get('/v1/cidrs/:cidr', { schema: cidrSchema(s.cidrParams, false) }, async (req) => cidrRoute(req, (req.params as { cidr: Cidr }).cidr, req.query))
   app.get('/v1/cidrs/*', { schema: cidrSchema(z.strictObject({ '*': s.cidr }), true) }, async (req) => cidrRoute(req, (req.params as { '*': Cidr })['*'], req.query))
 
+  // The batch and its NDJSON stream share one item check and one way to answer a group of items.
+  // An NDJSON line's error names its line number; a line that is no JSON at all comes as its error.
+  const answerItems = async (raws: readonly unknown[], visible: readonly string[] | undefined, format: 'whohad' | 'ecs', lineNumbers?: readonly number[]) => {
+    const queries: PointQuery[] = []
+    const slots: (number | string)[] = []
+    for (const [i, raw] of raws.entries()) {
+      const item = raw instanceof NotALookup ? raw : itemQuery(raw, visible)
+      if ('error' in item) slots.push(errorText(400, item.error, lineNumbers?.[i]))
+      else {
+        slots.push(queries.length)
+        queries.push(item)
+      }
+    }
+    const texts = await answers.points(queries, format)
+    metrics.lookups.inc(queries.length)
+    return { queries, results: slots.map((slot) => (typeof slot === 'number' ? texts[slot]! : slot)) }
+  }
+
   app.post(
     '/v1/lookups',
     {
       schema: {
         summary: 'A batch of point lookups',
-        description: `Up to ${s.MAX_BATCH} {ip, at[, window, vpc, account]} items, answered in order. An item with bad input gets an error of its own; the rest are answered.`,
+        description:
+          `Up to ${s.MAX_BATCH} {ip, at[, window, vpc, account]} items, answered in order. An item with bad input gets an error of its own; the rest are answered. ` +
+          'Sent as `Content-Type: application/x-ndjson` instead (one item a line, any number of lines, `?format=ecs` for the ECS form), the answers stream back one line per item, in order, as the lines arrive.',
         body: s.lookupsBody,
-        response: { 200: z.object({ results: z.array(z.unknown()) }), ...problems, 413: s.problem },
+        response: { 200: s.lookupsAnswer, ...problems, 413: s.problem },
       },
     },
     async (req, reply) => {
       const { lookups, format } = req.body
-      const queries: PointQuery[] = []
-      const slots: (number | string)[] = []
-      const visible = visibleList(req)
-      for (const raw of lookups) {
-        const item = s.batchItem.safeParse(raw)
-        if (item.success) {
-          slots.push(queries.length)
-          queries.push({ ip: item.data.ip, at: item.data.at, windowMs: item.data.window ?? 0, vpc: item.data.vpc, account: item.data.account, visible })
-        } else {
-          const detail = item.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.path.length ? `"${i.path.join('.')}"${i.message.startsWith('is ') ? ' ' : ': '}${i.message}` : i.message)).join('; ')
-          slots.push(JSON.stringify({ error: { status: 400, detail } }))
-        }
-      }
       // Target states once for the whole batch; answers from the cache or the store.
       await targetStates()
-      const texts = await answers.points(queries, format)
-      metrics.lookups.inc(queries.length)
+      const { queries, results } = await answerItems(lookups, visibleList(req), format)
       noteAudit(req, queries.slice(0, 10).map((q) => q.ip), lookups.length, lookups.length)
       // Assembled as text: cached answers are already JSON, and re-parsing 10,000 of them would cost more
       // than answering them.
-      const body = `{"results":[${slots.map((slot) => (typeof slot === 'number' ? texts[slot] : slot)).join(',')}]}`
-      return reply.type('application/json; charset=utf-8').send(body as never)
+      return reply.type('application/json; charset=utf-8').send(`{"results":[${results.join(',')}]}` as never)
     },
   )
+
+  // The same route sent NDJSON: a route of its own (chosen by the body's media type), because its body
+  // is a stream that the batch's schema cannot validate. Its parser passes the request on unread.
+  app.addContentTypeParser(NDJSON, (req, payload, done) => {
+    // A signed body is verified once it has been hashed whole (plugins/auth.ts): such a request is
+    // read up to the body limit before any line is answered, so that nothing is answered unverified.
+    if (!req.sigv4Pending) return done(null, payload)
+    readWhole(payload, app.initialConfig.bodyLimit ?? 1024 * 1024).then((body) => done(null, Readable.from([body])), (err: Error) => done(err, undefined))
+  })
+  app.post(
+    '/v1/lookups',
+    {
+      constraints: { bodyType: NDJSON },
+      schema: {
+        hide: true,
+        summary: 'Point lookups as NDJSON, answered as they arrive',
+        querystring: s.ndjsonQuery,
+        response: problems,
+      },
+    },
+    async (req, reply) => {
+      const visible = visibleList(req)
+      const format = req.query.format
+      const first: string[] = []
+      let count = 0
+      const answerLines = async (lines: readonly Line[]): Promise<string> => {
+        const raws = lines.map((line) => parseLine(line))
+        try {
+          const { queries, results } = await answerItems(raws, visible, format, lines.map((line) => line.n))
+          for (const q of queries) if (first.length < AUDIT_FIRST) first.push(q.ip)
+          count += lines.length
+          noteAudit(req, first, count, count)
+          return `${results.join('\n')}\n`
+        } catch (err) {
+          // The answer's status is sent: a lookup the store could not answer says so on its own line.
+          req.log.error(err)
+          count += lines.length
+          noteAudit(req, first, count, count)
+          return lines.map((line) => `${errorText(503, 'the store could not answer; try again shortly', line.n)}\n`).join('')
+        }
+      }
+      noteAudit(req, [], 0, 0)
+      const answersOut = pipeline(req.body as Readable, splitLines(MAX_LINE_BYTES), new LookupStream({ answer: answerLines }), (err) => {
+        if (err) req.log.debug({ err }, 'NDJSON lookups ended early')
+      })
+      return reply.type(`${NDJSON}; charset=utf-8`).send(answersOut as never)
+    },
+  )
+}
+
+const NDJSON = 'application/x-ndjson'
+
+/** Routes chosen by the request body's media type (its essence: no parameters, lower case). */
+type Strategy = Parameters<FastifyInstance['addConstraintStrategy']>[0]
+const bodyTypes: Strategy = {
+  name: 'bodyType',
+  storage() {
+    const handlers = new Map<unknown, Parameters<ReturnType<Strategy['storage']>['set']>[1]>()
+    return { get: (type) => handlers.get(type) ?? null, set: (type, handler) => void handlers.set(type, handler) }
+  },
+  deriveConstraint: (req: IncomingMessage) => req.headers['content-type']?.split(';', 1)[0]!.trim().toLowerCase(),
+  // Any other body type takes the route without the constraint (the JSON batch), which refuses it.
+  mustMatchWhenDerived: false,
+}
+/** A lookup is some 200 bytes: a line far longer is refused (without being held) instead of parsed. */
+const MAX_LINE_BYTES = 8 * 1024
+
+/** A line that is not a lookup before its fields are checked: not JSON, or over the length limit. */
+class NotALookup {
+  constructor(readonly error: string) {}
+}
+
+function parseLine(line: Line): unknown {
+  if ('tooLong' in line) return new NotALookup(`line ${line.n} is over ${MAX_LINE_BYTES} bytes; a lookup is one short JSON object a line`)
+  try {
+    return JSON.parse(line.text) as unknown
+  } catch (err) {
+    return new NotALookup(`line ${line.n} is not valid JSON (${(err as Error).message}); send one object a line like {"ip": "203.0.113.7", "at": "2026-11-20T10:00:00Z"}`)
+  }
+}
+
+/** A body read whole, refused past the limit as Fastify's own parsers refuse it. */
+async function readWhole(payload: Readable, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of payload) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw Object.assign(new Error('body too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' })
+    parts.push(chunk as Buffer)
+  }
+  return Buffer.concat(parts)
 }
