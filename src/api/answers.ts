@@ -6,7 +6,7 @@ import { formatTime } from '../model/time.ts'
 import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
-import { coverageOf } from './coverage.ts'
+import { type Coverage, coverageOf } from './coverage.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -36,6 +36,10 @@ export interface AnswerOptions {
   /** Time to live of answers wholly before every target's last complete poll. */
   readonly settledMs: number
   readonly onCache?: (hit: boolean) => void
+  /** Which addresses ever had a holding (api/membership.ts): one that never did is answered from memory. */
+  readonly membership?: { mayHold(keys: readonly string[], accounts?: readonly string[]): boolean }
+  /** Told how many lookups the membership filter answered. */
+  readonly onFiltered?: (count: number) => void
 }
 
 export type Rendered = ReturnType<typeof render>
@@ -56,7 +60,40 @@ export class Answers {
   }
 
   /** Point lookups, each answered from the cache or the store; texts in order. */
-  async points(queries: readonly PointQuery[], format: 'whohad' | 'ecs' = 'whohad', concurrency = 32): Promise<string[]> {
+  async points(all: readonly PointQuery[], format: 'whohad' | 'ecs' = 'whohad', concurrency = 32): Promise<string[]> {
+    const result: string[] = new Array(all.length)
+    // An address that never had a holding (in the accounts asked about) is answered from memory, before
+    // the cache: most of what a SIEM asks about was never ours, and each asks at its own time.
+    const asked = await this.filtered(all, format, result)
+    if (asked.length === 0) return result
+    const queries = asked.map((i) => all[i]!)
+    const texts = await this.cachedPoints(queries, format, concurrency)
+    asked.forEach((i, j) => (result[i] = texts[j]!))
+    return result
+  }
+
+  /** Answers what the membership filter can into `out`; returns the indices it could not. */
+  private async filtered(queries: readonly PointQuery[], format: 'whohad' | 'ecs', out: string[]): Promise<number[]> {
+    const membership = this.o.membership
+    if (!membership) return queries.map((_, i) => i)
+    const rest: number[] = []
+    let states: TargetState[] | undefined
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!
+      if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
+        rest.push(i)
+        continue
+      }
+      states ??= await this.o.targetStates()
+      const from = q.at - q.windowMs
+      const to = q.at + q.windowMs
+      out[i] = this.text(q, format, [], this.coverage(from, to, q, states))
+    }
+    if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
+    return rest
+  }
+
+  private async cachedPoints(queries: readonly PointQuery[], format: 'whohad' | 'ecs', concurrency: number): Promise<string[]> {
     const reads = queries.map((q) => this.read(q, format))
     const cached = await this.o.cache.getMany(reads)
     const out: string[] = new Array(queries.length)
@@ -94,8 +131,7 @@ export class Answers {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
     const { holdings, coverage } = await this.classified(q.ip, from, to, q, states)
-    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
-    const text = JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+    const text = this.text(q, format, holdings, coverage)
     // Immutable unless the collector writes this address (which invalidates it): every target has polled
     // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
     const settled = settledBefore(states) > to && holdings.every((h) => 'end' in h)
@@ -108,6 +144,17 @@ export class Answers {
     const { holdings, coverage } = await this.classified(ip, from, to, filter, await this.o.targetStates())
     holdings.sort((a, b) => a.start.after - b.start.after)
     return { ip, from: formatTime(from), to: formatTime(to), holdings, coverage }
+  }
+
+  private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
+    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
+    return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+  }
+
+  /** The coverage block of an answer to this filter: of the targets it may see. */
+  private coverage(from: number, to: number, filter: Filter, all: readonly TargetState[]): Coverage {
+    const states = filter.visible ? all.filter((s) => filter.visible!.includes(s.accountId)) : all
+    return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
   }
 
   private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[]) {
@@ -126,7 +173,7 @@ export class Answers {
       })
       .filter((x) => x !== undefined)
       .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account }) }
+    return { holdings, coverage: this.coverage(from, to, filter, all) }
   }
 
   private count(hits: number, misses: number) {
@@ -134,6 +181,12 @@ export class Answers {
     for (let i = 0; i < hits; i++) this.o.onCache(true)
     for (let i = 0; i < misses; i++) this.o.onCache(false)
   }
+}
+
+/** The accounts a point lookup may find holdings in (undefined: every account). */
+export function accountsAsked(q: { readonly account?: string | undefined; readonly visible?: readonly string[] | undefined }): readonly string[] | undefined {
+  if (q.account === undefined) return q.visible
+  return !q.visible || q.visible.includes(q.account) ? [q.account] : []
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Holding } from '../model/holding.ts'
 import type { HoldingLookup, StoredHolding, StoreOperation, WindowQuery } from '../model/stored-holding.ts'
 import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
 import { batchWrite, type BatchOptions } from './batch.ts'
+import type { Member, MemberRegistry } from './members.ts'
 import { queryAll, scanAll } from './paginate.ts'
 import {
   holdingIdentity,
@@ -40,6 +41,8 @@ export interface HoldingStoreOptions {
    */
   readonly delegatedPrefixLengths?: { readonly v4: readonly number[]; readonly v6: readonly number[] }
   readonly batch?: BatchOptions
+  /** Where the addresses written are registered first (without it, nothing is: tests of holdings alone). */
+  readonly members?: MemberRegistry
 }
 
 const DEFAULT_PREFIX_LENGTHS = { v4: [28], v6: [80] }
@@ -50,6 +53,7 @@ export class HoldingStore implements HoldingLookup {
   private readonly retentionMs: number | undefined
   private readonly prefixLengths: { readonly v4: readonly number[]; readonly v6: readonly number[] }
   private readonly batchOptions: BatchOptions
+  private readonly members: MemberRegistry | undefined
 
   constructor(
     readonly client: DynamoDBClient,
@@ -59,6 +63,7 @@ export class HoldingStore implements HoldingLookup {
     this.retentionMs = options.retentionMs
     this.prefixLengths = options.delegatedPrefixLengths ?? DEFAULT_PREFIX_LENGTHS
     this.batchOptions = options.batch ?? {}
+    this.members = options.members
   }
 
   /**
@@ -74,6 +79,8 @@ export class HoldingStore implements HoldingLookup {
    * Any state a crash leaves answers the same; `openHoldingsOfTarget` finishes an unfinished split.
    */
   async apply(operations: readonly StoreOperation[]): Promise<void> {
+    // Members first: an address can be read from the store only once the registry says it may be.
+    await this.members?.register(membersOf(operations))
     const { ahead, puts, deletes, settle } = planWrites(operations, this.retentionMs)
     await batchWrite(this.client, this.tableName, ahead, this.batchOptions)
     await batchWrite(this.client, this.tableName, puts, this.batchOptions)
@@ -252,6 +259,14 @@ export class HoldingStore implements HoldingLookup {
   async scanAll(): Promise<Item[]> {
     return sortByKey(await scanAll(this.client, { TableName: this.tableName }))
   }
+}
+
+/** The (address, account) pairs operations write holdings of. */
+export function membersOf(operations: readonly StoreOperation[]): Member[] {
+  return operations.map((op) => {
+    const h = op.kind === 'refine' || op.kind === 'split' ? op.next : op.holding
+    return { address: h.address, accountId: h.holder.accountId }
+  })
 }
 
 function sortByKey(items: Item[]): Item[] {
