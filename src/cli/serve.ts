@@ -68,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     invalidation = reliableInvalidation(cache, { log })
     if (!values['api-only']) {
+      await store.members.ensureComplete(log)
       const wiring = wireCollector(store, settings, { log, leases: true, onChanged: invalidation.invalidate, ...(app ? { onResult: app.metrics.pollResult } : {}) })
       session = wiring.session
       try {

@@ -142,6 +142,21 @@ export class MemberRegistry {
   }
 
   /**
+   * Backfill once if the registry is not complete (a table written by an older whohad), saying so; a
+   * failure is told and leaves the registry as it was (the API's filter then never says "no").
+   */
+  async ensureComplete(log: (message: string) => void): Promise<void> {
+    try {
+      if ((await this.state()).complete) return
+      log('member registry: registering the addresses of holdings written before it existed (once; a Scan of the table) …')
+      const written = await this.backfill()
+      log(`member registry: complete (${written} entries written); API processes may now answer never-held addresses from memory`)
+    } catch (err) {
+      log(`member registry: backfill failed (${(err as Error).message}); lookups keep reading the store, the next start tries again`)
+    }
+  }
+
+  /**
    * Register the addresses of every holding already in the table, then mark the registry complete: once,
    * for a table written before the registry existed. A Scan (its cost grows with history), never on a
    * request path; holdings written meanwhile register themselves.
