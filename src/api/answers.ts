@@ -107,30 +107,41 @@ export class Answers {
     this.count(queries.length - misses.length, misses.length)
     if (misses.length === 0) return out
     const states = await this.o.targetStates()
+    // One address asked about at several nearby times is read from the store once for all of them.
+    const units = this.o.store.lookupWindows ? readTogether(misses.map((same) => same[0]!), queries) : misses.map((same) => [same[0]!])
+    const sameAs = new Map(misses.map((same) => [same[0]!, same]))
     let next = 0
     const worker = async () => {
-      while (next < misses.length) {
-        const same = misses[next++]!
-        const i = same[0]!
-        const key = reads[i]!.key
-        // Requests that miss on the same key at once (an entry just expired under load) share one read.
-        let flight = this.inFlight.get(key)
-        if (!flight) {
-          flight = this.compute(queries[i]!, format, reads[i]!, cached[i]!, states).finally(() => this.inFlight.delete(key))
-          this.inFlight.set(key, flight)
-        }
-        const text = await flight
-        for (const j of same) out[j] = text
+      while (next < units.length) {
+        const unit = units[next++]!
+        const windows = unit.map((i) => ({ from: queries[i]!.at - queries[i]!.windowMs, to: queries[i]!.at + queries[i]!.windowMs }))
+        const q0 = queries[unit[0]!]!
+        let read: Promise<StoredHolding[][]> | undefined
+        const together = () => (read ??= this.o.store.lookupWindows!({ ip: q0.ip, ...(q0.vpc ? { vpcId: q0.vpc } : {}), ...(q0.account ? { accountId: q0.account } : {}) }, windows))
+        await Promise.all(
+          unit.map(async (i, k) => {
+            const key = reads[i]!.key
+            // Requests that miss on the same key at once (an entry just expired under load) share one read.
+            let flight = this.inFlight.get(key)
+            if (!flight) {
+              const found = unit.length > 1 ? together().then((all) => all[k]!) : undefined
+              flight = this.compute(queries[i]!, format, reads[i]!, cached[i]!, states, found).finally(() => this.inFlight.delete(key))
+              this.inFlight.set(key, flight)
+            }
+            const text = await flight
+            for (const j of sameAs.get(i)!) out[j] = text
+          }),
+        )
       }
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, misses.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(concurrency, units.length) }, worker))
     return out
   }
 
-  private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[]): Promise<string> {
+  private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[], found?: Promise<StoredHolding[]>): Promise<string> {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
-    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states)
+    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found)
     const text = this.text(q, format, holdings, coverage)
     // Immutable unless the collector writes this address (which invalidates it): every target has polled
     // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
@@ -157,13 +168,13 @@ export class Answers {
     return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
   }
 
-  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[]) {
+  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>) {
     // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
     // account was watched is not its business.
     const visible = filter.visible ? new Set(filter.visible) : undefined
     const states = visible ? all.filter((s) => visible.has(s.accountId)) : all
     const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
-    const found = await this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) })
+    const found = await (read ?? this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) }))
     const holdings = found
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
@@ -181,6 +192,43 @@ export class Answers {
     for (let i = 0; i < hits; i++) this.o.onCache(true)
     for (let i = 0; i < misses; i++) this.o.onCache(false)
   }
+}
+
+/** Lookups of one address (and VPC and account) whose windows all fit in this span are read together. */
+export const READ_TOGETHER_SPAN_MS = 60 * 60_000
+const READ_TOGETHER_MAX = 64
+
+/**
+ * The lookups (indices into `queries`) grouped into store reads: those of the same address, VPC and
+ * account whose windows together span at most READ_TOGETHER_SPAN_MS (a wider read costs more than it
+ * saves), at most READ_TOGETHER_MAX to a read. Pure.
+ */
+export function readTogether(indices: readonly number[], queries: readonly PointQuery[]): number[][] {
+  const byAddress = new Map<string, number[]>()
+  for (const i of indices) {
+    const q = queries[i]!
+    const key = `${q.ip}|${q.vpc ?? ''}|${q.account ?? ''}`
+    const list = byAddress.get(key)
+    if (list) list.push(i)
+    else byAddress.set(key, [i])
+  }
+  const units: number[][] = []
+  for (const list of byAddress.values()) {
+    list.sort((a, b) => queries[a]!.at - queries[a]!.windowMs - (queries[b]!.at - queries[b]!.windowMs))
+    let unit: number[] = []
+    let unitFrom = 0
+    for (const i of list) {
+      const q = queries[i]!
+      if (unit.length > 0 && (q.at + q.windowMs - unitFrom > READ_TOGETHER_SPAN_MS || unit.length >= READ_TOGETHER_MAX)) {
+        units.push(unit)
+        unit = []
+      }
+      if (unit.length === 0) unitFrom = q.at - q.windowMs
+      unit.push(i)
+    }
+    if (unit.length > 0) units.push(unit)
+  }
+  return units
 }
 
 /** The accounts a point lookup may find holdings in (undefined: every account). */
