@@ -55,7 +55,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cache = options.cache ?? new LocalCache()
   const targetStates = everySecond(() => options.store.targets.list())
   // Addresses never held are answered from memory, where the store keeps a member registry.
-  const membership = options.store.members ? new Membership({ registry: options.store.members, staleMs, log: (m) => app.log.warn(m) }) : undefined
+  const membership = options.store.members && options.membershipFilter !== false ? new Membership({ registry: options.store.members, staleMs, log: (m) => app.log.warn(m) }) : undefined
   const metrics = createMetrics(targetStates, Date.now, () => membership?.stats())
   const answers = new Answers({
     store: options.store.holdings,
@@ -71,7 +71,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // Loaded before the first request is answered (until then it would only say "maybe").
     cache.onInvalidated?.((addresses) => membership.noteWritten(addresses))
     await membership.start()
-    app.addHook('onClose', async () => membership.stop())
+    app.addHook('onClose', () => membership.stop())
   }
 
   await app.register(problemHandlers)

@@ -59,8 +59,11 @@ export class Membership {
     this.timer.unref()
   }
 
-  stop(): void {
+  /** Stop catching up, once the read in flight (if any) has finished: the store may close next. */
+  async stop(): Promise<void> {
     clearInterval(this.timer)
+    this.timer = undefined
+    await this.running
   }
 
   /** One load (the first time) or catch-up; concurrent calls share one. Never throws. */

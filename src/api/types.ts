@@ -50,6 +50,8 @@ export interface AppOptions {
   readonly rateLimitPerMinute?: number
   /** The largest CIDR block /v1/cidrs answers, in addresses. */
   readonly maxCidrAddresses?: number
+  /** Answer never-held addresses from memory where the store keeps a member registry (default true). */
+  readonly membershipFilter?: boolean
 }
 
 declare module 'fastify' {
