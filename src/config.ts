@@ -21,6 +21,7 @@ export const DEFAULTS = {
   WHOHAD_AUDIT_LEVEL: 'info',
   WHOHAD_RATE_LIMIT: '6000',
   WHOHAD_MAX_CIDR_ADDRESSES: '256',
+  WHOHAD_MEMBERSHIP_FILTER: 'on',
   WHOHAD_REDIS_CLUSTER: 'false',
   WHOHAD_CACHE_STALE_MS: '2000',
   WHOHAD_ROLE_NAME: 'whohad-read',
@@ -172,6 +173,7 @@ const schema = z.object({
   WHOHAD_LOG_LEVEL: z.string().default(DEFAULTS.WHOHAD_LOG_LEVEL).pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   WHOHAD_RATE_LIMIT: wholeNumber(DEFAULTS.WHOHAD_RATE_LIMIT, 1, 1_000_000_000, 'requests per minute per key'),
   WHOHAD_MAX_CIDR_ADDRESSES: wholeNumber(DEFAULTS.WHOHAD_MAX_CIDR_ADDRESSES, 1, 65_536),
+  WHOHAD_MEMBERSHIP_FILTER: z.string().default(DEFAULTS.WHOHAD_MEMBERSHIP_FILTER).pipe(z.enum(['on', 'off'], { message: 'must be on (never-held addresses answered from memory) or off (every lookup reads the cache or the store)' })),
   // the cache
   REDIS_URL: optionalUrl('must be a URL like redis://localhost:6379', /^rediss?$/),
   WHOHAD_REDIS_CLUSTER: z.string().default(DEFAULTS.WHOHAD_REDIS_CLUSTER).pipe(z.enum(['0', '1', 'true', 'false'], { message: 'must be true or false' })),
@@ -270,6 +272,8 @@ export interface Config {
     readonly logLevel: (typeof LOG_LEVELS)[number]
     readonly rateLimitPerMinute: number
     readonly maxCidrAddresses: number
+    /** Answer never-held addresses from memory (api/membership.ts). */
+    readonly membershipFilter: boolean
   }
   readonly lookup: {
     /** A server to ask; unset: `whohad lookup` reads the store itself. */
@@ -361,6 +365,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logLevel: v.WHOHAD_LOG_LEVEL,
       rateLimitPerMinute: v.WHOHAD_RATE_LIMIT,
       maxCidrAddresses: v.WHOHAD_MAX_CIDR_ADDRESSES,
+      membershipFilter: v.WHOHAD_MEMBERSHIP_FILTER === 'on',
     },
     lookup: {
       ...(v.WHOHAD_URL ? { url: v.WHOHAD_URL } : {}),

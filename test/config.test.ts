@@ -12,7 +12,7 @@ t.test('embedded defaults', async (t) => {
   t.equal(c.store.tableName, 'whohad')
   t.equal(c.store.dataDir, './data')
   t.equal(c.store.retentionMs, 400 * 86_400_000)
-  t.same(c.serve, { host: '127.0.0.1', port: 8080, apiKeys: [], signingKeys: [], audit: { destination: 'off', level: 'info' }, logLevel: 'warn', rateLimitPerMinute: 6000, maxCidrAddresses: 256 })
+  t.same(c.serve, { host: '127.0.0.1', port: 8080, apiKeys: [], signingKeys: [], audit: { destination: 'off', level: 'info' }, logLevel: 'warn', rateLimitPerMinute: 6000, maxCidrAddresses: 256, membershipFilter: true })
   t.same(c.cache, { cluster: false, staleMs: 2000 })
   t.same(c.lookup, {})
   t.equal(c.collector.intervalMs, 60_000)
@@ -80,6 +80,7 @@ const BAD: Record<string, string> = {
   WHOHAD_LOG_LEVEL: 'loud',
   WHOHAD_RATE_LIMIT: '0',
   WHOHAD_MAX_CIDR_ADDRESSES: '1e3',
+  WHOHAD_MEMBERSHIP_FILTER: 'sometimes',
   WHOHAD_MAX_HEAP_MB: '12',
   REDIS_URL: 'http://cache:6379',
   WHOHAD_REDIS_CLUSTER: 'yes',

@@ -7,7 +7,7 @@ import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
-import { coverageOf } from './coverage.ts'
+import { type Coverage, coverageOf } from './coverage.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -37,6 +37,10 @@ export interface AnswerOptions {
   /** Time to live of answers wholly before every target's last complete poll. */
   readonly settledMs: number
   readonly onCache?: (hit: boolean) => void
+  /** Which addresses ever had a holding (api/membership.ts): one that never did is answered from memory. */
+  readonly membership?: { mayHold(keys: readonly string[], accounts?: readonly string[]): boolean }
+  /** Told how many lookups the membership filter answered. */
+  readonly onFiltered?: (count: number) => void
 }
 
 export type Rendered = ReturnType<typeof render>
@@ -59,7 +63,40 @@ export class Answers {
   }
 
   /** Point lookups, each answered from the cache or the store; texts in order. */
-  async points(queries: readonly PointQuery[], format: 'whohad' | 'ecs' = 'whohad', concurrency = 32): Promise<string[]> {
+  async points(all: readonly PointQuery[], format: 'whohad' | 'ecs' = 'whohad', concurrency = 32): Promise<string[]> {
+    const result: string[] = new Array(all.length)
+    // An address that never had a holding (in the accounts asked about) is answered from memory, before
+    // the cache: most of what a SIEM asks about was never ours, and each asks at its own time.
+    const asked = await this.filtered(all, format, result)
+    if (asked.length === 0) return result
+    const queries = asked.map((i) => all[i]!)
+    const texts = await this.cachedPoints(queries, format, concurrency)
+    asked.forEach((i, j) => (result[i] = texts[j]!))
+    return result
+  }
+
+  /** Answers what the membership filter can into `out`; returns the indices it could not. */
+  private async filtered(queries: readonly PointQuery[], format: 'whohad' | 'ecs', out: string[]): Promise<number[]> {
+    const membership = this.o.membership
+    if (!membership) return queries.map((_, i) => i)
+    const rest: number[] = []
+    let states: TargetState[] | undefined
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!
+      if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
+        rest.push(i)
+        continue
+      }
+      states ??= await this.o.targetStates()
+      const from = q.at - q.windowMs
+      const to = q.at + q.windowMs
+      out[i] = this.text(q, format, [], this.coverage(from, to, q, states))
+    }
+    if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
+    return rest
+  }
+
+  private async cachedPoints(queries: readonly PointQuery[], format: 'whohad' | 'ecs', concurrency: number): Promise<string[]> {
     const reads = queries.map((q) => this.read(q, format))
     const cached = await this.o.cache.getMany(reads)
     const out: string[] = new Array(queries.length)
@@ -73,32 +110,42 @@ export class Answers {
     this.count(queries.length - misses.length, misses.length)
     if (misses.length === 0) return out
     const states = await this.o.targetStates()
+    // One address asked about at several nearby times is read from the store once for all of them.
+    const units = this.o.store.lookupWindows ? readTogether(misses.map((same) => same[0]!), queries) : misses.map((same) => [same[0]!])
+    const sameAs = new Map(misses.map((same) => [same[0]!, same]))
     let next = 0
     const worker = async () => {
-      while (next < misses.length) {
-        const same = misses[next++]!
-        const i = same[0]!
-        const key = reads[i]!.key
-        // Requests that miss on the same key at once (an entry just expired under load) share one read.
-        let flight = this.inFlight.get(key)
-        if (!flight) {
-          flight = this.compute(queries[i]!, format, reads[i]!, cached[i]!, states).finally(() => this.inFlight.delete(key))
-          this.inFlight.set(key, flight)
-        }
-        const text = await flight
-        for (const j of same) out[j] = text
+      while (next < units.length) {
+        const unit = units[next++]!
+        const windows = unit.map((i) => ({ from: queries[i]!.at - queries[i]!.windowMs, to: queries[i]!.at + queries[i]!.windowMs }))
+        const q0 = queries[unit[0]!]!
+        let read: Promise<StoredHolding[][]> | undefined
+        const together = () => (read ??= this.o.store.lookupWindows!({ ip: q0.ip, ...(q0.vpc ? { vpcId: q0.vpc } : {}), ...(q0.account ? { accountId: q0.account } : {}) }, windows))
+        await Promise.all(
+          unit.map(async (i, k) => {
+            const key = reads[i]!.key
+            // Requests that miss on the same key at once (an entry just expired under load) share one read.
+            let flight = this.inFlight.get(key)
+            if (!flight) {
+              const found = unit.length > 1 ? together().then((all) => all[k]!) : undefined
+              flight = this.compute(queries[i]!, format, reads[i]!, cached[i]!, states, found).finally(() => this.inFlight.delete(key))
+              this.inFlight.set(key, flight)
+            }
+            const text = await flight
+            for (const j of sameAs.get(i)!) out[j] = text
+          }),
+        )
       }
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, misses.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(concurrency, units.length) }, worker))
     return out
   }
 
-  private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[]): Promise<string> {
+  private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[], found?: Promise<StoredHolding[]>): Promise<string> {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
-    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states)
-    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
-    const text = JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found)
+    const text = this.text(q, format, holdings, coverage)
     // Immutable unless the collector writes this address (which invalidates it): every target has polled
     // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
     const settled = settledBefore(states) > to && holdings.every((h) => 'end' in h)
@@ -113,13 +160,24 @@ export class Answers {
     return { ip, from: formatTime(from), to: formatTime(to), holdings, coverage }
   }
 
-  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[]) {
+  private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
+    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
+    return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+  }
+
+  /** The coverage block of an answer to this filter: of the targets it may see. */
+  private coverage(from: number, to: number, filter: Filter, all: readonly TargetState[]): Coverage {
+    const states = filter.visible ? all.filter((s) => filter.visible!.includes(s.accountId)) : all
+    return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
+  }
+
+  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>) {
     // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
     // account was watched is not its business.
     const visible = filter.visible ? new Set(filter.visible) : undefined
     const states = visible ? all.filter((s) => visible.has(s.accountId)) : all
     const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
-    const found = await this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) })
+    const found = await (read ?? this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) }))
     const holdings = found
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
@@ -129,7 +187,7 @@ export class Answers {
       })
       .filter((x) => x !== undefined)
       .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account }) }
+    return { holdings, coverage: this.coverage(from, to, filter, all) }
   }
 
   private count(hits: number, misses: number) {
@@ -137,6 +195,49 @@ export class Answers {
     for (let i = 0; i < hits; i++) this.o.onCache(true)
     for (let i = 0; i < misses; i++) this.o.onCache(false)
   }
+}
+
+/** Lookups of one address (and VPC and account) whose windows all fit in this span are read together. */
+export const READ_TOGETHER_SPAN_MS = 60 * 60_000
+const READ_TOGETHER_MAX = 64
+
+/**
+ * The lookups (indices into `queries`) grouped into store reads: those of the same address, VPC and
+ * account whose windows together span at most READ_TOGETHER_SPAN_MS (a wider read costs more than it
+ * saves), at most READ_TOGETHER_MAX to a read. Pure.
+ */
+export function readTogether(indices: readonly number[], queries: readonly PointQuery[]): number[][] {
+  const byAddress = new Map<string, number[]>()
+  for (const i of indices) {
+    const q = queries[i]!
+    const key = `${q.ip}|${q.vpc ?? ''}|${q.account ?? ''}`
+    const list = byAddress.get(key)
+    if (list) list.push(i)
+    else byAddress.set(key, [i])
+  }
+  const units: number[][] = []
+  for (const list of byAddress.values()) {
+    list.sort((a, b) => queries[a]!.at - queries[a]!.windowMs - (queries[b]!.at - queries[b]!.windowMs))
+    let unit: number[] = []
+    let unitFrom = 0
+    for (const i of list) {
+      const q = queries[i]!
+      if (unit.length > 0 && (q.at + q.windowMs - unitFrom > READ_TOGETHER_SPAN_MS || unit.length >= READ_TOGETHER_MAX)) {
+        units.push(unit)
+        unit = []
+      }
+      if (unit.length === 0) unitFrom = q.at - q.windowMs
+      unit.push(i)
+    }
+    if (unit.length > 0) units.push(unit)
+  }
+  return units
+}
+
+/** The accounts a point lookup may find holdings in (undefined: every account). */
+export function accountsAsked(q: { readonly account?: string | undefined; readonly visible?: readonly string[] | undefined }): readonly string[] | undefined {
+  if (q.account === undefined) return q.visible
+  return !q.visible || q.visible.includes(q.account) ? [q.account] : []
 }
 
 /**

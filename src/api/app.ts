@@ -11,6 +11,7 @@ import type { AnswerCache } from '../cache/types.ts'
 import type { TargetState } from '../model/target.ts'
 import { Answers } from './answers.ts'
 import { storedDescriptions, watchedAccounts } from './described.ts'
+import { Membership } from './membership.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { auditLog } from './plugins/audit.ts'
 import { auth, visibleAccounts } from './plugins/auth.ts'
@@ -53,7 +54,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const staleMs = options.staleMs ?? 2_000
   const cache = options.cache ?? new LocalCache()
   const targetStates = everySecond(() => options.store.targets.list())
-  const metrics = createMetrics(targetStates)
+  // Addresses never held are answered from memory, where the store keeps a member registry.
+  const membership = options.store.members && options.membershipFilter !== false ? new Membership({ registry: options.store.members, staleMs, log: (m) => app.log.warn(m) }) : undefined
+  const metrics = createMetrics(targetStates, Date.now, () => membership?.stats())
   const answers = new Answers({
     store: options.store.holdings,
     cache,
@@ -62,7 +65,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     staleMs,
     settledMs: options.settledMs ?? 5 * 60_000,
     onCache: metrics.cacheRead,
+    ...(membership ? { membership, onFiltered: metrics.membershipFiltered } : {}),
   })
+  if (membership) {
+    // Loaded before the first request is answered (until then it would only say "maybe").
+    cache.onInvalidated?.((addresses) => membership.noteWritten(addresses))
+    await membership.start()
+    app.addHook('onClose', () => membership.stop())
+  }
 
   await app.register(problemHandlers)
   await app.register(securityHeaders)

@@ -2,8 +2,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { PollResult } from '../model/poll-result.ts'
 import type { TargetState } from '../model/target.ts'
+import type { MembershipStats } from './membership.ts'
 
-export function createMetrics(targetStates: () => Promise<TargetState[]>, now: () => number = Date.now) {
+export function createMetrics(targetStates: () => Promise<TargetState[]>, now: () => number = Date.now, membership?: () => MembershipStats | undefined) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const requests = new Histogram({
@@ -15,6 +16,21 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
   })
   const cache = new Counter({ name: 'whohad_cache_requests_total', help: 'Answer cache reads by result', labelNames: ['result'] as const, registers: [registry] })
   const lookups = new Counter({ name: 'whohad_lookups_total', help: 'Point lookups answered (batch items included)', registers: [registry] })
+  const filtered = new Counter({ name: 'whohad_membership_filtered_total', help: 'Point lookups answered from the membership filter (an address never held), with no cache or store read', registers: [registry] })
+  new Gauge({
+    name: 'whohad_membership_filter',
+    help: 'The membership filter: trusted (1 while it may answer "never held"), members (addresses it holds), bytes (its memory)',
+    labelNames: ['measure'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const stats = membership?.()
+      if (!stats) return
+      this.set({ measure: 'trusted' }, stats.trusted ? 1 : 0)
+      this.set({ measure: 'members' }, stats.members)
+      this.set({ measure: 'bytes' }, stats.bytes)
+    },
+  })
   new Gauge({
     name: 'whohad_target_last_complete_poll_age_seconds',
     help: 'Seconds since each target (account, region) was last polled completely; absent if never',
@@ -62,6 +78,7 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
     registry,
     requests,
     cacheRead: (hit: boolean) => (hit ? hits : misses).inc(),
+    membershipFiltered: (count: number) => filtered.inc(count),
     lookups,
     /** Wire to the collector's onResult when it runs in this process. */
     pollResult: (r: PollResult) => {

@@ -29,7 +29,7 @@ export interface AuditNote {
 }
 
 export interface AppOptions {
-  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'> & Partial<Pick<Store, 'descriptions'>>
+  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'> & Partial<Pick<Store, 'descriptions' | 'members'>>
   readonly apiKeys?: readonly ApiKey[]
   /** Keys that sign requests with SigV4 (SDKs and the AWS CLI use them as ordinary credentials). */
   readonly signingKeys?: readonly SigningKey[]
@@ -57,6 +57,8 @@ export interface AppOptions {
   readonly rateLimitPerMinute?: number
   /** The largest CIDR block /v1/cidrs answers, in addresses. */
   readonly maxCidrAddresses?: number
+  /** Answer never-held addresses from memory where the store keeps a member registry (default true). */
+  readonly membershipFilter?: boolean
 }
 
 declare module 'fastify' {

@@ -58,8 +58,15 @@ export class LocalCache implements AnswerCache {
     return this.generation
   }
 
+  private readonly listeners: ((addresses: readonly string[]) => void)[] = []
+
   async invalidate(addresses: readonly string[]): Promise<void> {
     this.drop(addresses)
+    for (const listener of this.listeners) listener(addresses)
+  }
+
+  onInvalidated(listener: (addresses: readonly string[]) => void): void {
+    this.listeners.push(listener)
   }
 
   drop(addresses: readonly string[]): void {

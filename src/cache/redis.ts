@@ -38,6 +38,7 @@ export class RedisCache implements AnswerCache {
   private lastError: string | undefined
   /** Whether invalidation messages can reach this process now (the first level is usable). */
   private subscribed = false
+  private readonly listeners: ((addresses: readonly string[]) => void)[] = []
 
   constructor(private readonly options: RedisCacheOptions) {
     this.prefix = options.prefix ?? 'whohad:'
@@ -79,12 +80,20 @@ export class RedisCache implements AnswerCache {
       })
     }
     this.subscriber.on('message', (_channel: string, message: string) => {
+      let addresses: string[]
       try {
-        this.local.drop(JSON.parse(message) as string[])
+        addresses = JSON.parse(message) as string[]
       } catch {
         this.local.clear()
+        return
       }
+      this.local.drop(addresses)
+      for (const listener of this.listeners) listener(addresses)
     })
+  }
+
+  onInvalidated(listener: (addresses: readonly string[]) => void): void {
+    this.listeners.push(listener)
   }
 
   private versionKey(address: string): string {

@@ -43,6 +43,11 @@ export interface AnswerCache {
    * API process. Throws when the invalidation could not be delivered (the caller keeps it for retry).
    */
   invalidate(addresses: readonly string[]): Promise<void>
+  /**
+   * Be told of every invalidation that reaches this process (the collector's own, or through Redis, from
+   * another process): what the membership filter learns a newly written address from at once.
+   */
+  onInvalidated?(listener: (addresses: readonly string[]) => void): void
   /** The in-process level's entry, synchronously (undefined when absent or not trusted right now). */
   peek?(key: string): string | undefined
   health(): CacheHealth

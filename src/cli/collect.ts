@@ -30,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const store = await openStore(config.store)
   const log = (m: string) => process.stderr.write(`whohad collect: ${m}\n`)
   try {
+    await store.members.ensureComplete(log)
     if (values.once) {
       const { deps, options, session } = wireCollector(store, settings, { log })
       try {

@@ -61,13 +61,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (!values['collector-only']) {
       const auditLog = audit.destination === 'off' ? undefined : { stream: auditDestination(audit.destination), level: audit.level }
-      app = await buildApp({ store, apiKeys, signingKeys, ...(auditLog ? { auditLog } : {}), logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
+      app = await buildApp({ store, apiKeys, signingKeys, ...(auditLog ? { auditLog } : {}), logger: { level: logLevel }, cache, staleMs: config.cache.staleMs, maxGapMs: settings.maxGapMs, rateLimitPerMinute: rateLimit, maxCidrAddresses: maxCidr, membershipFilter: config.serve.membershipFilter, ...(!config.cache.redisUrl && values['api-only'] ? { settledMs: config.cache.staleMs } : {}) })
       drain = drainable(app.fastify.server)
       const address = await listen(app, host, port)
       process.stdout.write(`whohad: API and page at ${address}${apiKeys.length || signingKeys.length ? ` (${apiKeys.length} API keys${signingKeys.length ? `, ${signingKeys.length} signing keys` : ''})` : ' (open: loopback, no keys)'}; cache: ${config.cache.redisUrl ? 'redis' : 'in-process'}\n`)
     }
     invalidation = reliableInvalidation(cache, { log })
     if (!values['api-only']) {
+      await store.members.ensureComplete(log)
       const wiring = wireCollector(store, settings, { log, leases: true, onChanged: invalidation.invalidate, ...(app ? { onResult: app.metrics.pollResult } : {}) })
       session = wiring.session
       try {

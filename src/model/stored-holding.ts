@@ -22,6 +22,8 @@ export interface HoldingLookup {
   addressKeys(ip: Ip): string[]
   /** Holdings of an address that may have held it at some time in the query's window. */
   lookup(query: WindowQuery): Promise<StoredHolding[]>
+  /** `lookup` at several windows of one address with one read; each answer equals its own `lookup`'s. */
+  lookupWindows?(query: Omit<WindowQuery, 'from' | 'to'>, windows: readonly { readonly from: number; readonly to: number }[]): Promise<StoredHolding[][]>
 }
 
 /** What the collector asks the store to do; the reconciler computes these as a pure function. */

@@ -9,6 +9,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
+import { MemberRegistry } from './members.ts'
 import { tableDefinition, TTL_ATTRIBUTE } from './table.ts'
 
 export interface ClientOptions {
@@ -61,5 +62,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   await client
     .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } }))
     .catch(() => undefined)
+  // A new table has no holding the member registry has not seen: it is complete from the start.
+  await new MemberRegistry(client, tableName).markComplete()
   return 'created'
 }

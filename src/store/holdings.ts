@@ -6,6 +6,7 @@ import type { Holding } from '../model/holding.ts'
 import type { HoldingLookup, StoredHolding, StoreOperation, WindowQuery } from '../model/stored-holding.ts'
 import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
 import { batchWrite, type BatchOptions } from './batch.ts'
+import type { Member, MemberRegistry } from './members.ts'
 import { queryAll, scanAll } from './paginate.ts'
 import {
   holdingIdentity,
@@ -25,6 +26,7 @@ import {
   INDEX_BY_INSTANCE,
   INDEX_BY_TARGET,
   instancePk,
+  type Level,
   LEVELS,
   targetPk,
   timeKey,
@@ -40,6 +42,8 @@ export interface HoldingStoreOptions {
    */
   readonly delegatedPrefixLengths?: { readonly v4: readonly number[]; readonly v6: readonly number[] }
   readonly batch?: BatchOptions
+  /** Where the addresses written are registered first (without it, nothing is: tests of holdings alone). */
+  readonly members?: MemberRegistry
 }
 
 const DEFAULT_PREFIX_LENGTHS = { v4: [28], v6: [80] }
@@ -50,6 +54,7 @@ export class HoldingStore implements HoldingLookup {
   private readonly retentionMs: number | undefined
   private readonly prefixLengths: { readonly v4: readonly number[]; readonly v6: readonly number[] }
   private readonly batchOptions: BatchOptions
+  private readonly members: MemberRegistry | undefined
 
   constructor(
     readonly client: DynamoDBClient,
@@ -59,6 +64,7 @@ export class HoldingStore implements HoldingLookup {
     this.retentionMs = options.retentionMs
     this.prefixLengths = options.delegatedPrefixLengths ?? DEFAULT_PREFIX_LENGTHS
     this.batchOptions = options.batch ?? {}
+    this.members = options.members
   }
 
   /**
@@ -74,6 +80,8 @@ export class HoldingStore implements HoldingLookup {
    * Any state a crash leaves answers the same; `openHoldingsOfTarget` finishes an unfinished split.
    */
   async apply(operations: readonly StoreOperation[]): Promise<void> {
+    // Members first: an address can be read from the store only once the registry says it may be.
+    await this.members?.register(membersOf(operations))
     const { ahead, puts, deletes, settle } = planWrites(operations, this.retentionMs)
     await batchWrite(this.client, this.tableName, ahead, this.batchOptions)
     await batchWrite(this.client, this.tableName, puts, this.batchOptions)
@@ -87,16 +95,37 @@ export class HoldingStore implements HoldingLookup {
    * (the address and, for delegated prefixes, the blocks containing it), whatever its history.
    */
   async lookup(query: WindowQuery): Promise<StoredHolding[]> {
+    return (await this.lookupWindows(query, [{ from: query.from, to: query.to }]))[0]!
+  }
+
+  /**
+   * `lookup` at several windows of one address, with one read: each level is queried once over the
+   * windows' union, and each window then keeps exactly the items its own query would have returned
+   * (the same sort-key range), so every answer equals its own `lookup`'s. For a batch that asks about
+   * one address at many nearby times.
+   */
+  async lookupWindows(query: Omit<WindowQuery, 'from' | 'to'>, windows: readonly { readonly from: number; readonly to: number }[]): Promise<StoredHolding[][]> {
+    const from = Math.min(...windows.map((w) => w.from))
+    const to = Math.max(...windows.map((w) => w.to))
     const addresses = this.addressKeys(typeof query.ip === 'string' ? parseIp(query.ip) : query.ip)
-    const pages = await Promise.all(
-      addresses.flatMap((address) => LEVELS.map((level) => this.queryLevel(address, level, query.from, query.to))),
+    const read = await Promise.all(
+      addresses.flatMap((address) =>
+        LEVELS.map(async (level) => ({ level, items: (await this.queryItems(this.levelQuery(address, level, from, to))).map((item) => ({ sk: item.sk!.S!, holdings: itemToHoldings(item) })) })),
+      ),
     )
-    return dedupe(pages.flat()).filter(
-      (h) =>
-        overlaps(h, query.from, query.to) &&
-        (query.vpcId === undefined || h.holder.vpcId === query.vpcId) &&
-        (query.accountId === undefined || h.holder.accountId === query.accountId),
-    )
+    return windows.map((w) => {
+      const picked: StoredHolding[] = []
+      for (const { level, items } of read) {
+        const range = levelRange(level, w.from, w.to)
+        for (const item of items) if (!range || (item.sk >= range.lo && item.sk <= range.hi)) picked.push(...item.holdings)
+      }
+      return dedupe(picked).filter(
+        (h) =>
+          overlaps(h, w.from, w.to) &&
+          (query.vpcId === undefined || h.holder.vpcId === query.vpcId) &&
+          (query.accountId === undefined || h.holder.accountId === query.accountId),
+      )
+    })
   }
 
   /** Every holding of an address (or CIDR key) overlapping [from, to], oldest start first. */
@@ -116,24 +145,19 @@ export class HoldingStore implements HoldingLookup {
     return this.prefixLengths.v6.map((n) => containingCidr(ip, n).text)
   }
 
-  private queryLevel(address: string, level: (typeof LEVELS)[number], from: number, to: number) {
-    const input: QueryCommandInput =
-      level.maxSpan === Number.POSITIVE_INFINITY
-        ? {
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': { S: addressPk(address) }, ':prefix': { S: `${level.tag}#` } },
-          }
-        : {
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: {
-              ':pk': { S: addressPk(address) },
-              ':lo': { S: `${level.tag}#${timeKey(from - level.maxSpan)}` },
-              ':hi': { S: `${level.tag}#${timeKey(to)}#${TOP}` },
-            },
-          }
-    return this.queryAll(input)
+  private levelQuery(address: string, level: Level, from: number, to: number): QueryCommandInput {
+    const range = levelRange(level, from, to)
+    return range === undefined
+      ? {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: addressPk(address) }, ':prefix': { S: `${level.tag}#` } },
+        }
+      : {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: { ':pk': { S: addressPk(address) }, ':lo': { S: range.lo }, ':hi': { S: range.hi } },
+        }
   }
 
   /**
@@ -254,6 +278,14 @@ export class HoldingStore implements HoldingLookup {
   }
 }
 
+/** The (address, account) pairs operations write holdings of. */
+export function membersOf(operations: readonly StoreOperation[]): Member[] {
+  return operations.map((op) => {
+    const h = op.kind === 'refine' || op.kind === 'split' ? op.next : op.holding
+    return { address: h.address, accountId: h.holder.accountId }
+  })
+}
+
 function sortByKey(items: Item[]): Item[] {
   const key = (i: Item) => `${i.pk?.S}\n${i.sk?.S}`
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
@@ -335,6 +367,15 @@ export function planWrites(
     if (keyText(prev) !== keyText(next)) del(prev)
     put(next, holdingToItem(stored, retentionMs))
   }
+}
+
+/**
+ * The sort keys of a level that a lookup of [from, to] reads: within a level a holding lasts at most
+ * `maxSpan`, so one overlapping the window started in [from - maxSpan, to]. The last level: all of it.
+ */
+function levelRange(level: Level, from: number, to: number): { lo: string; hi: string } | undefined {
+  if (level.maxSpan === Number.POSITIVE_INFINITY) return undefined
+  return { lo: `${level.tag}#${timeKey(from - level.maxSpan)}`, hi: `${level.tag}#${timeKey(to)}#${TOP}` }
 }
 
 function overlaps(h: Holding, from: number, to: number): boolean {

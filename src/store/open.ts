@@ -12,6 +12,7 @@ import { startEmbeddedDynamo } from './embedded.ts'
 import { HoldingStore, type HoldingStoreOptions } from './holdings.ts'
 import { InstanceStore } from './instances.ts'
 import { LeaseStore } from './leases.ts'
+import { MemberRegistry } from './members.ts'
 import { TargetStore } from './targets.ts'
 
 export interface Store {
@@ -21,6 +22,8 @@ export interface Store {
   readonly descriptions: DescriptionStore
   readonly targets: TargetStore
   readonly leases: LeaseStore
+  /** Which addresses ever had a holding: what the API's membership filter is built from. */
+  readonly members: MemberRegistry
   /** Where the data lives, in words for a start-up banner. */
   readonly location: string
   readonly table: 'created' | 'exists'
@@ -47,12 +50,14 @@ export function storeOver(
 ): Store {
   const { tableName, retentionMs, delegatedPrefixLengths, batch } = options
   const shared = { tableName, ...(retentionMs !== undefined ? { retentionMs } : {}), ...(batch ? { batch } : {}) }
+  const members = new MemberRegistry(client, tableName, batch ? { batch } : {})
   return {
-    holdings: new HoldingStore(client, { ...shared, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
+    holdings: new HoldingStore(client, { ...shared, members, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
     instances: new InstanceStore(client, shared),
     descriptions: new DescriptionStore(client, shared),
     targets: new TargetStore(client, tableName),
     leases: new LeaseStore(client, tableName),
+    members,
     location: about.location ?? `DynamoDB table ${tableName}`,
     table: about.table ?? 'exists',
     close: about.close ?? (async () => {}),

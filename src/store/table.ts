@@ -180,3 +180,28 @@ export function descriptionSkPrefix(part: DescriptionPart): string {
 export function descriptionSk(part: DescriptionPart, id: string): string {
   return `${descriptionSkPrefix(part)}${id}`
 }
+
+/**
+ * The member registry (store/members.ts): which addresses ever had a holding, and in which account, so
+ * that an API process can answer "never ours" from memory (api/membership.ts). One item per address
+ * first written by a process, filed by the day it was written: `M#<yyyy-mm-dd>` / `<time>#<account>#<address>`.
+ * Loading it is one Query per day that has entries (the days are listed in one item, `MEMBERS_META`),
+ * its cost in proportion to the addresses ever held, never to the holdings; catching up is a Query of
+ * today's partition from a time on. Entries never expire: an address held for years is still a member.
+ */
+export const MEMBERS_PK_PREFIX = 'M#'
+
+export const MEMBERS_META = { pk: 'M', sk: 'registry' } as const
+
+/** The day (UTC) an entry written at `ms` is filed under. */
+export function membersDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+export function membersPk(day: string): string {
+  return `${MEMBERS_PK_PREFIX}${day}`
+}
+
+export function membersSk(at: number, accountId: string, address: string): string {
+  return `${timeKey(at)}#${accountId}#${address}`
+}

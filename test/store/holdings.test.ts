@@ -214,7 +214,9 @@ for (const backend of BACKENDS) {
         t.same(await answers(store.holdings), finished, `after ${done} of its 4 phases, lookups answer as the finished split`)
         t.same(await store.holdings.currentOfTarget('111111111111', 'eu-west-1'), [rest], 'what the API shows as current is the rest alone')
         t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', T0 + 40 * MIN), [rest], 'the restarted collector sees the rest open')
-        t.same(await store.holdings.scanAll(), await clean.scanAll(), 'and the table is item for item as if it had not crashed')
+        // Member registry entries are filed by when they were written, so two tables differ there and only there.
+        const holdingsAndState = (items: Awaited<ReturnType<HoldingStore['scanAll']>>) => items.filter((i) => !i.pk?.S?.startsWith('M'))
+        t.same(holdingsAndState(await store.holdings.scanAll()), holdingsAndState(await clean.scanAll()), 'and the table is item for item as if it had not crashed')
       }
       // What the writes were before: the piece put beside the old open item hid the current holder.
       const { store: { holdings: old }, client, tableName } = await openTestStore(t, backend)
