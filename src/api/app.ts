@@ -56,7 +56,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const targetStates = everySecond(() => options.store.targets.list())
   // Addresses never held are answered from memory, where the store keeps a member registry.
   const membership = options.store.members && options.membershipFilter !== false ? new Membership({ registry: options.store.members, staleMs, log: (m) => app.log.warn(m) }) : undefined
-  const metrics = createMetrics(targetStates, Date.now, () => membership?.stats())
+  const metrics = createMetrics(targetStates, Date.now, () => membership?.stats(), options.store.requests)
   const answers = new Answers({
     store: options.store.holdings,
     cache,

@@ -4,7 +4,12 @@ import type { PollResult } from '../model/poll-result.ts'
 import type { TargetState } from '../model/target.ts'
 import type { MembershipStats } from './membership.ts'
 
-export function createMetrics(targetStates: () => Promise<TargetState[]>, now: () => number = Date.now, membership?: () => MembershipStats | undefined) {
+export function createMetrics(
+  targetStates: () => Promise<TargetState[]>,
+  now: () => number = Date.now,
+  membership?: () => MembershipStats | undefined,
+  storeRequests?: ReadonlyMap<string, number>,
+) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const requests = new Histogram({
@@ -16,6 +21,20 @@ export function createMetrics(targetStates: () => Promise<TargetState[]>, now: (
   })
   const cache = new Counter({ name: 'whohad_cache_requests_total', help: 'Answer cache reads by result', labelNames: ['result'] as const, registers: [registry] })
   const lookups = new Counter({ name: 'whohad_lookups_total', help: 'Point lookups answered (batch items included)', registers: [registry] })
+  const sent = new Map<string, number>()
+  new Counter({
+    name: 'whohad_store_requests_total',
+    help: 'Requests this process sent to DynamoDB (each retry too), by command',
+    labelNames: ['command'] as const,
+    registers: [registry],
+    collect() {
+      for (const [command, n] of storeRequests ?? []) {
+        const delta = n - (sent.get(command) ?? 0)
+        if (delta > 0) this.inc({ command }, delta)
+        sent.set(command, n)
+      }
+    },
+  })
   const filtered = new Counter({ name: 'whohad_membership_filtered_total', help: 'Point lookups answered from the membership filter (an address never held), with no cache or store read', registers: [registry] })
   new Gauge({
     name: 'whohad_membership_filter',

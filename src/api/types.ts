@@ -29,7 +29,7 @@ export interface AuditNote {
 }
 
 export interface AppOptions {
-  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'> & Partial<Pick<Store, 'descriptions' | 'members'>>
+  readonly store: Pick<Store, 'holdings' | 'instances' | 'targets'> & Partial<Pick<Store, 'descriptions' | 'members' | 'requests'>>
   readonly apiKeys?: readonly ApiKey[]
   /** Keys that sign requests with SigV4 (SDKs and the AWS CLI use them as ordinary credentials). */
   readonly signingKeys?: readonly SigningKey[]

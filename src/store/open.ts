@@ -24,6 +24,8 @@ export interface Store {
   readonly leases: LeaseStore
   /** Which addresses ever had a holding: what the API's membership filter is built from. */
   readonly members: MemberRegistry
+  /** Requests sent to DynamoDB through this store's client (each retry too), by command: for /metrics and benchmarks. */
+  readonly requests: ReadonlyMap<string, number>
   /** Where the data lives, in words for a start-up banner. */
   readonly location: string
   readonly table: 'created' | 'exists'
@@ -51,6 +53,7 @@ export function storeOver(
   const { tableName, retentionMs, delegatedPrefixLengths, batch } = options
   const shared = { tableName, ...(retentionMs !== undefined ? { retentionMs } : {}), ...(batch ? { batch } : {}) }
   const members = new MemberRegistry(client, tableName, batch ? { batch } : {})
+  const requests = countRequests(client)
   return {
     holdings: new HoldingStore(client, { ...shared, members, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
     instances: new InstanceStore(client, shared),
@@ -58,6 +61,7 @@ export function storeOver(
     targets: new TargetStore(client, tableName),
     leases: new LeaseStore(client, tableName),
     members,
+    requests,
     location: about.location ?? `DynamoDB table ${tableName}`,
     table: about.table ?? 'exists',
     close: about.close ?? (async () => {}),
@@ -86,4 +90,24 @@ export async function openStore(config: Config['store']): Promise<Store> {
     ? `embedded DynamoDB-compatible store (dynalite) in ${embedded.path}, table ${config.tableName}`
     : `DynamoDB ${config.endpoint ?? `in AWS ${config.region}`}, table ${config.tableName}`
   return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, table, close })
+}
+
+const counted = new WeakMap<DynamoDBClient, Map<string, number>>()
+
+/** Counts a client's requests by command, from inside the SDK's retry loop (once per client). */
+function countRequests(client: DynamoDBClient): Map<string, number> {
+  let counts = counted.get(client)
+  if (counts) return counts
+  const byCommand = new Map<string, number>()
+  counts = byCommand
+  counted.set(client, byCommand)
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown'
+      byCommand.set(name, (byCommand.get(name) ?? 0) + 1)
+      return next(args)
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'whohadStoreRequestCounter' },
+  )
+  return counts
 }
