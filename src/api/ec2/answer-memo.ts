@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache'
 import { escapeXml } from '../../protocol/xml.ts'
 
-/** The default bound: this many bytes (UTF-16 code units, about one byte each in EC2's XML) of answers. */
+/** The default bound: this many bytes of answers (their UTF-8 text and keys). */
 export const DEFAULT_ANSWER_MEMO_BYTES = 32 * 1024 * 1024
 
 const REQUEST_ID = '<requestId></requestId>'
@@ -27,7 +27,8 @@ export function answerKey(params: ReadonlyMap<string, string>, region: string, a
 }
 
 export class AnswerMemo {
-  private readonly entries: LRUCache<string, { readonly head: string; readonly tail: string }> | undefined
+  // Kept as UTF-8 bytes: a memoised answer is sent without being encoded again.
+  private readonly entries: LRUCache<string, { readonly head: Buffer; readonly tail: Buffer }> | undefined
 
   /** `maxBytes` 0: nothing is memoised. */
   constructor(maxBytes: number = DEFAULT_ANSWER_MEMO_BYTES) {
@@ -35,22 +36,22 @@ export class AnswerMemo {
   }
 
   /** The answer under `key`, with this call's requestId. */
-  get(key: string | undefined, requestId: string): string | undefined {
+  get(key: string | undefined, requestId: string): Buffer | undefined {
     const e = key === undefined ? undefined : this.entries?.get(key)
-    return e && e.head + escapeXml(requestId) + e.tail
+    return e && Buffer.concat([e.head, Buffer.from(escapeXml(requestId)), e.tail])
   }
 
   /**
    * The answer `build` writes (given a requestId), memoised under `key` when there is one. It is built
    * with an empty requestId, whose element comes first in every answer, and the call's is put in.
    */
-  answer(key: string | undefined, requestId: string, build: (requestId: string) => string): string {
+  answer(key: string | undefined, requestId: string, build: (requestId: string) => string): string | Buffer {
     if (key === undefined || !this.entries) return build(requestId)
     const xml = build('')
     const at = xml.indexOf(REQUEST_ID)
     if (at < 0) return build(requestId)
-    const entry = { head: xml.slice(0, at + OPEN), tail: xml.slice(at + OPEN) }
+    const entry = { head: Buffer.from(xml.slice(0, at + OPEN)), tail: Buffer.from(xml.slice(at + OPEN)) }
     this.entries.set(key, entry)
-    return entry.head + escapeXml(requestId) + entry.tail
+    return Buffer.concat([entry.head, Buffer.from(escapeXml(requestId)), entry.tail])
   }
 }

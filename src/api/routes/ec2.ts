@@ -37,7 +37,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: FastifyRequest, reply: FastifyReply): Promise<string> {
+async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: FastifyRequest, reply: FastifyReply): Promise<string | Buffer> {
   const params = requestParams(request)
   // The signature is not verified here yet: any well-formed credential scope is accepted. Verifying it
   // against the key's secret (and taking the caller's key, hence its accounts, from it) plugs in here.

@@ -26,9 +26,9 @@ t.test('answers keep their shape and take each call its requestId', async (t) =>
     return `<?xml version="1.0"?><R><requestId>${id}</requestId><x>1</x></R>`
   }
   t.equal(memo.get('k', 'r1'), undefined)
-  t.equal(memo.answer('k', 'r1', build), build('r1'))
+  t.equal(String(memo.answer('k', 'r1', build)), build('r1'))
   builds = 0
-  t.equal(memo.get('k', 'r2'), '<?xml version="1.0"?><R><requestId>r2</requestId><x>1</x></R>')
+  t.equal(memo.get('k', 'r2')?.toString(), '<?xml version="1.0"?><R><requestId>r2</requestId><x>1</x></R>')
   t.equal(builds, 0, 'from the memo')
   t.equal(memo.answer(undefined, 'r3', build), build('r3'), 'no key: built every time')
   t.equal(new AnswerMemo(0).answer('k', 'r4', build), build('r4'), 'a memo of 0 bytes builds every time')
