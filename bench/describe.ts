@@ -10,20 +10,14 @@
 // autocannon, so that /healthz and /ec2/ are driven by the same load generator; one real SDK call of
 // each kind checks that the answer parses and names the expected instance. BENCH_SECONDS (default 10)
 // sets each run's length, BENCH_ROUNDS (default 2) the rounds of the three runs side by side; BENCH_CPU_PROF=<dir> has the server write a CPU profile there.
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2'
 import autocannon from 'autocannon'
-import { discoverTargets } from '../src/collector/discover.ts'
-import { takeEc2Snapshot } from '../src/collector/ec2-source.ts'
-import { pollTarget } from '../src/collector/poll.ts'
-import { startFakeAws } from '../src/fakeaws/index.ts'
-import type { Target } from '../src/model/target.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import { storeOver } from '../src/store/open.ts'
-import { compiledCli } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
-import { fakeSession } from '../support/fake-session.ts'
+import { fakeOrganisation } from '../support/fake-org.ts'
+import { type Proc, startServer, stopProc } from '../support/processes.ts'
 import { startRedis } from '../support/redis.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -38,7 +32,7 @@ const KEY = { accessKeyId: 'AKIDBENCHDESCRIBE1', secretAccessKey: 'bench-describ
 
 const log = (m: string) => process.stderr.write(`bench:describe: ${m}\n`)
 const teardowns: (() => unknown)[] = []
-let server: ReturnType<typeof spawn> | undefined
+let server: Proc | undefined
 try {
   const local = await startDynamoDbLocal()
   teardowns.push(() => local.stop())
@@ -50,17 +44,10 @@ try {
   const store = storeOver(client, { tableName })
 
   // The organisation: two accounts in one region, a few thousand instances, polled once by the collector.
-  const fake = await startFakeAws({ seed: 7, accounts: 2, regions: 1, enisPerRegion: 2_000, churn: 0, throttleClock: 'virtual' })
-  teardowns.push(() => fake.close())
-  fake.faults.setDefaultThrottling(false)
-  const session = fakeSession(fake)
-  teardowns.push(() => session.destroy())
-  const region = fake.regions[0]!
-  const { targets } = await discoverTargets(session, { homeRegion: region })
+  const { session, region, targets, poll } = await fakeOrganisation({ seed: 7, accounts: 2, regions: 1, enisPerRegion: 2_000, churn: 0 }, (fn) => teardowns.push(fn))
   const instances: Instance[] = []
   for (const target of targets) {
-    const result = await pollTarget({ store, takeSnapshot: (x: Target) => takeEc2Snapshot(session.ec2(x), { ...x, pollId: 'bench', now: () => fake.clock.now() }), maxGapMs: 3_600_000 }, target)
-    if (!result.complete) throw new Error(`the poll of ${target.accountId} was not complete`)
+    if (!(await poll(store, target, 'bench')).complete) throw new Error(`the poll of ${target.accountId} was not complete`)
     for (const r of (await session.ec2(target).send(new DescribeInstancesCommand({}))).Reservations ?? []) instances.push(...(r.Instances ?? []))
   }
   const withIp = instances.filter((i) => i.InstanceId && i.PrivateIpAddress)
@@ -70,8 +57,9 @@ try {
   const port = 19_000 + Math.floor(Math.random() * 1000)
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (for `--cpu-prof` analysis).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  server = spawn(process.execPath, [...profile, compiledCli(), 'serve', '--api-only'], {
-    env: {
+  const started = await startServer(
+    ['--api-only'],
+    {
       ...process.env,
       WHOHAD_DYNAMODB_ENDPOINT: local.endpoint,
       WHOHAD_TABLE: tableName,
@@ -83,17 +71,10 @@ try {
       AWS_ACCESS_KEY_ID: '',
       AWS_PROFILE: '',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    server!.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /API and page at (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    server!.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)))
-  })
+    profile,
+  )
+  server = started.proc
+  const base = started.base
   const endpoint = `${base}/ec2/`
 
   // The SDK's own requests, signed with the whohad key: recorded by a request handler that sends nothing.
@@ -141,7 +122,7 @@ try {
   // from the load generator's, which shares this machine.
   const ticksPerSecond = 100
   const serverCpuMs = () => {
-    const fields = readFileSync(`/proc/${server!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    const fields = readFileSync(`/proc/${server!.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000
   }
   const run = async (opts: Partial<autocannon.Options> & ({ path: string } | { requests: autocannon.Request[] })) => {
@@ -219,10 +200,7 @@ try {
     process.exitCode = 1
   }
 } finally {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve))
-    server.kill('SIGTERM')
-    await exited
-  }
+  // Stopped with SIGTERM (given time to write its CPU profile when asked for one).
+  if (server) await stopProc(server, 30_000)
   for (const fn of teardowns.reverse()) await fn()
 }

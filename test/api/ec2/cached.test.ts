@@ -10,13 +10,8 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildApp } from '../../../src/api/app.ts'
 import { AS_OF_HEADER } from '../../../src/api/routes/ec2.ts'
-import { discoverTargets } from '../../../src/collector/discover.ts'
-import { takeEc2Snapshot } from '../../../src/collector/ec2-source.ts'
-import { pollTarget } from '../../../src/collector/poll.ts'
-import { startFakeAws } from '../../../src/fakeaws/index.ts'
-import type { Target } from '../../../src/model/target.ts'
 import type { DescriptionStore } from '../../../src/store/descriptions.ts'
-import { fakeSession } from '../../../support/fake-session.ts'
+import { fakeOrganisation } from '../../../support/fake-org.ts'
 import { openTestStore } from '../../../support/stores.ts'
 
 const ALL = { accessKeyId: 'AKIDCACHEALL00001', secretAccessKey: 'cache-all-secret-0001' }
@@ -31,21 +26,12 @@ async function instances(client: EC2Client): Promise<Instance[]> {
 const ids = (list: readonly Instance[]) => list.map((i) => i.InstanceId!)
 
 t.test('/ec2/ answers from the cache: no store read when nothing changed, the new descriptions after a complete poll, scopes kept apart', async (t) => {
-  const fake = await startFakeAws({ seed: 43, accounts: 2, regions: 1, enisPerRegion: 12, churn: 120, throttleClock: 'virtual' })
-  t.teardown(() => fake.close())
-  fake.faults.setDefaultThrottling(false)
+  const { fake, session, region, targets, poll } = await fakeOrganisation({ seed: 43, accounts: 2, regions: 1, enisPerRegion: 12, churn: 120 }, (fn) => t.teardown(fn))
   const { store } = await openTestStore(t, 'dynamodb-local')
-  const session = fakeSession(fake)
-  t.teardown(() => session.destroy())
-  const region = fake.regions[0]!
-  const { targets } = await discoverTargets(session, { homeRegion: region })
   let pollNo = 0
   const pollAll = async () => {
     pollNo++
-    for (const target of targets) {
-      const result = await pollTarget({ store, takeSnapshot: (x: Target) => takeEc2Snapshot(session.ec2(x), { ...x, pollId: `p${pollNo}`, now: () => fake.clock.now() }), maxGapMs: 3_600_000 }, target)
-      t.ok(result.complete, `poll ${pollNo} of ${target.accountId} complete`)
-    }
+    for (const target of targets) t.ok((await poll(store, target, `p${pollNo}`)).complete, `poll ${pollNo} of ${target.accountId} complete`)
   }
   await pollAll()
   const [one, other] = targets.map((x) => x.accountId).sort()
