@@ -16,6 +16,8 @@ export const PARTS: readonly Part[] = [
   { name: 'java', neededFor: 'AWS DynamoDB Local, the store the tests run against', debianPackage: 'default-jre-headless' },
   { name: 'redis-server', neededFor: 'the cache and stress tests, which run a real Redis', debianPackage: 'redis-server' },
   { name: '/usr/bin/chromium', neededFor: 'the page test, which drives a real browser', debianPackage: 'chromium' },
+  // Debian's AWS CLI (2.9), at its own path: another `aws` on the PATH (pip's v1) is not what is tested.
+  { name: '/usr/bin/aws', neededFor: "the /ec2/ tests, which run the AWS CLI against whohad's EC2 API", debianPackage: 'awscli' },
 ]
 
 export interface Host {

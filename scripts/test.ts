@@ -1,5 +1,5 @@
 // `npm test`: first what the suite needs from the machine (the Node whohad supports, Java, redis-server,
-// Chromium; see prerequisites.ts), then build, type-check, lint, and the whole tap suite against one
+// Chromium, the AWS CLI; see prerequisites.ts), then build, type-check, lint, and the whole tap suite against one
 // shared AWS DynamoDB Local.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -42,6 +42,7 @@ const present: Record<string, () => boolean> = {
   'redis-server': () => works('redis-server', ['--version']),
   // The page test launches CHROMIUM_PATH when it is set.
   '/usr/bin/chromium': () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
+  '/usr/bin/aws': () => works('/usr/bin/aws', ['--version']),
 }
 const missingParts = (): Part[] => PARTS.filter((p) => !present[p.name]!())
 const host = { root: process.getuid?.() === 0, debian: existsSync('/etc/debian_version') && works('apt-get', ['--version']) }

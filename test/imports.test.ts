@@ -31,6 +31,7 @@ const PURE_MODULES = [
   'src/api/coverage.ts',
   'src/api/answers.ts',
   'src/api/sigv4.ts',
+  'src/api/ec2/refusals.ts',
   'src/cache/types.ts', // the cache's contract: types and one constant
 ]
 

@@ -67,7 +67,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(problemHandlers)
   await app.register(securityHeaders)
-  await app.register(auth, { apiKeys: keys, signingKeys })
+  await app.register(auth, { apiKeys: keys, signingKeys, admitAnonymous: options.admitAnonymous ?? false })
   await app.register(auditLog, { stream: options.auditLog?.stream, level: options.auditLog?.level })
   await app.register(rateLimits, { perMinute: options.rateLimitPerMinute ?? 6_000 })
   await app.register(requestMetrics, { metrics })

@@ -23,7 +23,14 @@ export interface SignedRequest {
 
 export type Verification =
   | { readonly ok: true; readonly accessKeyId: string; readonly region: string; readonly service: string }
-  | { readonly ok: false; readonly reason: string }
+  | { readonly ok: false; readonly failure: SigV4Failure; readonly reason: string }
+
+/**
+ * Why a signature was refused, in the classes AWS's own errors tell apart (EC2 answers each with its
+ * own code): the request is not a complete signature, it was signed too long ago (or ahead), its key is
+ * unknown, or the signature is not the request's.
+ */
+export type SigV4Failure = 'incomplete' | 'expired' | 'unknown-key' | 'mismatch'
 
 /** Whether a request carries a SigV4 Authorization header at all (else another scheme applies). */
 export function isSigV4(authorization: string | undefined): boolean {
@@ -44,34 +51,34 @@ export function credentialScope(authorization: string | undefined): { region: st
  */
 export function verifySigV4(req: SignedRequest, secretOf: (accessKeyId: string) => string | undefined, now: number): Verification {
   const auth = parseAuthorization(header(req.headers, 'authorization'))
-  if (typeof auth === 'string') return fail(auth)
+  if (typeof auth === 'string') return fail('incomplete', auth)
   const [accessKeyId, date, region, service, terminator, ...extra] = auth.credential.split('/')
   if (!accessKeyId || !date || !region || !service || terminator !== 'aws4_request' || extra.length > 0) {
-    return fail('the Credential must be <access key id>/<yyyymmdd>/<region>/<service>/aws4_request')
+    return fail('incomplete', 'the Credential must be <access key id>/<yyyymmdd>/<region>/<service>/aws4_request')
   }
   const amzDate = header(req.headers, 'x-amz-date')
-  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) return fail('an x-amz-date header like 20260102T030405Z is required')
-  if (amzDate.slice(0, 8) !== date) return fail("the Credential's date is not the x-amz-date's")
+  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) return fail('incomplete', 'an x-amz-date header like 20260102T030405Z is required')
+  if (amzDate.slice(0, 8) !== date) return fail('incomplete', "the Credential's date is not the x-amz-date's")
   const signedAt = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15))
-  if (!Number.isFinite(signedAt) || Math.abs(now - signedAt) > MAX_SKEW_MS) return fail('the request was signed more than 15 minutes from this server\'s time (check the clock)')
-  if (!auth.signedHeaders.includes('host')) return fail('SignedHeaders must include host')
+  if (!Number.isFinite(signedAt) || Math.abs(now - signedAt) > MAX_SKEW_MS) return fail('expired', 'the request was signed more than 15 minutes from this server\'s time (check the clock)')
+  if (!auth.signedHeaders.includes('host')) return fail('incomplete', 'SignedHeaders must include host')
   const secret = secretOf(accessKeyId)
-  if (secret === undefined) return fail('that access key id is not known to this server')
+  if (secret === undefined) return fail('unknown-key', 'that access key id is not known to this server')
 
   const declared = header(req.headers, 'x-amz-content-sha256')
-  if (declared !== undefined && declared.toLowerCase() !== req.bodySha256) return fail('x-amz-content-sha256 is not the hash of the body (an unsigned payload is not accepted)')
+  if (declared !== undefined && declared.toLowerCase() !== req.bodySha256) return fail('mismatch', 'x-amz-content-sha256 is not the hash of the body (an unsigned payload is not accepted)')
   const canonical = canonicalRequest(req, auth.signedHeaders, declared ?? req.bodySha256)
-  if (typeof canonical !== 'string') return fail(canonical.reason)
+  if (typeof canonical !== 'string') return fail('incomplete', canonical.reason)
   const scope = `${date}/${region}/${service}/aws4_request`
   const toSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`
   const key = signingKey(secret, date, region, service)
   const want = createHmac('sha256', key).update(toSign).digest()
   const got = Buffer.from(auth.signature, 'hex')
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return fail('the signature does not match the request (wrong secret, or the request was changed after signing)')
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return fail('mismatch', 'the signature does not match the request (wrong secret, or the request was changed after signing)')
   return { ok: true, accessKeyId, region, service }
 }
 
-const fail = (reason: string): Verification => ({ ok: false, reason })
+const fail = (failure: SigV4Failure, reason: string): Verification => ({ ok: false, failure, reason })
 
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
   const v = headers[name]

@@ -24,6 +24,8 @@ export interface AuditNote {
   readonly askedCount?: number
   /** How many results the answer holds (holdings, results of a batch, resources). */
   readonly results?: number
+  /** The action of an /ec2/ request (DescribeInstances, …). */
+  readonly action?: string
 }
 
 export interface AppOptions {
@@ -31,6 +33,11 @@ export interface AppOptions {
   readonly apiKeys?: readonly ApiKey[]
   /** Keys that sign requests with SigV4 (SDKs and the AWS CLI use them as ordinary credentials). */
   readonly signingKeys?: readonly SigningKey[]
+  /**
+   * Serve requests that carry no credentials as an open server would, while verifying those that do: for
+   * `whohad demo` only (loopback), whose page needs no key and whose demo key shows SDKs verified.
+   */
+  readonly admitAnonymous?: boolean
   /** The audit log: one JSON line per /v1 and /ec2/ request; off when unset. Never carries a key or secret. */
   readonly auditLog?: { readonly stream: DestinationStream; readonly level?: 'info' | 'silent' }
   /** Complete polls further apart than this leave a target unwatched in between (coverage). */

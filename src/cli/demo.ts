@@ -17,6 +17,15 @@ import { listen } from './serve.ts'
 import type { StoredHolding } from '../model/stored-holding.ts'
 import { openStore, type Store } from '../store/open.ts'
 
+/**
+ * The demo's signing key, printed at start so that an AWS SDK or the AWS CLI can read /ec2/ with it. Fixed
+ * rather than made per run: the README shows the very lines the demo prints, and the key guards nothing —
+ * the demo listens on 127.0.0.1 only, serves a simulated organisation, and deletes it all on exit. It is
+ * verified as any signing key is (a wrong secret is refused), so the demo shows what production does; never
+ * configure it on a real server. Requests without credentials stay open, as the page needs no key.
+ */
+export const DEMO_KEY = { name: 'demo', scopes: ['lookup'], accessKeyId: 'WHOHADDEMOKEY0000001', secret: 'whohad-demo-secret-for-this-demo-only' } as const
+
 const HELP = `usage: whohad demo [--port 8080] [--history 60] [--interval 10s]
 
   --port       API port (default: $WHOHAD_PORT or 8080; 0 picks a free one)
@@ -24,6 +33,7 @@ const HELP = `usage: whohad demo [--port 8080] [--history 60] [--interval 10s]
   --interval   live poll interval (default 10s)
 
 Starts a simulated AWS organisation, the collector and the API on 127.0.0.1 with a throwaway store.
+Prints a demo key with which AWS SDKs and the AWS CLI read EC2's API at /ec2/ (this demo only).
 Ctrl-C stops everything and deletes the store.
 `
 
@@ -67,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     const cache = new LocalCache()
     const now = () => fake.clock.now()
     // Listening before the history is played: a port in use is reported in seconds, not after it.
-    app = await buildApp({ store, cache, maxGapMs: settings.maxGapMs })
+    app = await buildApp({ store, cache, maxGapMs: settings.maxGapMs, signingKeys: [{ ...DEMO_KEY, scopes: [...DEMO_KEY.scopes] }], admitAnonymous: true })
     const url = await listen(app, '127.0.0.1', port, '--port or WHOHAD_PORT')
     // The simulated organisation does not throttle (it is a demo); whohad's own buckets, set for AWS's
     // limits, would only make playing the history slow.
@@ -90,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
     out('')
     out('Addresses with a story (times are shown in UTC):')
     for (const p of picks) out(`  ${p.ip.padEnd(16)} ${p.why}: ${url}/?ip=${encodeURIComponent(p.ip)}&at=${encodeURIComponent(new Date(p.at).toISOString())}`)
+    out('')
+    for (const line of sdkLines(`${url}/ec2/`, settings.homeRegion)) out(line)
     out('')
     out('Press Ctrl-C to stop.')
 
@@ -132,4 +144,16 @@ async function interesting(store: Store, now: number): Promise<{ ip: string; why
     picks.push({ ip: twoVpcs[0]!.address, why: `private, held in ${new Set(twoVpcs.map((h) => h.scope)).size} VPCs`, at: open.length ? now - 60_000 : midpoint(twoVpcs[0]!) })
   }
   return picks
+}
+
+/**
+ * How to point an SDK or the AWS CLI at /ec2/ with the demo key, as lines to paste into a shell. The CLI
+ * gets --endpoint-url: Debian's (2.9) predates the per-service endpoint variable that SDKs read.
+ */
+export function sdkLines(endpoint: string, region: string): string[] {
+  return [
+    `EC2's API from what was collected, for AWS SDKs and the AWS CLI (the demo key works on this demo only):`,
+    `  export AWS_ENDPOINT_URL_EC2=${endpoint} AWS_ACCESS_KEY_ID=${DEMO_KEY.accessKeyId} AWS_SECRET_ACCESS_KEY=${DEMO_KEY.secret} AWS_REGION=${region}`,
+    `  aws ec2 describe-instances --endpoint-url ${endpoint} --region ${region}`,
+  ]
 }

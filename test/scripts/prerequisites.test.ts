@@ -9,7 +9,8 @@ const redis = part('redis-server')
 const chromium = part('/usr/bin/chromium')
 
 t.test('the parts and their Debian packages', async (t) => {
-  t.same(PARTS.map((p) => p.debianPackage), ['default-jre-headless', 'redis-server', 'chromium'])
+  t.same(PARTS.map((p) => p.debianPackage), ['default-jre-headless', 'redis-server', 'chromium', 'awscli'])
+  t.equal(part('/usr/bin/aws').debianPackage, 'awscli', "Debian's AWS CLI, at the path the tests prefer (support/aws-cli.ts)")
 })
 
 t.test('nothing missing: ready, wherever it runs', async (t) => {

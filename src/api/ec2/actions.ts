@@ -200,24 +200,24 @@ function withToken<T extends object>(output: T, nextToken: string | undefined): 
 const instanceId = (i: Instance) => i.InstanceId
 const eniId = (e: NetworkInterface) => e.NetworkInterfaceId
 
-/** EC2's response XML for a checked request over the descriptions of the accounts the caller may see. */
-export function answerEc2(request: Ec2Request, listings: readonly AccountListing[], requestId: string): string {
+/** EC2's response to `request`, and how many resources it holds (instances, interfaces, statuses or addresses: for the audit log). */
+export function answerEc2(request: Ec2Request, listings: readonly AccountListing[], requestId: string): { readonly xml: string; readonly results: number } {
   switch (request.action) {
     case 'DescribeInstances': {
       const id = instanceId
       const p = page(select<InstanceDescription>(listings, request, id, 'InvalidInstanceID.NotFound', 'instance'), id, request.page)
-      return ec2ResponseXml(request.action, requestId, DescribeInstancesResult$, withToken({ Reservations: p.items.map(reservation) }, p.nextToken))
+      return { xml: ec2ResponseXml(request.action, requestId, DescribeInstancesResult$, withToken({ Reservations: p.items.map(reservation) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeInstanceStatus': {
       const id = instanceId
       const chosen = select(listings, request, id, 'InvalidInstanceID.NotFound', 'instance').filter((k) => request.includeAll || k.item.State?.Name === 'running')
       const p = page(chosen, id, request.page)
-      return ec2ResponseXml(request.action, requestId, DescribeInstanceStatusResult$, withToken({ InstanceStatuses: p.items.map((k) => instanceStatus(k.item)) }, p.nextToken))
+      return { xml: ec2ResponseXml(request.action, requestId, DescribeInstanceStatusResult$, withToken({ InstanceStatuses: p.items.map((k) => instanceStatus(k.item)) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeNetworkInterfaces': {
       const id = eniId
       const p = page(select(listings, request, id, 'InvalidNetworkInterfaceID.NotFound', 'networkInterface'), id, request.page)
-      return ec2ResponseXml(request.action, requestId, DescribeNetworkInterfacesResult$, withToken({ NetworkInterfaces: p.items.map((k) => k.item) }, p.nextToken))
+      return { xml: ec2ResponseXml(request.action, requestId, DescribeNetworkInterfacesResult$, withToken({ NetworkInterfaces: p.items.map((k) => k.item) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeAddresses': {
       const all = flatten<Address>(listings).map((k) => k.item)
@@ -231,7 +231,7 @@ export function answerEc2(request: Ec2Request, listings: readonly AccountListing
           (request.allocationIds.length === 0 || request.allocationIds.includes(a.AllocationId ?? '')) &&
           request.keep(a),
       )
-      return ec2ResponseXml(request.action, requestId, DescribeAddressesResult$, { Addresses: chosen })
+      return { xml: ec2ResponseXml(request.action, requestId, DescribeAddressesResult$, { Addresses: chosen }), results: chosen.length }
     }
   }
 }

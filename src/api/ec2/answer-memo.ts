@@ -26,32 +26,42 @@ export function answerKey(params: ReadonlyMap<string, string>, region: string, a
   return JSON.stringify([region, accounts, asOfs, asked])
 }
 
+/** An answer's body (EC2's XML) and how many resources it holds (for the audit log). */
+export interface Answer {
+  readonly body: string | Buffer
+  readonly results: number
+}
+
 export class AnswerMemo {
   // Kept as UTF-8 bytes: a memoised answer is sent without being encoded again.
-  private readonly entries: LRUCache<string, { readonly head: Buffer; readonly tail: Buffer }> | undefined
+  private readonly entries: LRUCache<string, { readonly head: Buffer; readonly tail: Buffer; readonly results: number }> | undefined
 
   /** `maxBytes` 0: nothing is memoised. */
   constructor(maxBytes: number = DEFAULT_ANSWER_MEMO_BYTES) {
     this.entries = maxBytes > 0 ? new LRUCache({ maxSize: maxBytes, sizeCalculation: (e, key) => e.head.length + e.tail.length + key.length }) : undefined
   }
 
-  /** The answer under `key`, with this call's requestId. */
-  get(key: string | undefined, requestId: string): Buffer | undefined {
+  /** The answer under `key`, with this call's requestId, and how many resources it holds. */
+  get(key: string | undefined, requestId: string): Answer | undefined {
     const e = key === undefined ? undefined : this.entries?.get(key)
-    return e && Buffer.concat([e.head, Buffer.from(escapeXml(requestId)), e.tail])
+    return e && { body: Buffer.concat([e.head, Buffer.from(escapeXml(requestId)), e.tail]), results: e.results }
   }
 
   /**
    * The answer `build` writes (given a requestId), memoised under `key` when there is one. It is built
    * with an empty requestId, whose element comes first in every answer, and the call's is put in.
    */
-  answer(key: string | undefined, requestId: string, build: (requestId: string) => string): string | Buffer {
-    if (key === undefined || !this.entries) return build(requestId)
-    const xml = build('')
+  answer(key: string | undefined, requestId: string, build: (requestId: string) => { readonly xml: string; readonly results: number }): Answer {
+    const built = () => {
+      const { xml, results } = build(requestId)
+      return { body: xml, results }
+    }
+    if (key === undefined || !this.entries) return built()
+    const { xml, results } = build('')
     const at = xml.indexOf(REQUEST_ID)
-    if (at < 0) return build(requestId)
-    const entry = { head: Buffer.from(xml.slice(0, at + OPEN)), tail: Buffer.from(xml.slice(at + OPEN)) }
+    if (at < 0) return built()
+    const entry = { head: Buffer.from(xml.slice(0, at + OPEN)), tail: Buffer.from(xml.slice(at + OPEN)), results }
     this.entries.set(key, entry)
-    return Buffer.concat([entry.head, Buffer.from(escapeXml(requestId)), entry.tail])
+    return { body: Buffer.concat([entry.head, Buffer.from(escapeXml(requestId)), entry.tail]), results }
   }
 }

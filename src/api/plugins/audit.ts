@@ -5,18 +5,19 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type DestinationStream, pino } from 'pino'
+import { scopeNeeded } from './auth.ts'
 
 /** How many addresses of a batch or block the line lists. */
 export const AUDIT_FIRST = 10
 
-const audited = (url: string) => url.startsWith('/v1/') || url === '/ec2' || url.startsWith('/ec2/') || url.startsWith('/ec2?')
 
 export const auditLog = fp<{ stream?: DestinationStream | undefined; level?: 'info' | 'silent' | undefined }>(
   async (app, { stream, level = 'info' }) => {
     if (!stream) return
     const log = pino({ level, base: { log: 'whohad-audit' }, timestamp: pino.stdTimeFunctions.isoTime }, stream)
     app.addHook('onResponse', async (req, reply) => {
-      if (!audited(req.url)) return
+      // The requests that need a lookup key are the ones audited, however their path was spelled.
+      if (scopeNeeded(req) !== 'lookup') return
       const note = req.whohadAudit
       const length = Number(reply.getHeader('content-length'))
       log.info({
@@ -24,6 +25,7 @@ export const auditLog = fp<{ stream?: DestinationStream | undefined; level?: 'in
         ...(req.whohadScope ? { region: req.whohadScope.region } : {}),
         method: req.method,
         route: req.routeOptions.url ?? null,
+        ...(note?.action !== undefined ? { action: note.action } : {}),
         client: req.ip,
         status: reply.statusCode,
         asked: note?.asked.slice(0, AUDIT_FIRST) ?? [],
@@ -38,6 +40,11 @@ export const auditLog = fp<{ stream?: DestinationStream | undefined; level?: 'in
 )
 
 /** What a route says of its request for the audit line. */
-export function noteAudit(req: FastifyRequest, asked: readonly string[], results?: number, askedCount?: number): void {
-  req.whohadAudit = { asked: asked.slice(0, AUDIT_FIRST), ...(askedCount !== undefined ? { askedCount } : { askedCount: asked.length }), ...(results !== undefined ? { results } : {}) }
+export function noteAudit(req: FastifyRequest, asked: readonly string[], results?: number, askedCount?: number, action?: string): void {
+  req.whohadAudit = {
+    asked: asked.slice(0, AUDIT_FIRST),
+    ...(askedCount !== undefined ? { askedCount } : { askedCount: asked.length }),
+    ...(results !== undefined ? { results } : {}),
+    ...(action !== undefined ? { action } : {}),
+  }
 }

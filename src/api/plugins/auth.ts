@@ -3,10 +3,13 @@
 // Two kinds of key: Bearer keys, kept as sha256 digests and compared in constant time, and signing keys,
 // whose secret verifies AWS Signature Version 4 (sigv4.ts) so that SDKs and the AWS CLI use them as
 // ordinary credentials. Either kind may be limited to accounts: visibleAccounts() gives routes the set.
-import { createHash, timingSafeEqual } from 'node:crypto'
+// A refusal is a problem on /v1 and /metrics and EC2's own error on /ec2/ (ec2/refusals.ts).
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { Transform } from 'node:stream'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
+import { EC2_REFUSALS, type RefusalKind } from '../ec2/refusals.ts'
 import { Problem } from '../problem.ts'
 import { credentialScope, EMPTY_SHA256, isSigV4, verifySigV4 } from '../sigv4.ts'
 import type { ApiKey, SigningKey, Visibility } from '../types.ts'
@@ -22,9 +25,42 @@ export function visibleList(req: FastifyRequest): readonly string[] | undefined 
   return visible === 'all' ? undefined : [...visible].sort()
 }
 
-function scopeNeeded(url: string): 'lookup' | 'metrics' | undefined {
-  if (url.startsWith('/v1/') || url === '/ec2' || url.startsWith('/ec2/') || url.startsWith('/ec2?')) return 'lookup'
+type Routed = Pick<FastifyRequest, 'url' | 'routeOptions'>
+const routed = (req: Routed) => req.routeOptions.url ?? req.url
+const isEc2 = (req: Routed) => {
+  const url = routed(req)
+  return url === '/ec2' || url.startsWith('/ec2/') || url.startsWith('/ec2?')
+}
+
+/**
+ * The scope a request needs, decided by the route it was routed to: the router decodes the path, so
+ * `/%761/ips/…` reaches `/v1/ips/:ip` and a check of the path as sent would let it through unasked.
+ * A request routed nowhere (a 404) is judged by its path.
+ */
+export function scopeNeeded(req: Routed): 'lookup' | 'metrics' | undefined {
+  const url = routed(req)
+  if (url.startsWith('/v1/') || isEc2(req)) return 'lookup'
   return url.startsWith('/metrics') ? 'metrics' : undefined
+}
+
+
+/** A refused request: a problem on /v1 and /metrics, EC2's error (refusals.ts) on /ec2/. */
+class Refusal extends Problem {
+  constructor(
+    status: number,
+    detail: string,
+    readonly kind: RefusalKind,
+  ) {
+    super(status, detail)
+  }
+}
+
+/** Answers a refusal of an /ec2/ request in EC2's XML; anything else goes on to the problem handler. */
+function refuse(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  if (!(err instanceof Refusal) || !isEc2(req)) throw err
+  const { code, status } = EC2_REFUSALS[err.kind]
+  const requestId = randomUUID()
+  return reply.code(status).header('x-amzn-requestid', requestId).type('text/xml;charset=UTF-8').send(ec2ErrorBody(new AwsError(code, err.detail, status), requestId))
 }
 
 const hasBody = (req: FastifyRequest) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
@@ -37,30 +73,36 @@ declare module 'fastify' {
   }
 }
 
-export const auth = fp<{ apiKeys: readonly ApiKey[]; signingKeys?: readonly SigningKey[] }>(
-  async (app, { apiKeys: keys, signingKeys = [] }) => {
+export const auth = fp<{
+  apiKeys: readonly ApiKey[]
+  signingKeys?: readonly SigningKey[]
+  /** Requests without credentials are served as on an open server; those with credentials are verified (the demo). */
+  admitAnonymous?: boolean
+}>(
+  async (app, { apiKeys: keys, signingKeys = [], admitAnonymous = false }) => {
     const byAccessKeyId = new Map(signingKeys.map((k) => [k.accessKeyId, k]))
     const open = keys.length === 0 && signingKeys.length === 0
 
     const admit = (req: FastifyRequest, key: { name: string; scopes: readonly string[]; accounts?: readonly string[] }, needs: string) => {
-      if (!key.scopes.includes(needs) && !key.scopes.includes('admin')) throw new Problem(403, `key "${key.name}" lacks the "${needs}" scope`)
+      if (!key.scopes.includes(needs) && !key.scopes.includes('admin')) throw new Refusal(403, `key "${key.name}" lacks the "${needs}" scope`, 'scope')
       req.whohadKey = key.name
       if (key.accounts) req.whohadAccounts = new Set(key.accounts)
     }
 
     const verify = (req: FastifyRequest, bodySha256: string, needs: string) => {
       const v = verifySigV4({ method: req.method, url: req.url, headers: req.headers, bodySha256 }, (id) => byAccessKeyId.get(id)?.secret, Date.now())
-      if (!v.ok) throw new Problem(401, `SigV4: ${v.reason}`)
+      if (!v.ok) throw new Refusal(401, `SigV4: ${v.reason}`, v.failure)
       req.whohadScope = { region: v.region, service: v.service }
       admit(req, byAccessKeyId.get(v.accessKeyId)!, needs)
     }
 
-    app.addHook('onRequest', async (req) => {
-      const needs = scopeNeeded(req.url)
+    const check = (req: FastifyRequest) => {
+      const needs = scopeNeeded(req)
       if (!needs) return
       const header = req.headers.authorization ?? ''
-      if (open) {
+      if (open || (admitAnonymous && !header)) {
         // Open (loopback, no keys): any credentials are accepted, and an SDK's region is still its region.
+        // The demo admits requests without credentials (its page needs none) but verifies its key's.
         const scope = isSigV4(header) ? credentialScope(header) : undefined
         if (scope) req.whohadScope = scope
         return
@@ -73,14 +115,22 @@ export const auth = fp<{ apiKeys: readonly ApiKey[]; signingKeys?: readonly Sign
         return
       }
       const token = header.startsWith('Bearer ') ? header.slice(7).trim() : ''
-      if (!token) throw new Problem(401, 'send an API key as "Authorization: Bearer <key>", or sign the request with AWS Signature Version 4')
+      if (!token) throw new Refusal(401, 'send an API key as "Authorization: Bearer <key>", or sign the request with AWS Signature Version 4', 'missing')
       const digest = createHash('sha256').update(token).digest()
       const key = keys.find((k) => {
         const want = Buffer.from(k.sha256, 'hex')
         return want.length === digest.length && timingSafeEqual(want, digest)
       })
-      if (!key) throw new Problem(401, 'that API key is not known to this server')
+      if (!key) throw new Refusal(401, 'that API key is not known to this server', 'unknown-bearer')
       admit(req, key, needs)
+    }
+
+    app.addHook('onRequest', async (req, reply) => {
+      try {
+        check(req)
+      } catch (err) {
+        return refuse(req, reply, err)
+      }
     })
 
     app.addHook('preParsing', async (req, _reply, payload) => {
@@ -100,12 +150,16 @@ export const auth = fp<{ apiKeys: readonly ApiKey[]; signingKeys?: readonly Sign
       )
     })
 
-    app.addHook('preValidation', async (req) => {
+    app.addHook('preValidation', async (req, reply) => {
       if (!req.sigv4Pending) return
       req.sigv4Pending = false
-      // No parser read the body (a route without one): it cannot have been checked against the signature.
-      if (req.sigv4BodySha256 === undefined) throw new Problem(401, 'SigV4: this route does not read a request body, so a signed body cannot be verified; send none')
-      verify(req, req.sigv4BodySha256, scopeNeeded(req.url)!)
+      try {
+        // No parser read the body (a route without one): it cannot have been checked against the signature.
+        if (req.sigv4BodySha256 === undefined) throw new Refusal(401, 'SigV4: this route does not read a request body, so a signed body cannot be verified; send none', 'incomplete')
+        verify(req, req.sigv4BodySha256, scopeNeeded(req)!)
+      } catch (err) {
+        return refuse(req, reply, err)
+      }
     })
   },
   { name: 'whohad-auth' },

@@ -9,8 +9,10 @@ import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
 import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
 import { listAccounts } from '../described.ts'
+import { noteAudit } from '../plugins/audit.ts'
 import { answerEc2, parseEc2Request } from '../ec2/actions.ts'
 import { AnswerMemo, answerKey } from '../ec2/answer-memo.ts'
+import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
 import { credentialScope } from '../ec2/scope.ts'
 
 export interface Ec2RouteOptions {
@@ -39,8 +41,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: FastifyRequest, reply: FastifyReply): Promise<string | Buffer> {
   const params = requestParams(request)
-  // The signature is not verified here yet: any well-formed credential scope is accepted. Verifying it
-  // against the key's secret (and taking the caller's key, hence its accounts, from it) plugs in here.
+  // The audit line: what was asked, noted before EC2's checks (a refused request is on record too).
+  const asked = askedOf(params)
+  const action = params.get('Action')?.slice(0, ASKED_MAX_LENGTH)
+  noteAudit(request, asked, undefined, undefined, action)
+  // The auth plugin has verified the signature (where keys are configured) and set the key's accounts;
+  // the credential scope names the region the client means.
   const scope = credentialScope(header(request, 'authorization'), params.get('X-Amz-Credential'))
   if (!scope) throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
   const ec2Request = parseEc2Request(params)
@@ -49,10 +55,11 @@ async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: Fasti
   // The same request over the same complete polls of the same accounts: the same answer.
   const key = answerKey(params, scope.region, accounts, asOfs)
   const requestId = reply.getHeader('x-amzn-requestid') as string
-  const xml = memo.get(key, requestId) ?? memo.answer(key, requestId, (id) => answerEc2(ec2Request, listings, id))
+  const { body, results } = memo.get(key, requestId) ?? memo.answer(key, requestId, (id) => answerEc2(ec2Request, listings, id))
+  noteAudit(request, asked, results, undefined, action)
   const known = asOfs.filter((a) => a !== undefined)
   if (known.length > 0) void reply.header(AS_OF_HEADER, new Date(Math.min(...known)).toISOString())
-  return xml
+  return body
 }
 
 export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, options) => {

@@ -18,23 +18,25 @@ t.test('the key', async (t) => {
   t.equal(answerKey(p, 'eu-west-1', ['111111111111'], [undefined]), undefined, 'an account never polled completely: not memoised')
 })
 
-t.test('answers keep their shape and take each call its requestId', async (t) => {
+t.test('answers keep their shape and count, and take each call its requestId', async (t) => {
   const memo = new AnswerMemo()
   let builds = 0
+  const xml = (id: string) => `<?xml version="1.0"?><R><requestId>${id}</requestId><x>1</x></R>`
   const build = (id: string) => {
     builds++
-    return `<?xml version="1.0"?><R><requestId>${id}</requestId><x>1</x></R>`
+    return { xml: xml(id), results: 1 }
   }
+  const text = (a: { body: string | Buffer; results: number } | undefined) => a && { body: a.body.toString(), results: a.results }
   t.equal(memo.get('k', 'r1'), undefined)
-  t.equal(String(memo.answer('k', 'r1', build)), build('r1'))
+  t.same(text(memo.answer('k', 'r1', build)), { body: xml('r1'), results: 1 })
   builds = 0
-  t.equal(memo.get('k', 'r2')?.toString(), '<?xml version="1.0"?><R><requestId>r2</requestId><x>1</x></R>')
+  t.same(text(memo.get('k', 'r2')), { body: xml('r2'), results: 1 })
   t.equal(builds, 0, 'from the memo')
-  t.equal(memo.answer(undefined, 'r3', build), build('r3'), 'no key: built every time')
-  t.equal(new AnswerMemo(0).answer('k', 'r4', build), build('r4'), 'a memo of 0 bytes builds every time')
-  t.equal(memo.answer('odd', 'r6', () => '<R/>'), '<R/>', 'an answer without a requestId element is served as built')
+  t.same(text(memo.answer(undefined, 'r3', build)), { body: xml('r3'), results: 1 }, 'no key: built every time')
+  t.equal(builds, 1)
+  t.same(text(memo.answer('odd', 'r6', () => ({ xml: '<R/>', results: 0 }))), { body: '<R/>', results: 0 }, 'an answer without a requestId element is served as built')
   t.equal(memo.get('odd', 'r7'), undefined, '…and not memoised')
   const off = new AnswerMemo(0)
-  off.answer('k', 'r5', build)
+  t.same(text(off.answer('k', 'r4', build)), { body: xml('r4'), results: 1 }, 'a memo of 0 bytes builds every time')
   t.equal(off.get('k', 'r5'), undefined, '…and keeps nothing')
 })

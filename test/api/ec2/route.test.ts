@@ -28,20 +28,11 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { AS_OF_HEADER, ec2Routes } from '../../../src/api/routes/ec2.ts'
 import { startFakeAws } from '../../../src/fakeaws/index.ts'
+import { awsCli } from '../../../support/aws-cli.ts'
 import type { DescriptionKind, DescriptionSource, InstanceDescription } from '../../../src/model/description.ts'
 
 const AS_OF = Date.parse('2026-12-02T08:00:00Z')
 const run = promisify(execFile)
-
-/** Whether the AWS CLI (Debian's `awscli`) is on the PATH. */
-async function hasAwsCli(): Promise<boolean> {
-  try {
-    await run('aws', ['--version'], { timeout: 30_000 })
-    return true
-  } catch {
-    return false
-  }
-}
 
 type Described = Instance | NetworkInterface | Address
 
@@ -298,9 +289,12 @@ t.test('the real EC2 client reads /ec2/ as it reads EC2', async (t) => {
     t.match(await anonymous.text(), /^<\?xml[^>]*>\n<Response><Errors><Error><Code>AuthFailure<\/Code>/)
   })
 
-  await t.test('the AWS CLI with --endpoint-url lists the same instances', { skip: !(await hasAwsCli()) && 'the AWS CLI is not installed' }, async (t) => {
+  // Debian's AWS CLI, which npm test installs; missing, the test is skipped, but not on CI (support/aws-cli.ts).
+  const awsCommand = await awsCli()
+  await t.test('the AWS CLI with --endpoint-url lists the same instances', { skip: 'missing' in awsCommand && awsCommand.missing }, async (t) => {
+    if (!('path' in awsCommand)) return
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'any', AWS_DEFAULT_REGION: region, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' }
-    const cli = async (...args: string[]) => JSON.parse((await run('aws', ['ec2', ...args, '--endpoint-url', endpoint, '--output', 'json'], { env, timeout: 60_000 })).stdout) as Record<string, unknown>
+    const cli = async (...args: string[]) => JSON.parse((await run(awsCommand.path, ['ec2', ...args, '--endpoint-url', endpoint, '--output', 'json'], { env, timeout: 60_000 })).stdout) as Record<string, unknown>
     const ids = (out: Record<string, unknown>) => ((out.Reservations ?? []) as Reservation[]).flatMap((r) => (r.Instances ?? []).map((i) => [i.InstanceId, i.State?.Name, i.PrivateIpAddress])).sort()
     const expected = (list: readonly Reservation[]) => list.flatMap((r) => (r.Instances ?? []).map((i) => [i.InstanceId, i.State?.Name, i.PrivateIpAddress])).sort()
     t.same(ids(await cli('describe-instances', '--page-size', '5')), expected(await ownInstances({})), 'describe-instances, paged by 5')

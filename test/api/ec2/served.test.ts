@@ -86,9 +86,10 @@ t.test('whohad serves /ec2/ from what the collector recorded, to a signing key, 
   t.same(limited.enis, mine.enis, '…its ENIs')
   t.same(limited.addresses, mine.addresses, '…its addresses')
 
-  await t.rejects(client('AKIDDISCOVERY0001', 'not-the-secret').send(new DescribeAddressesCommand({})), 'a wrong secret is refused')
+  await t.rejects(client('AKIDDISCOVERY0001', 'not-the-secret').send(new DescribeAddressesCommand({})), { name: 'SignatureDoesNotMatch' }, 'a wrong secret is refused, in EC2 terms')
   const res = await fetch(endpoint, { method: 'POST' })
-  t.equal(res.status, 401, 'an unsigned request is refused where keys are configured')
+  t.equal(res.status, 403, 'an unsigned request is refused where keys are configured')
+  t.match(await res.text(), /<Code>MissingAuthenticationToken<\/Code>/)
 
   // The answer says which complete poll it comes from.
   const states = await store.targets.getMany(targets)
