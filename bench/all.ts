@@ -8,6 +8,7 @@ import os from 'node:os'
 const BENCHES = [
   { name: 'store', command: 'npm run bench:store', script: 'bench/store.ts', what: 'a point lookup of a public IP with 1,000 past holders vs one GetItem' },
   { name: 'api', command: 'npm run bench:api', script: 'bench/api.ts', what: 'the API under autocannon: cached lookups vs hello world, batches, uncached lookups' },
+  { name: 'describe', command: 'npm run bench:describe', script: 'bench/describe.ts', what: "EC2's Query API (/ec2/) from the cache under autocannon, with the SDK's own signed requests, vs hello world" },
   { name: 'collector', command: 'npm run bench:collect', script: 'bench/collect.ts', what: 'the collector on a 100,000-ENI organisation: initial sync, steady-state writes, memory' },
 ]
 

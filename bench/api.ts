@@ -5,7 +5,6 @@
 //   lookups/s through 1,000-item batches, cached                                   (goal >= 100,000)
 //   uncached point lookup p50 (over HTTP) ÷ one GetItem p50 (SDK, same store)        (for reference)
 // BENCH_SECONDS (default 10) sets each autocannon run's length.
-import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import autocannon from 'autocannon'
@@ -13,9 +12,9 @@ import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
 import type { StoreOperation } from '../src/model/stored-holding.ts'
 import { storeOver } from '../src/store/open.ts'
 import { targetKey } from '../src/store/targets.ts'
-import { compiledCli } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 import { makeHolding } from '../support/holdings.ts'
+import { type Proc, startServer, stopProc } from '../support/processes.ts'
 import { startRedis } from '../support/redis.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -29,7 +28,7 @@ const local = await startDynamoDbLocal()
 const teardowns: (() => unknown)[] = []
 const redis = await startRedis({ teardown: (fn) => teardowns.push(fn) })
 const client = createDynamoClient({ endpoint: local.endpoint, region: 'us-east-1', localCredentials: true })
-let server: ReturnType<typeof spawn> | undefined
+let server: Proc | undefined
 try {
   const tableName = 'benchapi'
   await ensureTable(client, tableName)
@@ -48,19 +47,9 @@ try {
   await store.targets.put({ accountId: '111111111111', region: 'eu-west-1', consecutiveFailures: 0, firstCompletePoll: T0 - MIN, lastCompletePoll: Date.now() })
 
   const port = 18_000 + Math.floor(Math.random() * 1000)
-  server = spawn(process.execPath, [compiledCli(), 'serve', '--api-only'], {
-    env: { ...process.env, WHOHAD_DYNAMODB_ENDPOINT: local.endpoint, WHOHAD_TABLE: tableName, WHOHAD_PORT: String(port), WHOHAD_RATE_LIMIT: '100000000', REDIS_URL: redis.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    server!.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /API and page at (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    server!.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)))
-  })
+  const started = await startServer(['--api-only'], { ...process.env, WHOHAD_DYNAMODB_ENDPOINT: local.endpoint, WHOHAD_TABLE: tableName, WHOHAD_PORT: String(port), WHOHAD_RATE_LIMIT: '100000000', REDIS_URL: redis.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' })
+  server = started.proc
+  const base = started.base
 
   const run = ({ path, ...opts }: Partial<autocannon.Options> & { path: string }) =>
     autocannon({ url: base + path, connections: CONNECTIONS, duration: SECONDS, ...opts })
@@ -114,7 +103,7 @@ try {
     process.exitCode = 1
   }
 } finally {
-  server?.kill('SIGTERM')
+  if (server) await stopProc(server)
   client.destroy()
   await local.stop()
   for (const fn of teardowns) await fn()

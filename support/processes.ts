@@ -15,9 +15,9 @@ export interface Proc {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** `node dist/cli.js <args>` (dist/ must be current: see cli.ts). */
-export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [compiledCli(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+/** `node [nodeArgs] dist/cli.js <args>` (dist/ must be current: see cli.ts). */
+export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, compiledCli(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const proc: Proc = {
     name,
     child,
@@ -31,6 +31,20 @@ export function startProc(name: string, args: string[], env: NodeJS.ProcessEnv):
 }
 
 export const running = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null
+
+/** `whohad serve <args>`, once it listens: its base URL (it throws, with the output, if the server exits first). */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<{ proc: Proc; base: string }> {
+  const proc = startProc('serve', ['serve', ...args], env, nodeArgs)
+  const base = await new Promise<string>((resolve, reject) => {
+    const listening = () => /API and page at (http:\/\/\S+)/.exec(proc.stdout)?.[1]
+    proc.child.stdout!.on('data', () => {
+      const url = listening()
+      if (url) resolve(url)
+    })
+    void proc.exited.then(({ code }) => reject(new Error(`whohad serve exited (${code}): ${proc.stdout}${proc.stderr}`)))
+  })
+  return { proc, base }
+}
 
 /** SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
 export async function stopProc(p: Proc, graceMs = 5_000): Promise<void> {

@@ -53,7 +53,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const signingKeys = options.signingKeys ?? []
   const staleMs = options.staleMs ?? 2_000
   const cache = options.cache ?? new LocalCache()
-  const targetStates = everySecond(() => options.store.targets.list())
+  // Read at most once a second, or as often as the staleness bound needs when it is shorter.
+  const targetStates = atMostEvery(Math.min(1000, Math.max(50, staleMs)), () => options.store.targets.list())
   // Addresses never held are answered from memory, where the store keeps a member registry.
   const membership = options.store.members && options.membershipFilter !== false ? new Membership({ registry: options.store.members, staleMs, log: (m) => app.log.warn(m) }) : undefined
   const metrics = createMetrics(targetStates, Date.now, () => membership?.stats(), options.store.requests)
@@ -89,7 +90,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // EC2's Query API over the recorded descriptions, where the store keeps them.
   const descriptions = options.store.descriptions
   if (descriptions) {
-    await app.register(ec2Routes, { source: storedDescriptions(descriptions, targetStates), accounts: (req) => watchedAccounts(targetStates, visibleAccounts(req)) })
+    await app.register(ec2Routes, {
+      source: storedDescriptions(descriptions, targetStates, options.ec2MemoItems !== undefined ? { memoItems: options.ec2MemoItems } : {}),
+      accounts: (req) => watchedAccounts(targetStates, visibleAccounts(req)),
+      ...(options.ec2AnswerMemoBytes !== undefined ? { answerMemoBytes: options.ec2AnswerMemoBytes } : {}),
+    })
   }
 
   return {
@@ -102,11 +107,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }
 }
 
-/** Target states change once per poll per target; reading them at most once a second is plenty. */
-function everySecond(read: () => Promise<TargetState[]>): () => Promise<TargetState[]> {
+/**
+ * Target states change once per poll per target; reading them at most once a second is plenty. What
+ * /ec2/ serves is keyed by them, so this period is also how late a new complete poll may be seen.
+ */
+function atMostEvery(periodMs: number, read: () => Promise<TargetState[]>): () => Promise<TargetState[]> {
   let states: { at: number; list: Promise<TargetState[]> } | undefined
   return () => {
-    if (!states || Date.now() - states.at > 1000) {
+    if (!states || Date.now() - states.at >= periodMs) {
       const list = read()
       states = { at: Date.now(), list }
       list.catch(() => {

@@ -179,7 +179,26 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
+/**
+ * Derived keys by (secret, date, region, service): a key signs every request of a day in one region
+ * with the same derived key, so four of the five HMACs a verification costs are done once a day. The
+ * map is emptied when it grows past a bound (a derived key is as secret as the key, and stays in this
+ * process as the key does).
+ */
+const derivedKeys = new Map<string, Buffer>()
+const MAX_DERIVED_KEYS = 1_000
+
 function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${date}/${region}/${service}/${secret}`
+  let key = derivedKeys.get(id)
+  if (!key) {
+    if (derivedKeys.size >= MAX_DERIVED_KEYS) derivedKeys.clear()
+    derivedKeys.set(id, (key = deriveKey(secret, date, region, service)))
+  }
+  return key
+}
+
+function deriveKey(secret: string, date: string, region: string, service: string): Buffer {
   const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest()
   const kRegion = createHmac('sha256', kDate).update(region).digest()
   const kService = createHmac('sha256', kRegion).update(service).digest()

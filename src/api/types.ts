@@ -55,6 +55,10 @@ export interface AppOptions {
   readonly settledMs?: number
   /** Requests per minute per API key (per client address when the API runs open). */
   readonly rateLimitPerMinute?: number
+  /** /ec2/: how many descriptions are memoised in process, over all listings (described.ts); 0: none. */
+  readonly ec2MemoItems?: number
+  /** /ec2/: how many bytes of whole answers are memoised in process (ec2/answer-memo.ts); 0: none. */
+  readonly ec2AnswerMemoBytes?: number
   /** The largest CIDR block /v1/cidrs answers, in addresses. */
   readonly maxCidrAddresses?: number
   /** Answer never-held addresses from memory where the store keeps a member registry (default true). */

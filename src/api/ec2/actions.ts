@@ -138,16 +138,35 @@ function notFound(code: string, noun: string, missing: readonly string[]): AwsEr
     : new AwsError(code, `The ${noun} IDs '${missing.join(', ')}' do not exist`)
 }
 
+/**
+ * Each listing's items by id, built once per listing: a memoised listing is the same array on every
+ * call (described.ts), so a lookup by ids costs a few map reads, not a scan of the account.
+ */
+const indexes = new WeakMap<(item: never) => string | undefined, WeakMap<readonly unknown[], ReadonlyMap<string | undefined, unknown>>>()
+
+function indexOf<T>(items: readonly T[], id: (item: T) => string | undefined): ReadonlyMap<string | undefined, T> {
+  let byList = indexes.get(id)
+  if (!byList) indexes.set(id, (byList = new WeakMap()))
+  let index = byList.get(items) as ReadonlyMap<string | undefined, T> | undefined
+  if (!index) byList.set(items, (index = new Map(items.map((item) => [id(item), item]))))
+  return index
+}
+
 /** The items a paged request asks for: its ids (each must exist), then its filters. */
-function select<T>(all: readonly Keyed<T>[], request: Paged<T>, id: (item: T) => string | undefined, code: string, noun: string): Keyed<T>[] {
-  let chosen = all
-  if (request.ids.length > 0) {
-    const byId = new Map(all.map((k) => [id(k.item), k]))
-    const missing = request.ids.filter((i) => !byId.has(i))
-    if (missing.length > 0) throw notFound(code, noun, missing)
-    chosen = request.ids.map((i) => byId.get(i)!)
+function select<T>(listings: readonly AccountListing[], request: Paged<T>, id: (item: T) => string | undefined, code: string, noun: string): Keyed<T>[] {
+  if (request.ids.length === 0) return flatten<T>(listings).filter((k) => request.keep(k.item))
+  const found = new Map<string, Keyed<T>>()
+  // An id listed in two accounts (never, for AWS's ids) is served from the later one.
+  for (const l of listings) {
+    const index = indexOf(l.items as readonly T[], id)
+    for (const i of request.ids) {
+      const item = index.get(i)
+      if (item !== undefined) found.set(i, { accountId: l.accountId, item })
+    }
   }
-  return chosen.filter((k) => request.keep(k.item))
+  const missing = request.ids.filter((i) => !found.has(i))
+  if (missing.length > 0) throw notFound(code, noun, missing)
+  return request.ids.map((i) => found.get(i)!).filter((k) => request.keep(k.item))
 }
 
 function page<T>(chosen: readonly Keyed<T>[], id: (item: T) => string | undefined, request: PageRequest) {
@@ -178,25 +197,26 @@ function withToken<T extends object>(output: T, nextToken: string | undefined): 
   return nextToken === undefined ? output : { ...output, NextToken: nextToken }
 }
 
-/** EC2's response XML for a checked request over the descriptions of the accounts the caller may see. */
+const instanceId = (i: Instance) => i.InstanceId
+const eniId = (e: NetworkInterface) => e.NetworkInterfaceId
+
 /** EC2's response to `request`, and how many resources it holds (instances, interfaces, statuses or addresses: for the audit log). */
 export function answerEc2(request: Ec2Request, listings: readonly AccountListing[], requestId: string): { readonly xml: string; readonly results: number } {
   switch (request.action) {
     case 'DescribeInstances': {
-      const id = (i: Instance) => i.InstanceId
-      const p = page(select(flatten<InstanceDescription>(listings), request, id, 'InvalidInstanceID.NotFound', 'instance'), id, request.page)
+      const id = instanceId
+      const p = page(select<InstanceDescription>(listings, request, id, 'InvalidInstanceID.NotFound', 'instance'), id, request.page)
       return { xml: ec2ResponseXml(request.action, requestId, DescribeInstancesResult$, withToken({ Reservations: p.items.map(reservation) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeInstanceStatus': {
-      const id = (i: Instance) => i.InstanceId
-      const all = flatten<Instance>(listings)
-      const chosen = select(all, request, id, 'InvalidInstanceID.NotFound', 'instance').filter((k) => request.includeAll || k.item.State?.Name === 'running')
+      const id = instanceId
+      const chosen = select(listings, request, id, 'InvalidInstanceID.NotFound', 'instance').filter((k) => request.includeAll || k.item.State?.Name === 'running')
       const p = page(chosen, id, request.page)
       return { xml: ec2ResponseXml(request.action, requestId, DescribeInstanceStatusResult$, withToken({ InstanceStatuses: p.items.map((k) => instanceStatus(k.item)) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeNetworkInterfaces': {
-      const id = (e: NetworkInterface) => e.NetworkInterfaceId
-      const p = page(select(flatten<NetworkInterface>(listings), request, id, 'InvalidNetworkInterfaceID.NotFound', 'networkInterface'), id, request.page)
+      const id = eniId
+      const p = page(select(listings, request, id, 'InvalidNetworkInterfaceID.NotFound', 'networkInterface'), id, request.page)
       return { xml: ec2ResponseXml(request.action, requestId, DescribeNetworkInterfacesResult$, withToken({ NetworkInterfaces: p.items.map((k) => k.item) }, p.nextToken)), results: p.items.length }
     }
     case 'DescribeAddresses': {

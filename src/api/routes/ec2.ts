@@ -8,8 +8,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
 import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
+import { listAccounts } from '../described.ts'
 import { noteAudit } from '../plugins/audit.ts'
-import { type AccountListing, answerEc2, parseEc2Request } from '../ec2/actions.ts'
+import { answerEc2, parseEc2Request } from '../ec2/actions.ts'
+import { AnswerMemo, answerKey } from '../ec2/answer-memo.ts'
 import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
 import { credentialScope } from '../ec2/scope.ts'
 
@@ -17,6 +19,8 @@ export interface Ec2RouteOptions {
   readonly source: DescriptionSource
   /** The account ids a request may see (a key limited to accounts sees only those). */
   readonly accounts: (request: FastifyRequest) => readonly string[] | Promise<readonly string[]>
+  /** Bytes of whole answers memoised in process (ec2/answer-memo.ts); 0: none. */
+  readonly answerMemoBytes?: number
 }
 
 /** Sent with every answer: when the oldest complete poll it comes from ended. */
@@ -35,7 +39,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-async function handle(options: Ec2RouteOptions, request: FastifyRequest, reply: FastifyReply): Promise<string> {
+async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: FastifyRequest, reply: FastifyReply): Promise<string | Buffer> {
   const params = requestParams(request)
   // The audit line: what was asked, noted before EC2's checks (a refused request is on record too).
   const asked = askedOf(params)
@@ -47,27 +51,26 @@ async function handle(options: Ec2RouteOptions, request: FastifyRequest, reply: 
   if (!scope) throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
   const ec2Request = parseEc2Request(params)
   const accounts = [...(await options.accounts(request))].sort()
-  const listings: AccountListing[] = []
-  let asOf: number | undefined
-  for (const accountId of accounts) {
-    const listed = await options.source.list(ec2Request.kind, accountId, scope.region)
-    listings.push({ accountId, items: listed.items })
-    if (listed.asOf !== undefined) asOf = Math.min(asOf ?? listed.asOf, listed.asOf)
-  }
-  const { xml, results } = answerEc2(ec2Request, listings, reply.getHeader('x-amzn-requestid') as string)
+  const { listings, asOfs } = await listAccounts(options.source, ec2Request.kind, accounts, scope.region)
+  // The same request over the same complete polls of the same accounts: the same answer.
+  const key = answerKey(params, scope.region, accounts, asOfs)
+  const requestId = reply.getHeader('x-amzn-requestid') as string
+  const { body, results } = memo.get(key, requestId) ?? memo.answer(key, requestId, (id) => answerEc2(ec2Request, listings, id))
   noteAudit(request, asked, results, undefined, action)
-  if (asOf !== undefined) void reply.header(AS_OF_HEADER, new Date(asOf).toISOString())
-  return xml
+  const known = asOfs.filter((a) => a !== undefined)
+  if (known.length > 0) void reply.header(AS_OF_HEADER, new Date(Math.min(...known)).toISOString())
+  return body
 }
 
 export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, options) => {
   // EC2 clients post their parameters form-encoded; the body is read here, as text (this plugin's own parser).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  const memo = new AnswerMemo(options.answerMemoBytes)
   const route = async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = randomUUID()
     void reply.header('x-amzn-requestid', requestId).header('content-type', 'text/xml;charset=UTF-8')
     try {
-      return await handle(options, request, reply)
+      return await handle(options, memo, request, reply)
     } catch (err) {
       const error = err instanceof AwsError ? err : new AwsError('InternalError', 'An internal error has occurred', 500)
       if (!(err instanceof AwsError)) request.log.error({ err }, '/ec2/ failed')

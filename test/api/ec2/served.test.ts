@@ -15,12 +15,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildApp } from '../../../src/api/app.ts'
 import { AS_OF_HEADER } from '../../../src/api/routes/ec2.ts'
-import { discoverTargets } from '../../../src/collector/discover.ts'
-import { takeEc2Snapshot } from '../../../src/collector/ec2-source.ts'
-import { pollTarget } from '../../../src/collector/poll.ts'
-import { startFakeAws } from '../../../src/fakeaws/index.ts'
-import type { Target } from '../../../src/model/target.ts'
-import { fakeSession } from '../../../support/fake-session.ts'
+import { fakeOrganisation } from '../../../support/fake-org.ts'
 import { openTestStore } from '../../../support/stores.ts'
 
 const byId = <T>(list: readonly T[], id: (x: T) => string | undefined) => [...list].sort((a, b) => (id(a)! < id(b)! ? -1 : id(a)! > id(b)! ? 1 : 0))
@@ -45,19 +40,10 @@ async function read(client: EC2Client): Promise<Seen> {
 }
 
 t.test('whohad serves /ec2/ from what the collector recorded, to a signing key, within its accounts', async (t) => {
-  const fake = await startFakeAws({ seed: 41, accounts: 2, regions: 1, enisPerRegion: 12, churn: 0, throttleClock: 'virtual' })
-  t.teardown(() => fake.close())
-  fake.faults.setDefaultThrottling(false)
+  const { session, region, targets, poll } = await fakeOrganisation({ seed: 41, accounts: 2, regions: 1, enisPerRegion: 12, churn: 0 }, (fn) => t.teardown(fn))
   const { store } = await openTestStore(t, 'dynamodb-local')
-  const session = fakeSession(fake)
-  t.teardown(() => session.destroy())
-  const region = fake.regions[0]!
-  const { targets } = await discoverTargets(session, { homeRegion: region })
   t.equal(targets.length, 2, 'two accounts, one region')
-  for (const target of targets) {
-    const result = await pollTarget({ store, takeSnapshot: (x: Target) => takeEc2Snapshot(session.ec2(x), { ...x, pollId: 'p1', now: () => fake.clock.now() }), maxGapMs: 3_600_000 }, target)
-    t.ok(result.complete, `${target.accountId} polled completely`)
-  }
+  for (const target of targets) t.ok((await poll(store, target, 'p1')).complete, `${target.accountId} polled completely`)
   const [one, other] = targets.map((x) => x.accountId).sort()
   const app = await buildApp({
     store,
