@@ -28,7 +28,7 @@ import { makeHolding } from '../support/holdings.ts'
 const LOOKUPS = Number(process.env.BENCH_ENRICH_LOOKUPS ?? 200_000)
 const BATCH = 1_000
 const IN_FLIGHT = 4
-const ADDRESSES = 20_000
+const ADDRESSES = Number(process.env.BENCH_ENRICH_ADDRESSES ?? 20_000)
 const HOLDERS = 5
 const DAY = 86_400_000
 const NOW = Date.now()
@@ -135,7 +135,8 @@ async function runBatches(base: string, all: readonly Lookup[]) {
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
   const seconds = (performance.now() - began) / 1000
-  return { perSecond: all.length / seconds, requestsPerLookup: ((await storeRequests(base)) - before) / all.length }
+  const requests = (await storeRequests(base)) - before
+  return { perSecond: all.length / seconds, requestsPerLookup: requests / all.length, requests, seconds }
 }
 
 /** The same lookups as NDJSON streams (IN_FLIGHT of them), answers read as they come. */
@@ -182,7 +183,12 @@ function holdersOf(results: readonly unknown[]): string {
 
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 
-async function benchBackend(name: string, endpoint: string, env: NodeJS.ProcessEnv, tableName: string, afterWrite: () => Promise<void>) {
+/**
+ * `endpoint` serves the store while this process writes the organisation and measures the floor;
+ * `release` lets the server have it meanwhile (the embedded store is one process's at a time) and
+ * gives the endpoint to use afterwards.
+ */
+async function benchBackend(name: string, endpoint: string, env: NodeJS.ProcessEnv, tableName: string, release: () => Promise<{ reopen: () => Promise<{ endpoint: string; close: () => Promise<void> }> }>) {
   const client = createDynamoClient({ endpoint, region: 'us-east-1', localCredentials: true })
   await ensureTable(client, tableName)
   const store = storeOver(client, { tableName })
@@ -192,7 +198,7 @@ async function benchBackend(name: string, endpoint: string, env: NodeJS.ProcessE
   await store.targets.put({ accountId: ACCOUNT, region: REGION, consecutiveFailures: 0, firstCompletePoll: T0 - DAY, lastCompletePoll: NOW })
   process.stderr.write(`bench:enrich ${name}: ${ops.length} holdings written in ${f((performance.now() - wrote) / 1000, 0)} s\n`)
   client.destroy()
-  await afterWrite()
+  const { reopen } = await release()
 
   const rows: [string, string, string][] = []
   const compare = lookups(5, 1_000, 0.1)
@@ -213,13 +219,17 @@ async function benchBackend(name: string, endpoint: string, env: NodeJS.ProcessE
     if (got !== want) process.exitCode = 1
     await postBatch(server.base, lookups(4, 2_000, 0.1)) // warm up the JIT
     const n = await runBatches(server.base, never)
-    rows.push(['never-held only, batches', `${f(n.perSecond)} lookups/s, ${f(n.requestsPerLookup, 4)} store requests/lookup`, `goal >= 100,000/s and none: ${n.perSecond >= 100_000 && n.requestsPerLookup === 0 ? 'met' : 'MISSED'}`])
+    // The server reads the target list and the member registry's newest entries about once a second
+    // each, whatever it is asked: those are all the store requests a run of never-held addresses may make.
+    const periodic = n.requests <= 3 * n.seconds + 2
+    rows.push(['never-held only, batches', `${f(n.perSecond)} lookups/s, ${f(n.requests)} store requests in ${f(n.seconds, 1)} s (${periodic ? 'the periodic reads only' : 'MORE than the periodic reads'})`, `goal >= 100,000/s, none per lookup: ${n.perSecond >= 100_000 && periodic ? 'met' : 'MISSED'}`])
     const m = await runBatches(server.base, mix)
     rows.push(['the mix (1 in 10 held), batches', `${f(m.perSecond)} lookups/s, ${f(m.requestsPerLookup, 3)} store requests/lookup`, `goal <= 0.5 requests/lookup: ${m.requestsPerLookup <= 0.5 ? 'met' : 'MISSED'}`])
     const s = await runStreams(server.base, mixForStreams)
     rows.push(['the mix, NDJSON streams', `${f(s.perSecond)} lookups/s, ${f(s.requestsPerLookup, 3)} store requests/lookup`, `ratio to batches ${f(s.perSecond / m.perSecond, 2)}, goal >= 0.80: ${s.perSecond / m.perSecond >= 0.8 ? 'met' : 'MISSED'}`])
     await stopServer(server)
-    const floor = await storeFloor(endpoint, tableName)
+    const engine = await reopen()
+    const floor = await storeFloor(engine.endpoint, tableName).finally(() => engine.close())
     const bound = (0.8 * floor) / Math.max(m.requestsPerLookup, 1e-9)
     rows.push(['store floor (Query, 32 in flight)', `${f(floor)} Queries/s`, ''])
     rows.push(['  the mix ÷ (floor ÷ requests/lookup)', f(m.perSecond / (floor / Math.max(m.requestsPerLookup, 1e-9)), 2), `goal >= 0.80: ${m.perSecond >= bound ? 'met' : 'MISSED'}`])
@@ -234,7 +244,8 @@ async function benchBackend(name: string, endpoint: string, env: NodeJS.ProcessE
 process.stdout.write(`enrich bench: ${f(ADDRESSES * HOLDERS)} holdings over 30 days, ${f(LOOKUPS)} lookups a run in ${f(BATCH)}-item batches (${IN_FLIGHT} in flight), nothing cached before; server: whohad serve --api-only in a child process, in-process cache\n`)
 const local = await startDynamoDbLocal()
 try {
-  await benchBackend('AWS DynamoDB Local', local.endpoint, { WHOHAD_DYNAMODB_ENDPOINT: local.endpoint, WHOHAD_TABLE: 'enrich' }, 'enrich', async () => {})
+  const shared = { endpoint: local.endpoint, close: async () => {} }
+  await benchBackend('AWS DynamoDB Local', local.endpoint, { WHOHAD_DYNAMODB_ENDPOINT: local.endpoint, WHOHAD_TABLE: 'enrich' }, 'enrich', async () => ({ reopen: async () => shared }))
 } finally {
   await local.stop()
 }
@@ -242,12 +253,11 @@ try {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'whohad-enrich-'))
 try {
   const engine = await startEmbeddedDynamo(dir)
-  let open = true
-  const closeEngine = async () => {
-    if (open) await engine.close()
-    open = false
+  const release = async () => {
+    await engine.close()
+    return { reopen: () => startEmbeddedDynamo(dir) }
   }
-  await benchBackend('embedded store', engine.endpoint, { WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dir, WHOHAD_TABLE: 'enrich' }, 'enrich', closeEngine)
+  await benchBackend('embedded store', engine.endpoint, { WHOHAD_STORE: 'embedded', WHOHAD_DATA_DIR: dir, WHOHAD_TABLE: 'enrich' }, 'enrich', release)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
