@@ -20,7 +20,7 @@ export interface ClientOptions {
 }
 
 export function createDynamoClient(options: ClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.localCredentials
@@ -28,6 +28,10 @@ export function createDynamoClient(options: ClientOptions): DynamoDBClient {
       : {}),
     retryStrategy: new ConfiguredRetryStrategy(DYNAMODB_MAX_ATTEMPTS, (attempt) => dynamoBackoffMs(attempt)),
   })
+  // The SDK's logger middleware copies every request and response, masking sensitive fields, for a
+  // logger whohad never gives it; every query and write paid for it.
+  client.middlewareStack.remove('loggerMiddleware')
+  return client
 }
 
 /**

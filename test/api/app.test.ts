@@ -119,7 +119,10 @@ t.test('at=now: the present, asked afresh each time', async (t) => {
   t.match(batch.json(), { results: [{ holdings: [{ holder: { eniId: 'eni-new' } }] }] }, 'and in a batch')
 })
 
-t.test('10,000 malformed requests: never a 5xx', async (t) => {
+// Raw junk in the three parameters of the two lookup routes. test/api/fuzz.test.ts sends 10,000
+// malformed requests of every kind, these among them, and checks each answer is a 4xx problem; the
+// runs here are that many again of one narrow kind, so fewer of them cover it.
+t.test('2,000 malformed lookups: never a 5xx', async (t) => {
   const { fastify } = await setup(t)
   let fiveHundreds = 0
   let requests = 0
@@ -134,7 +137,7 @@ t.test('10,000 malformed requests: never a 5xx', async (t) => {
       if (res.statusCode >= 500) fiveHundreds++
       return res.statusCode < 500
     }),
-    { numRuns: 10_000 },
+    { numRuns: 2_000 },
   )
   t.equal(fiveHundreds, 0, `${requests} requests, no 5xx`)
 })

@@ -92,11 +92,12 @@ const request: fc.Arbitrary<Malformed> = fc.oneof(
   })),
   // A route that exists, with a method it does not answer.
   fc.tuple(fc.constantFrom(...routes), fc.constantFrom(...methods), headers).filter(([[, allowed], method]) => !allowed.includes(method)).map(([[url], method, h]) => ({ defect: 'wrong method', expect: [405], method, url, headers: h })),
-  // A malformed percent-encoding in the path.
+  // A malformed percent-encoding in the path. What follows it starts with "x", not a hex digit: '%2'
+  // followed by 'E' would be '%2E', a good encoding of '.'.
   fc.tuple(fc.constantFrom('/v1/ips/', '/v1/cidrs/', '/v1/enis/', '/ui/', '/x/', '/'), encoded, badEscape, encoded, fc.constantFrom('', `?at=${AT}`), headers).map(([prefix, a, bad, b, q, h]) => ({
     defect: 'bad percent-encoding',
     method: 'GET',
-    url: `${prefix}${a}${bad}${b}${q}`,
+    url: `${prefix}${a}${bad}x${b}${q}`,
     headers: h,
   })),
   // A path segment longer than any address, block or id.

@@ -54,7 +54,13 @@ t.test('CIDR blocks: every holder inside, encoded or not; oversized blocks refus
   t.equal(big.statusCode, 400)
   t.match(big.json().detail, /65536 addresses; this server answers blocks of at most 256 \(a \/24 or smaller\)/)
   t.equal((await fastify.inject({ method: 'GET', url: `/v1/cidrs/10.0.1.0/99?at=${T0}` })).statusCode, 400)
-  t.equal((await fastify.inject({ method: 'GET', url: `/v1/cidrs/2001:db8::/120?at=${T0}` })).statusCode, 200, 'IPv6 blocks too')
+  // A block is one point lookup per address: a block of the largest size cost seconds of this test, so
+  // the largest block answered, and the next size refused, are checked under a limit of 16.
+  const small = await setup(t, { maxCidrAddresses: 16 })
+  t.equal((await small.inject({ method: 'GET', url: `/v1/cidrs/2001:db8::/124?at=${T0}` })).statusCode, 200, 'IPv6 blocks too, up to the limit')
+  const over = await small.inject({ method: 'GET', url: `/v1/cidrs/2001:db8::/123?at=${T0}` })
+  t.equal(over.statusCode, 400)
+  t.match(over.json().detail, /32 addresses; this server answers blocks of at most 16 \(a \/124 or smaller\)/, 'the next size up is refused')
 })
 
 t.test("a holder's resource: in the answer, in its schema and in the ECS form; holdings stored without one still answer", async (t) => {
