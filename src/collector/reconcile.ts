@@ -12,6 +12,9 @@
 // - A holding seen by two complete polls is taken to have held in between. Across a long silence (an
 //   outage, a failure streak) the address may have left and come back unseen; the target's state
 //   records such gaps (poll-state.ts) and classification treats the holding as only possible inside them.
+//   Where AWS dates the current acquisition after the last poll that saw the holding (a restarted
+//   instance's new launch time, a re-attached ENI's attach time), it left and came back: the holding
+//   is closed before that time and a new one opened from it.
 // - One open holding per (address, scope, ENI): the same ENI seen attached to another instance closes
 //   the old holding and opens a new one, because "which instance" is what the abuse desk asks.
 import { type Bound, type Evidence, type Holding, type Holder, narrowBound } from '../model/holding.ts'
@@ -40,10 +43,17 @@ export function reconcile(
   for (const h of open) current.set(openKey(h), h)
 
   const ops: StoreOperation[] = []
-  // Closes come before opens: a close and an open of the same key (an ENI moved to another instance)
-  // must leave the new open holding in place.
+  const taken = new Set<string>()
+  // Closes come before opens: a close and an open of the same key (an ENI moved to another instance,
+  // or an address given up and taken again) must leave the new open holding in place.
   for (const [key, holding] of current) {
     const observation = seen.get(key)
+    if (observation && sameInstance(holding.holder, observation.holder) && takenAgain(holding, observation, history)) {
+      taken.add(key)
+      const end = endBound(holding, snapshot, history)
+      ops.push({ kind: 'close', holding: { ...holding, end: { ...end, by: Math.max(end.after, Math.min(end.by, observation.start!.after)), evidence: [...end.evidence, ...observation.start!.evidence] } }, closedAt: snapshot.finishedAt })
+      continue
+    }
     if (observation && sameInstance(holding.holder, observation.holder)) {
       // Only a complete snapshot describes holders fully (a failed DescribeInstances leaves names out).
       if (snapshot.complete && !sameHolder(holding.holder, observation.holder)) {
@@ -60,10 +70,23 @@ export function reconcile(
   }
   for (const [key, observation] of seen) {
     const holding = current.get(key)
-    if (holding && sameInstance(holding.holder, observation.holder)) continue
+    if (holding && sameInstance(holding.holder, observation.holder) && !taken.has(key)) continue
     ops.push({ kind: 'open', holding: openHolding(observation, snapshot, history) })
   }
   return ops
+}
+
+/**
+ * Whether the holder gave the address up and took it again since the open holding began, unseen by
+ * the polls: AWS's own time for the current acquisition (the launch time, for an auto-assigned public
+ * IPv4, released at every stop; the attach time, for an ENI's addresses with its instance) is later
+ * than both the time the holding is known to have held and the last complete poll that saw it. Two
+ * polls that both saw the address are otherwise taken to have seen one holding; here that would be a
+ * confident wrong answer for the time in between.
+ */
+function takenAgain(holding: Holding, observation: Observation, history: PollHistory): boolean {
+  const since = observation.start?.after
+  return since !== undefined && since > holding.start.by && since > (history.lastCompletePoll ?? Number.NEGATIVE_INFINITY)
 }
 
 function pollEvidence(snapshot: Snapshot, at: number): Evidence {

@@ -284,3 +284,27 @@ t.test('poll state: failures counted, complete polls recorded', async (t) => {
   t.same(afterPoll(s4, snap(460_000, true), { maxGapMs: MAX_GAP }).gaps, s4.gaps)
 })
 
+
+t.test('an address given up and taken again between two polls: AWS dates the new acquisition, so the holding closes before it and a new one opens from it', async (t) => {
+  // An auto-assigned public IPv4 on an instance that stopped and started between two polls and got the
+  // same address back (as a small pool can): both polls see it, and only the new launch time says so.
+  const holder = { eniId: 'eni-x', kind: 'instance' as const, accountId: '111111111111', region: 'eu-west-1', instanceId: 'i-1' }
+  const holding: Holding = { address: '3.80.0.18', addressKind: 'public-ipv4', scope: 'global', holder, start: { after: 14_000, by: 60_000, evidence: [] } }
+  const launch = 192_000
+  const snap = (since: number): Snapshot => ({
+    accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 240_000, finishedAt: 241_000, complete: true,
+    observations: [{ address: '3.80.0.18', addressKind: 'public-ipv4', scope: 'global', holder, start: { after: since, by: Number.POSITIVE_INFINITY, evidence: [{ source: 'ec2-launch-time', at: since, ref: 'i-1' }] } }],
+    instanceStops: new Map(),
+  })
+  const ops = reconcile([holding], snap(launch), { lastCompletePoll: 60_000 })
+  t.same(ops.map((o) => o.kind), ['close', 'open'])
+  t.match(ops[0], { holding: { start: holding.start, end: { after: 60_000, by: launch } } }, 'held when last seen, gone before the new launch')
+  t.match(ops[1], { holding: { start: { after: launch, by: 241_000 } } }, 'the new holding starts at the launch')
+  const classifyAt = (h: Holding, T: number) => classifyWatched(h, T, T, { gaps: [] })
+  t.equal(classifyAt((ops[0] as { holding: Holding }).holding, 120_000), 'possible', 'in between, the old holding is no longer certain')
+
+  t.same(reconcile([holding], snap(30_000), { lastCompletePoll: 60_000 }), [], 'a launch before the holding was seen: the same holding')
+  t.same(reconcile([holding], snap(launch), { lastCompletePoll: 200_000 }), [], 'a launch before the last poll that saw it: that poll may have seen the new one; nothing to conclude')
+  const opened = ops[1] as { holding: Holding }
+  t.same(reconcile([opened.holding], snap(launch), { lastCompletePoll: 240_000 }), [], 'the next poll sees the same launch: nothing changes')
+})
