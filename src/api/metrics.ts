@@ -8,7 +8,7 @@ export function createMetrics(
   targetStates: () => Promise<TargetState[]>,
   now: () => number = Date.now,
   membership?: () => MembershipStats | undefined,
-  storeRequests?: ReadonlyMap<string, number>,
+  storeRequests?: () => ReadonlyMap<string, number>,
 ) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -28,7 +28,7 @@ export function createMetrics(
     labelNames: ['command'] as const,
     registers: [registry],
     collect() {
-      for (const [command, n] of storeRequests ?? []) {
+      for (const [command, n] of storeRequests?.() ?? []) {
         const delta = n - (sent.get(command) ?? 0)
         if (delta > 0) this.inc({ command }, delta)
         sent.set(command, n)

@@ -36,8 +36,21 @@ export class MemberRegistry {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    private readonly options: { readonly batch?: BatchOptions; readonly now?: () => number } = {},
+    private readonly options: {
+      readonly batch?: BatchOptions
+      readonly now?: () => number
+      /**
+       * A client of its own for the filter's reads, so that a catch-up never waits behind the lookups
+       * queued on the main client's sockets (when they pile up, the filter would fall behind its bound
+       * and send every lookup to the store: more queueing, never catching up).
+       */
+      readonly readClient?: DynamoDBClient
+    } = {},
   ) {}
+
+  private get reader(): DynamoDBClient {
+    return this.options.readClient ?? this.client
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)()
@@ -76,7 +89,7 @@ export class MemberRegistry {
 
   /** Whether the registry is complete, and its days (a consistent read). */
   async state(): Promise<RegistryState> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(MEMBERS_META), ConsistentRead: true }))
+    const out = await this.reader.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(MEMBERS_META), ConsistentRead: true }))
     return { complete: out.Item?.complete?.BOOL === true, days: [...(out.Item?.days?.SS ?? [])].sort() }
   }
 
@@ -118,7 +131,7 @@ export class MemberRegistry {
     let count = 0
     let start: Item | undefined
     do {
-      const page = await this.client.send(
+      const page = await this.reader.send(
         new QueryCommand({
           TableName: this.tableName,
           ConsistentRead: true,

@@ -24,8 +24,8 @@ export interface Store {
   readonly leases: LeaseStore
   /** Which addresses ever had a holding: what the API's membership filter is built from. */
   readonly members: MemberRegistry
-  /** Requests sent to DynamoDB through this store's client (each retry too), by command: for /metrics and benchmarks. */
-  readonly requests: ReadonlyMap<string, number>
+  /** Requests sent to DynamoDB through this store's clients so far (each retry too), by command: for /metrics and benchmarks. */
+  readonly requests: () => ReadonlyMap<string, number>
   /** Where the data lives, in words for a start-up banner. */
   readonly location: string
   readonly table: 'created' | 'exists'
@@ -48,12 +48,23 @@ export interface StoreOptions {
 export function storeOver(
   client: DynamoDBClient,
   options: StoreOptions,
-  about: { readonly location?: string; readonly table?: 'created' | 'exists'; readonly close?: () => Promise<void> } = {},
+  about: {
+    readonly location?: string
+    readonly table?: 'created' | 'exists'
+    readonly close?: () => Promise<void>
+    /** A second client of the same store, for the member registry's reads (see MemberRegistry). */
+    readonly registryReads?: DynamoDBClient
+  } = {},
 ): Store {
   const { tableName, retentionMs, delegatedPrefixLengths, batch } = options
   const shared = { tableName, ...(retentionMs !== undefined ? { retentionMs } : {}), ...(batch ? { batch } : {}) }
-  const members = new MemberRegistry(client, tableName, batch ? { batch } : {})
-  const requests = countRequests(client)
+  const members = new MemberRegistry(client, tableName, { ...(batch ? { batch } : {}), ...(about.registryReads ? { readClient: about.registryReads } : {}) })
+  const counts = [countRequests(client), ...(about.registryReads ? [countRequests(about.registryReads)] : [])]
+  const requests = () => {
+    const sum = new Map<string, number>()
+    for (const byCommand of counts) for (const [command, n] of byCommand) sum.set(command, (sum.get(command) ?? 0) + n)
+    return sum
+  }
   return {
     holdings: new HoldingStore(client, { ...shared, members, ...(delegatedPrefixLengths ? { delegatedPrefixLengths } : {}) }),
     instances: new InstanceStore(client, shared),
@@ -75,8 +86,14 @@ export async function openStore(config: Config['store']): Promise<Store> {
     endpoint: embedded?.endpoint ?? config.endpoint,
     localCredentials: embedded !== undefined || config.localCredentials,
   })
+  const registryReads = createDynamoClient({
+    region: config.region,
+    endpoint: embedded?.endpoint ?? config.endpoint,
+    localCredentials: embedded !== undefined || config.localCredentials,
+  })
   const close = async () => {
     client.destroy()
+    registryReads.destroy()
     await embedded?.close()
   }
   let table: 'created' | 'exists'
@@ -89,7 +106,7 @@ export async function openStore(config: Config['store']): Promise<Store> {
   const location = embedded
     ? `embedded DynamoDB-compatible store (dynalite) in ${embedded.path}, table ${config.tableName}`
     : `DynamoDB ${config.endpoint ?? `in AWS ${config.region}`}, table ${config.tableName}`
-  return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, table, close })
+  return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, table, close, registryReads })
 }
 
 const counted = new WeakMap<DynamoDBClient, Map<string, number>>()

@@ -90,6 +90,21 @@ function checkEniId(id: string): void {
 }
 
 /** Checks a request as EC2 does before reading anything; throws EC2's error for a bad one. */
+/** The kind of description an action reads, without checking the rest of the request (undefined: not one /ec2/ answers). */
+export function kindOfAction(action: string | undefined): Ec2Request['kind'] | undefined {
+  switch (action) {
+    case 'DescribeInstances':
+    case 'DescribeInstanceStatus':
+      return 'instance'
+    case 'DescribeNetworkInterfaces':
+      return 'network-interface'
+    case 'DescribeAddresses':
+      return 'address'
+    default:
+      return undefined
+  }
+}
+
 export function parseEc2Request(params: Params): Ec2Request {
   const action = params.get('Action')
   if (action === undefined || !isReadAction(action)) {

@@ -10,7 +10,7 @@ import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
 import { listAccounts } from '../described.ts'
 import { noteAudit } from '../plugins/audit.ts'
-import { answerEc2, parseEc2Request } from '../ec2/actions.ts'
+import { answerEc2, kindOfAction, parseEc2Request } from '../ec2/actions.ts'
 import { AnswerMemo, answerKey } from '../ec2/answer-memo.ts'
 import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
 import { credentialScope } from '../ec2/scope.ts'
@@ -49,13 +49,16 @@ async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: Fasti
   // the credential scope names the region the client means.
   const scope = credentialScope(header(request, 'authorization'), params.get('X-Amz-Credential'))
   if (!scope) throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
-  const ec2Request = parseEc2Request(params)
+  // An action /ec2/ does not answer is refused by the full check, before anything is read.
+  const kind = kindOfAction(params.get('Action')) ?? parseEc2Request(params).kind
   const accounts = [...(await options.accounts(request))].sort()
-  const { listings, asOfs } = await listAccounts(options.source, ec2Request.kind, accounts, scope.region)
-  // The same request over the same complete polls of the same accounts: the same answer.
+  const { listings, asOfs } = await listAccounts(options.source, kind, accounts, scope.region)
+  // The same request over the same complete polls of the same accounts: the same answer. A memoised
+  // answer passed EC2's checks when it was built, and the checks depend on the parameters alone, so a
+  // hit skips them (and the filters' compilation).
   const key = answerKey(params, scope.region, accounts, asOfs)
   const requestId = reply.getHeader('x-amzn-requestid') as string
-  const { body, results } = memo.get(key, requestId) ?? memo.answer(key, requestId, (id) => answerEc2(ec2Request, listings, id))
+  const { body, results } = memo.get(key, requestId) ?? memo.answer(key, requestId, (id) => answerEc2(parseEc2Request(params), listings, id))
   noteAudit(request, asked, results, undefined, action)
   const known = asOfs.filter((a) => a !== undefined)
   if (known.length > 0) void reply.header(AS_OF_HEADER, new Date(Math.min(...known)).toISOString())
