@@ -20,6 +20,7 @@ const DYNAMODB_EXCEPTIONS: Readonly<Record<string, string>> = {
   'support/stores.ts': "builds each test's store on a client of its own and counts that client's requests with a middleware, for the request-cost tests",
   'bench/store.ts': 'measures the floor: a bare GetItem and an empty Query straight through the SDK, beside the store doing the same work',
   'bench/api.ts': 'measures the floor: a bare GetItem straight through the SDK, beside the API answering',
+  'bench/enrich.ts': "measures the store floor: bare Queries straight through the SDK at the server's concurrency, beside the server answering",
 }
 
 /** The modules docs/architecture.md calls pure: decisions without I/O, tested without servers. */
