@@ -38,7 +38,7 @@ export interface AnswerOptions {
   readonly settledMs: number
   readonly onCache?: (hit: boolean) => void
   /** Which addresses ever had a holding (api/membership.ts): one that never did is answered from memory. */
-  readonly membership?: { mayHold(keys: readonly string[], accounts?: readonly string[]): boolean }
+  readonly membership?: { mayHold(keys: readonly string[], accounts?: readonly string[]): boolean; whenCurrent?(maxWaitMs: number): Promise<void> }
   /** Told how many lookups the membership filter answered. */
   readonly onFiltered?: (count: number) => void
 }
@@ -79,6 +79,8 @@ export class Answers {
   private async filtered(queries: readonly PointQuery[], format: 'whohad' | 'ecs', out: string[]): Promise<number[]> {
     const membership = this.o.membership
     if (!membership) return queries.map((_, i) => i)
+    // A late catch-up is waited for (at most the staleness bound), not answered by the store.
+    await membership.whenCurrent?.(this.o.staleMs)
     const rest: number[] = []
     let states: TargetState[] | undefined
     for (let i = 0; i < queries.length; i++) {

@@ -118,6 +118,19 @@ export class Membership {
     this.scoped.add(`${m.accountId}|${m.address}`)
   }
 
+  /**
+   * Resolves once the filter is current again, or after `maxWaitMs`: when a catch-up is only late (a
+   * busy store), a batch waits for it rather than sending every lookup to the store, which would make
+   * the store busier and the catch-up later still. A filter that cannot catch up (the store away)
+   * costs one wait of `maxWaitMs` a batch, then the lookups read the store.
+   */
+  async whenCurrent(maxWaitMs: number): Promise<void> {
+    if (this.trusted() || !this.complete) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))])
+    clearTimeout(timer)
+  }
+
   /** Whether the filter may answer "no" now: the registry is complete and was read within the staleness bound. */
   trusted(): boolean {
     return this.complete && this.caughtUpAt !== undefined && this.now() - this.caughtUpAt <= this.o.staleMs

@@ -128,3 +128,25 @@ t.test('the API answers never-held addresses without a store read, as the store 
   const metrics = await filtered.fastify.inject({ url: '/metrics' })
   t.match(metrics.body, /whohad_membership_filtered_total \d+/, 'counted in /metrics')
 })
+
+t.test('a late catch-up is waited for (at most the bound), not answered by the store', async (t) => {
+  let now = Date.now()
+  let finish: (() => void) | undefined
+  const registry = {
+    state: async () => ({ complete: true, days: [] }),
+    entriesOf: async () => 0,
+    entriesSince: () => new Promise<number>((resolve) => (finish = () => resolve(0))),
+  }
+  const membership = new Membership({ registry, staleMs: 1_000, now: () => now })
+  await membership.refresh()
+  now += 1_001
+  t.notOk(membership.trusted(), 'its last catch-up began more than the bound ago')
+  const waited = membership.whenCurrent(60_000)
+  setTimeout(() => finish!(), 20)
+  await waited
+  t.ok(membership.trusted(), 'current again once the late catch-up finished')
+  now += 1_001
+  await membership.whenCurrent(50)
+  t.notOk(membership.trusted(), 'a catch-up that does not finish: the wait ends (or this test would hang), the filter still says "maybe"')
+  finish!()
+})
