@@ -24,6 +24,7 @@ import { addressPk } from '../src/store/table.ts'
 import { compiledCli } from '../support/cli.ts'
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts'
 import { makeHolding } from '../support/holdings.ts'
+import { seededRandom } from '../support/random.ts'
 
 const LOOKUPS = Number(process.env.BENCH_ENRICH_LOOKUPS ?? 200_000)
 const BATCH = 1_000
@@ -36,17 +37,6 @@ const T0 = NOW - 30 * DAY
 const ACCOUNT = '111111111111'
 const REGION = 'eu-west-1'
 
-/** A small seeded PRNG (mulberry32): the same lookups every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Held: 100.64.0.0/10 is not public, so held addresses come from 198.18.0.0/15 and 203.0.113.0/24 … kept apart from never-held ones by construction. */
 const heldAddress = (i: number) => `198.18.${(i >> 8) & 255}.${i & 255}`
@@ -58,7 +48,7 @@ interface Lookup {
 }
 
 function lookups(seed: number, count: number, heldShare: number): Lookup[] {
-  const r = random(seed)
+  const r = seededRandom(seed)
   return Array.from({ length: count }, () => {
     const at = new Date(T0 + Math.floor(r() * 30 * DAY)).toISOString()
     return r() < heldShare ? { ip: heldAddress(Math.floor(r() * ADDRESSES)), at } : { ip: neverHeld(r), at }
@@ -161,7 +151,7 @@ async function runStreams(base: string, all: readonly Lookup[]) {
 /** Queries per second the backend serves at IN_FLIGHT × 8 concurrency (what a server with that many batches in flight asks of it). */
 async function storeFloor(endpoint: string, tableName: string): Promise<number> {
   const client = createDynamoClient({ endpoint, region: 'us-east-1', localCredentials: true })
-  const r = random(9)
+  const r = seededRandom(9)
   const count = 4_000
   const began = performance.now()
   let next = 0

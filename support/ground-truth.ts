@@ -9,6 +9,7 @@ import { containingCidr, parseIp } from '../src/model/ip.ts'
 import type { StoredHolding } from '../src/model/stored-holding.ts'
 import type { TargetState } from '../src/model/target.ts'
 import type { Store } from '../src/store/open.ts'
+import { seededRandom } from './random.ts'
 
 export interface GroundTruthReport {
   readonly samples: number
@@ -32,17 +33,6 @@ export interface GroundTruthReport {
   readonly lookupMismatches: string[]
 }
 
-/** A deterministic PRNG (mulberry32) so a failing run can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** An address a lookup would use for an entry: the IP, or an address inside a delegated prefix. */
 function probeAddress(entry: LedgerEntry): string {
@@ -81,7 +71,7 @@ export async function checkGroundTruth(input: {
   /** How many samples also go through HoldingStore.lookup (slower: real queries). */
   readonly viaLookup?: number
 }): Promise<GroundTruthReport> {
-  const random = rng(input.seed ?? 1)
+  const random = seededRandom(input.seed ?? 1)
   const holdings = await input.store.holdings.everyHolding()
   const byAddress = new Map<string, StoredHolding[]>()
   for (const h of holdings) {
