@@ -83,6 +83,7 @@ export class Answers {
     await membership.whenCurrent?.(this.o.staleMs)
     const rest: number[] = []
     let states: TargetState[] | undefined
+    let seen: { visible: readonly string[] | undefined; states: readonly TargetState[] } | undefined
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!
       if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
@@ -92,7 +93,9 @@ export class Answers {
       states ??= await this.o.targetStates()
       const from = q.at - q.windowMs
       const to = q.at + q.windowMs
-      out[i] = this.text(q, format, [], this.coverage(from, to, q, states))
+      // A batch's lookups share the asking key's accounts: their targets are picked once.
+      if (!seen || seen.visible !== q.visible) seen = { visible: q.visible, states: visibleStates(states, q.visible ? new Set(q.visible) : undefined) }
+      out[i] = this.text(q, format, [], this.coverage(from, to, q, seen.states))
     }
     if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
     return rest
@@ -168,8 +171,8 @@ export class Answers {
   }
 
   /** The coverage block of an answer to this filter: of the targets it may see. */
-  private coverage(from: number, to: number, filter: Filter, all: readonly TargetState[]): Coverage {
-    const states = filter.visible ? all.filter((s) => filter.visible!.includes(s.accountId)) : all
+  /** The coverage block of an answer to this filter, over the targets it may see (visibleStates). */
+  private coverage(from: number, to: number, filter: Filter, states: readonly TargetState[]): Coverage {
     return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
   }
 
@@ -177,7 +180,7 @@ export class Answers {
     // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
     // account was watched is not its business.
     const visible = filter.visible ? new Set(filter.visible) : undefined
-    const states = visible ? all.filter((s) => visible.has(s.accountId)) : all
+    const states = visibleStates(all, visible)
     const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
     const found = await (read ?? this.o.store.lookup({ ip, from, to, ...(filter.vpc ? { vpcId: filter.vpc } : {}), ...(filter.account ? { accountId: filter.account } : {}) }))
     const holdings = found
@@ -189,7 +192,7 @@ export class Answers {
       })
       .filter((x) => x !== undefined)
       .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: this.coverage(from, to, filter, all) }
+    return { holdings, coverage: this.coverage(from, to, filter, states) }
   }
 
   private count(hits: number, misses: number) {
@@ -234,6 +237,11 @@ export function readTogether(indices: readonly number[], queries: readonly Point
     if (unit.length > 0) units.push(unit)
   }
   return units
+}
+
+/** The targets of the accounts a key may see (all of them for an unlimited key). */
+function visibleStates(all: readonly TargetState[], visible: ReadonlySet<string> | undefined): readonly TargetState[] {
+  return visible ? all.filter((s) => visible.has(s.accountId)) : all
 }
 
 /** The accounts a point lookup may find holdings in (undefined: every account). */
