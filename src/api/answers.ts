@@ -7,7 +7,7 @@ import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
-import { type Coverage, coverageOf } from './coverage.ts'
+import { type Coverage, CoverageOverTime } from './coverage.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -47,6 +47,7 @@ export type Rendered = ReturnType<typeof render>
 
 export class Answers {
   private readonly inFlight = new Map<string, Promise<string>>()
+  private readonly overs = new WeakMap<readonly TargetState[], Map<string, CoverageOverTime>>()
 
   constructor(private readonly o: AnswerOptions) {}
 
@@ -83,7 +84,6 @@ export class Answers {
     await membership.whenCurrent?.(this.o.staleMs)
     const rest: number[] = []
     let states: TargetState[] | undefined
-    let seen: { visible: readonly string[] | undefined; states: readonly TargetState[] } | undefined
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!
       if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
@@ -91,11 +91,7 @@ export class Answers {
         continue
       }
       states ??= await this.o.targetStates()
-      const from = q.at - q.windowMs
-      const to = q.at + q.windowMs
-      // A batch's lookups share the asking key's accounts: their targets are picked once.
-      if (!seen || seen.visible !== q.visible) seen = { visible: q.visible, states: visibleStates(states, q.visible ? new Set(q.visible) : undefined) }
-      out[i] = this.text(q, format, [], this.coverage(from, to, q, seen.states))
+      out[i] = this.emptyText(q, format, this.coverageOver(states, q))
     }
     if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
     return rest
@@ -170,10 +166,31 @@ export class Answers {
     return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
   }
 
-  /** The coverage block of an answer to this filter: of the targets it may see. */
-  /** The coverage block of an answer to this filter, over the targets it may see (visibleStates). */
-  private coverage(from: number, to: number, filter: Filter, states: readonly TargetState[]): Coverage {
-    return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
+  /** `text` with no holdings; the coverage comes as JSON, computed once per stretch of time. */
+  private emptyText(q: PointQuery, format: 'whohad' | 'ecs', over: CoverageOverTime): string {
+    const from = q.at - q.windowMs
+    const to = q.at + q.windowMs
+    if (format === 'ecs') return this.text(q, format, [], over.of(from, to))
+    // The same text JSON.stringify makes of the body `text` builds (the key order is the same).
+    return `{"ip":${JSON.stringify(q.ip)},"at":"${formatTime(q.at)}","window":${JSON.stringify(q.windowMs / 1000)},"holdings":[],"coverage":${over.json(from, to)}}`
+  }
+
+  /**
+   * The coverage of the targets a query may see (its key's accounts), over the states as last read:
+   * one per states read, key scope and account, so that a batch computes each stretch of time once.
+   */
+  private coverageOver(all: readonly TargetState[], filter: Filter): CoverageOverTime {
+    let scopes = this.overs.get(all)
+    if (!scopes) this.overs.set(all, (scopes = new Map()))
+    const key = `${filter.visible?.join('+') ?? '*'}|${filter.account ?? ''}`
+    let over = scopes.get(key)
+    if (!over) {
+      over = new CoverageOverTime(visibleStates(all, filter.visible ? new Set(filter.visible) : undefined), this.o.maxGapMs, { account: filter.account })
+      // A long-lived states read asked for by many keys and accounts keeps a bounded number of them.
+      if (scopes.size >= 256) scopes.clear()
+      scopes.set(key, over)
+    }
+    return over
   }
 
   private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>) {
@@ -192,7 +209,7 @@ export class Answers {
       })
       .filter((x) => x !== undefined)
       .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
-    return { holdings, coverage: this.coverage(from, to, filter, states) }
+    return { holdings, coverage: this.coverageOver(all, filter).of(from, to) }
   }
 
   private count(hits: number, misses: number) {

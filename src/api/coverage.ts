@@ -4,6 +4,7 @@
 // and bounds are poll-wide, so a `complete` answer there is complete only at poll resolution. Pure.
 import { configHistoryUsable, type ConfigRecordingState } from '../model/config-recording.ts'
 import type { TargetState } from '../model/target.ts'
+import { formatTime } from '../model/time.ts'
 
 export interface Coverage {
   /**
@@ -134,3 +135,74 @@ function configCoverage(states: readonly TargetState[]): ConfigCoverage {
     unavailable,
   }
 }
+
+/**
+ * `coverageOf` for many ranges over the same target states, as a batch asks it. A target's watch
+ * record changes only at its edges (its first complete poll, its last one plus the allowed gap, each
+ * gap's ends). Between two neighbouring edges, or at one, every range has the same coverage except
+ * `watched`, which is the range itself or nothing (a target watches all of such a stretch or none of
+ * it). So the coverage is computed once per stretch, and kept as JSON text split around `watched`;
+ * a range that crosses an edge is computed whole. Equal to `coverageOf` (test/api/coverage.test.ts).
+ */
+export class CoverageOverTime {
+  private readonly edges: number[]
+  private readonly byStretch = new Map<number, { readonly coverage: Coverage; readonly before: string; readonly after: string }>()
+
+  constructor(
+    private readonly states: readonly TargetState[],
+    private readonly maxGapMs: number,
+    private readonly scope: { readonly account?: string | undefined } = {},
+  ) {
+    const edges: number[] = []
+    for (const s of states) {
+      if (s.firstCompletePoll !== undefined) edges.push(s.firstCompletePoll)
+      if (s.lastCompletePoll !== undefined) edges.push(s.lastCompletePoll + maxGapMs)
+      for (const g of s.gaps ?? []) edges.push(g.from, g.to)
+    }
+    this.edges = [...new Set(edges)].sort((a, b) => a - b)
+  }
+
+  /** The coverage of [from, to]. */
+  of(from: number, to: number): Coverage {
+    const stretch = this.stretch(from, to)
+    if (!stretch) return coverageOf(this.states, from, to, this.maxGapMs, this.scope)
+    return { ...stretch.coverage, watched: stretch.coverage.watched.length === 0 ? [] : [{ from: formatTime(from), to: formatTime(to) }] }
+  }
+
+  /** `JSON.stringify(this.of(from, to))`, without building it. */
+  json(from: number, to: number): string {
+    const stretch = this.stretch(from, to)
+    if (!stretch) return JSON.stringify(coverageOf(this.states, from, to, this.maxGapMs, this.scope))
+    if (stretch.coverage.watched.length === 0) return stretch.before + stretch.after
+    const fromIso = formatTime(from)
+    return `${stretch.before}{"from":"${fromIso}","to":"${from === to ? fromIso : formatTime(to)}"}${stretch.after}`
+  }
+
+  private stretch(from: number, to: number) {
+    const at = this.place(from)
+    if (at !== this.place(to)) return undefined
+    let stretch = this.byStretch.get(at)
+    if (!stretch) {
+      const coverage = coverageOf(this.states, from, to, this.maxGapMs, this.scope)
+      // `watched` is the one array after `unwatched` at the top level; a string's quotes are escaped in JSON.
+      const text = JSON.stringify({ ...coverage, watched: [] })
+      const cut = text.indexOf('"watched":[]') + '"watched":['.length
+      stretch = { coverage, before: text.slice(0, cut), after: text.slice(cut) }
+      this.byStretch.set(at, stretch)
+    }
+    return stretch
+  }
+
+  /** 2i for an edge i, 2i+1 for the open stretch between edge i and edge i+1 (-1: before the first). */
+  private place(t: number): number {
+    let lo = 0
+    let hi = this.edges.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.edges[mid]! < t) lo = mid + 1
+      else hi = mid
+    }
+    return lo < this.edges.length && this.edges[lo] === t ? 2 * lo : 2 * lo - 1
+  }
+}
+

@@ -2,7 +2,7 @@
 // The stretches are checked against a brute-force reference on a small integer clock (fast-check).
 import fc from 'fast-check'
 import t from 'tap'
-import { coverageOf, watchedSpans } from '../../src/api/coverage.ts'
+import { CoverageOverTime, coverageOf, watchedSpans } from '../../src/api/coverage.ts'
 import * as s from '../../src/api/schemas.ts'
 import type { TargetState } from '../../src/model/target.ts'
 
@@ -134,6 +134,24 @@ t.test('property: the state agrees with the stretches and the per-target record'
       // Complete exactly when every target watched all of it; the per-target reasons say the same.
       if (whole) return c.state === 'complete' && c.unwatched.length === 0 && c.watching === states.length
       return c.state === 'partial' && c.unwatched.length === states.filter((st) => !sameSpans(watchedSpans(st, from, to, maxGap), [[from, to]])).length
+    }),
+    { numRuns: 3000 },
+  )
+})
+
+t.test('property: coverage computed once per stretch equals coverageOf for every range', async () => {
+  const ranges = fc.array(fc.record({ from: fc.integer({ min: -15, max: 135 }), len: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 100 })) }), { minLength: 1, maxLength: 30 })
+  fc.assert(
+    fc.property(fc.array(stateArb, { maxLength: 4 }), fc.integer({ min: 0, max: 20 }), ranges, fc.constantFrom(undefined, '000000000000'), (states, maxGap, asked, account) => {
+      const all = toStates(states)
+      const over = new CoverageOverTime(all, maxGap, { account })
+      // Asked twice in turn: the second time every stretch is remembered from a different range.
+      for (const { from, len } of [...asked, ...[...asked].reverse()]) {
+        const want = coverageOf(all, from, from + len, maxGap, { account })
+        if (JSON.stringify(over.of(from, from + len)) !== JSON.stringify(want)) return false
+        if (over.json(from, from + len) !== JSON.stringify(want)) return false
+      }
+      return true
     }),
     { numRuns: 3000 },
   )

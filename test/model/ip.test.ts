@@ -1,9 +1,11 @@
 import fc from 'fast-check'
+import ipaddr from 'ipaddr.js'
 import t from 'tap'
 import {
   cidrContains,
   cidrSize,
   containingCidr,
+  dottedQuad,
   InvalidCidrError,
   InvalidIpError,
   isPrivate,
@@ -84,4 +86,36 @@ t.test('normalising is idempotent and agrees across notations (property)', async
     fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, len) => cidrContains(containingCidr(parseIp(ip), len), parseIp(ip))),
   )
   t.pass('properties hold')
+})
+
+t.test('the dotted-decimal fast path agrees with ipaddr.js (property)', async (t) => {
+  // Text near the form: digits, dots, and the characters that make other valid or invalid forms.
+  const nearQuad = fc.oneof(
+    fc.ipV4(),
+    fc.ipV4Extended(),
+    fc.stringMatching(/^[0-9.x ]{0,18}$/),
+    fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((p) => p.join('.')),
+    fc.tuple(fc.ipV4(), fc.constantFrom('0', '00', '.', ' ', '1')).map(([ip, s]) => ip + s),
+  )
+  fc.assert(
+    fc.property(nearQuad, (text) => {
+      const fast = dottedQuad(text)
+      const valid = ipaddr.IPv4.isValidFourPartDecimal(text)
+      if (!valid) return fast === undefined
+      const slow = ipaddr.IPv4.parse(text)
+      return fast === slow.toByteArray().reduce((v, b) => v * 256 + b, 0) && parseIp(text).text === slow.toString()
+    }),
+    { numRuns: 5_000 },
+  )
+  t.pass('property holds')
+})
+
+t.test('private IPv4 by value agrees with ipaddr.js ranges (property)', async (t) => {
+  const edges = [0, 9, 10, 11, 99, 100, 101, 171, 172, 173, 191, 192, 193, 255]
+  const near = fc.tuple(fc.constantFrom(...edges), fc.constantFrom(0, 15, 16, 31, 32, 63, 64, 127, 128, 167, 168, 169, 255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'))
+  fc.assert(
+    fc.property(fc.oneof(fc.ipV4(), near), (text) => isPrivate(parseIp(text)) === ['private', 'carrierGradeNat'].includes(ipaddr.parse(text).range())),
+    { numRuns: 5_000 },
+  )
+  t.pass('property holds')
 })

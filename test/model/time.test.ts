@@ -98,3 +98,34 @@ t.test('format and parse round-trip; offsets never change the instant (property)
   )
   t.pass('properties hold')
 })
+
+t.test('formatTime is toISOString for every time whohad answers in (property)', async (t) => {
+  const MAX = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+  const times = fc.oneof(
+    fc.integer({ min: 0, max: MAX }),
+    fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2028, 11, 31) }),
+    // Around day, hour and second edges, and leap days.
+    fc.tuple(fc.integer({ min: 0, max: 2_900_000 }), fc.integer({ min: -1_001, max: 1_001 })).map(([d, o]) => Math.max(0, d * 86_400_000 + o)),
+    fc.constantFrom(0, MAX, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 1, 29), Date.UTC(2100, 2, 1) - 1),
+  )
+  fc.assert(fc.property(times, (ms) => formatTime(ms) === new Date(ms).toISOString()), { numRuns: 20_000 })
+  t.equal(formatTime(1.5), new Date(1.5).toISOString(), 'a fraction of a millisecond is toISOString too')
+})
+
+t.test('day-of-month checks agree with the calendar (property)', async (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1970, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 28, max: 31 }), (y, m, d) => {
+      const text = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T00:00:00Z`
+      const real = new Date(Date.UTC(y, m, 0)).getUTCDate() >= d
+      let parsed = true
+      try {
+        parseTime(text)
+      } catch {
+        parsed = false
+      }
+      return parsed === real
+    }),
+    { numRuns: 5_000 },
+  )
+  t.pass('property holds')
+})

@@ -158,7 +158,8 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       noteAudit(req, queries.slice(0, 10).map((q) => q.ip), lookups.length, lookups.length)
       // Assembled as text: cached answers are already JSON, and re-parsing 10,000 of them would cost more
       // than answering them.
-      return reply.type('application/json; charset=utf-8').send(`{"results":[${results.join(',')}]}` as never)
+      // As bytes: a string reply is encoded twice (once to count its length, once to send it).
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(`{"results":[${results.join(',')}]}`) as never)
     },
   )
 
