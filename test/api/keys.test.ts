@@ -93,8 +93,8 @@ async function setup(t: Parameters<typeof openTestStore>[0], { realEc2 = false }
 
 const bearer = (name: string) => ({ authorization: `Bearer ${BEARER[name]!.key}` })
 
-async function signed(key: (typeof SIGNING)[number], method: string, path: string, query: Record<string, string>, body: string, contentType: string, service = 'ec2', at = Date.now()) {
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, region: 'eu-west-1', service, sha256: Sha256, uriEscapePath: true })
+async function signed(key: (typeof SIGNING)[number], method: string, path: string, query: Record<string, string>, body: string, contentType: string, service = 'ec2', at = Date.now(), declareHash = true) {
+  const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, region: 'eu-west-1', service, sha256: Sha256, uriEscapePath: true, applyChecksum: declareHash })
   const req = await signer.sign(
     { method, protocol: 'http:', hostname: 'localhost', path, query, headers: { host: 'localhost:80', ...(body ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) } : {}) }, body: body || undefined },
     { signingDate: new Date(at) },
@@ -259,6 +259,33 @@ t.test('every route that needs a key needs it however its path is spelled (the r
   )
   const res = await fastify.inject({ url: `/%761/ips/10.0.1.3?at=${T0}` })
   t.equal(res.statusCode, 401, '/%761/ips/… is /v1/ips/… and needs a key')
+})
+
+t.test('the real /ec2/ route hashes a signed form body itself: a body changed after signing is refused, with or without its declared hash', async (t) => {
+  const { fastify } = await setup(t, { realEc2: true })
+  const mine = described('222222222222')
+  const form = `Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=private-ip-address&Filter.1.Value.1=${mine.PrivateIpAddress}`
+  const request = await signed(SIGNING[0]!, 'POST', '/ec2/', {}, form, 'application/x-www-form-urlencoded')
+  const ok = await fastify.inject(request)
+  t.equal(ok.statusCode, 200, ok.body)
+  t.match(ok.body, mine.InstanceId!, 'the signed request is answered')
+  // Another address of the same length: the signed content-length still holds.
+  const ip = mine.PrivateIpAddress!
+  const other = form.replace(ip, `${ip.slice(0, -1)}${ip.endsWith('9') ? '8' : '9'}`)
+  const declared = await fastify.inject({ ...request, payload: other })
+  t.equal(declared.statusCode, 403)
+  t.match(declared.body, /<Code>SignatureDoesNotMatch<\/Code><Message>SigV4: x-amz-content-sha256 is not the hash of the body/)
+  // Without the declared hash (as EC2's SDKs sign), the body's own hash is in the canonical request.
+  const undeclared = await signed(SIGNING[0]!, 'POST', '/ec2/', {}, form, 'application/x-www-form-urlencoded', 'ec2', Date.now(), false)
+  t.notOk('x-amz-content-sha256' in undeclared.headers)
+  t.equal((await fastify.inject(undeclared)).statusCode, 200, 'signed without a declared hash: answered')
+  const resigned = await fastify.inject({ ...undeclared, payload: other })
+  t.equal(resigned.statusCode, 403)
+  t.match(resigned.body, /<Code>SignatureDoesNotMatch<\/Code><Message>SigV4: the signature does not match/)
+  // A media type the route's parser does not read is hashed on its way in, as on every other route.
+  const asText = await signed(SIGNING[0]!, 'POST', '/ec2/', {}, form, 'text/plain', 'ec2', Date.now(), false)
+  t.equal((await fastify.inject(asText)).statusCode, 200, 'a signed text/plain body: answered')
+  t.equal((await fastify.inject({ ...asText, payload: other })).statusCode, 403, 'changed after signing: refused')
 })
 
 t.test('the audit log: one line per /v1 and /ec2/ request with key, route, addresses and size; never a key or a secret', async (t) => {

@@ -192,6 +192,13 @@ t.test('metrics, the OpenAPI document, security headers', async (t) => {
   const res = await fastify.inject({ method: 'GET', url: '/' })
   t.match(res.headers['content-security-policy'], /default-src 'self'/)
   t.equal(res.headers['x-content-type-options'], 'nosniff')
+  // The same headers on every reply, each request alike (the middleware is built once).
+  const want = ['content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy', 'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options', 'x-permitted-cross-domain-policies', 'x-xss-protection']
+  for (const url of ['/', '/healthz', '/healthz', '/v1/instances']) {
+    const r = await fastify.inject({ method: 'GET', url })
+    t.strictSame(want.map((h) => [h, r.headers[h] === res.headers[h]]), want.map((h) => [h, true]), `${url}: the page's security headers`)
+    t.notOk(r.headers['x-powered-by'])
+  }
 })
 
 t.test('scopes and per-key rate limits', async (t) => {

@@ -11,7 +11,7 @@ import fp from 'fastify-plugin'
 import { AwsError, ec2ErrorBody } from '../../protocol/errors.ts'
 import { EC2_REFUSALS, type RefusalKind } from '../ec2/refusals.ts'
 import { Problem } from '../problem.ts'
-import { credentialScope, EMPTY_SHA256, isSigV4, verifySigV4 } from '../sigv4.ts'
+import { credentialScope, EMPTY_SHA256, isSigV4, sha256Hex, verifySigV4 } from '../sigv4.ts'
 import type { ApiKey, SigningKey, Visibility } from '../types.ts'
 
 /** The accounts whose resources this request may see (`all` for an unlimited key, or an open server). */
@@ -63,6 +63,21 @@ function refuse(req: FastifyRequest, reply: FastifyReply, err: unknown): Fastify
   return reply.code(status).header('x-amzn-requestid', requestId).type('text/xml;charset=UTF-8').send(ec2ErrorBody(new AwsError(code, err.detail, status), requestId))
 }
 
+/**
+ * A route's content-type parser that reads a signed body whole sets `sigv4BodySha256` itself (with
+ * `hashSignedBody`) for the media types it names in its config's `hashesBody`.
+ */
+function hashesBody(req: FastifyRequest): boolean {
+  const types = req.routeOptions.config?.hashesBody
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+  return types !== undefined && type !== undefined && types.includes(type)
+}
+
+/** For a parser that reads the whole body: the hash a signed request is verified against. */
+export function hashSignedBody(req: FastifyRequest, body: Buffer): void {
+  if (req.sigv4Pending) req.sigv4BodySha256 = sha256Hex(body)
+}
+
 const hasBody = (req: FastifyRequest) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
 
 declare module 'fastify' {
@@ -70,6 +85,10 @@ declare module 'fastify' {
     /** A SigV4 request with a body: verified once the body has been read and hashed. */
     sigv4Pending?: boolean
     sigv4BodySha256?: string
+  }
+  interface FastifyContextConfig {
+    /** Media types this route's own parser reads whole and hashes for SigV4 (`hashSignedBody`). */
+    hashesBody?: readonly string[]
   }
 }
 
@@ -134,7 +153,8 @@ export const auth = fp<{
     })
 
     app.addHook('preParsing', async (req, _reply, payload) => {
-      if (!req.sigv4Pending) return payload
+      // A route whose parser hashes the body it reads whole (hashesBody) needs no stream in between.
+      if (!req.sigv4Pending || hashesBody(req)) return payload
       const hash = createHash('sha256')
       return payload.pipe(
         new Transform({

@@ -10,6 +10,7 @@ import { parseForm } from '../../protocol/params.ts'
 import type { DescriptionSource } from '../../model/description.ts'
 import { listAccounts } from '../described.ts'
 import { noteAudit } from '../plugins/audit.ts'
+import { hashSignedBody } from '../plugins/auth.ts'
 import { answerEc2, kindOfAction, parseEc2Request } from '../ec2/actions.ts'
 import { AnswerMemo, answerKey } from '../ec2/answer-memo.ts'
 import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
@@ -25,6 +26,8 @@ export interface Ec2RouteOptions {
 
 /** Sent with every answer: when the oldest complete poll it comes from ended. */
 export const AS_OF_HEADER = 'x-whohad-as-of'
+
+const FORM = 'application/x-www-form-urlencoded'
 
 function requestParams(request: FastifyRequest): Map<string, string> {
   const url = request.raw.url ?? ''
@@ -67,7 +70,11 @@ async function handle(options: Ec2RouteOptions, memo: AnswerMemo, request: Fasti
 
 export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, options) => {
   // EC2 clients post their parameters form-encoded; the body is read here, as text (this plugin's own parser).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  // A signed body is hashed here, whole, rather than by a stream in front of the parser (plugins/auth.ts).
+  app.addContentTypeParser(FORM, { parseAs: 'buffer' }, (request, body, done) => {
+    hashSignedBody(request, body as Buffer)
+    done(null, (body as Buffer).toString('utf8'))
+  })
   const memo = new AnswerMemo(options.answerMemoBytes)
   const route = async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = randomUUID()
@@ -82,6 +89,6 @@ export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, option
   }
   for (const url of ['/ec2', '/ec2/']) {
     app.get(url, route)
-    app.post(url, route)
+    app.post(url, { config: { hashesBody: [FORM] } }, route)
   }
 }
