@@ -172,7 +172,7 @@ const holder = z.object({
     .meta({ description: 'what the ENI is part of: its type, the id AWS knows it by (a load balancer: app/<name>/<id>), what a person calls it (an instance: its Name tag). Absent on holdings recorded before it was' }),
   name: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
-}).meta({ description: 'the ENI and what it belongs to (more fields as known: interfaceType, description, instanceType, imageId, allocationId)' })
+}).meta({ description: 'the ENI and what it belongs to (more fields as known: interfaceType, description, instanceType, imageId, allocationId, associationId)' })
 export const holdingAnswer = z.object({
   certainty: z.enum(['certain', 'possible']),
   address: z.string(),

@@ -61,6 +61,7 @@ interface Claim {
   /** Public: the private IPv4 it is associated with, or `primary` when the place ties it to the primary one. */
   readonly via?: string
   readonly allocationId?: string | undefined
+  readonly associationId?: string | undefined
   readonly ipOwnerId?: string | undefined
 }
 
@@ -174,7 +175,7 @@ export function transformEc2(
     const v = view(eniId)
     if (!v.eni && !v.ni) v.fromAddresses = { instanceId: a.InstanceId }
     for (const ip of [a.PublicIp, a.CarrierIp, a.CustomerOwnedIp]) {
-      if (ip) v.claims.push({ address: ip, kind: 'public', place: 'addresses', via: a.PrivateIpAddress ?? 'primary', allocationId: a.AllocationId, ipOwnerId: ctx.accountId })
+      if (ip) v.claims.push({ address: ip, kind: 'public', place: 'addresses', via: a.PrivateIpAddress ?? 'primary', allocationId: a.AllocationId, associationId: a.AssociationId, ipOwnerId: ctx.accountId })
     }
   }
 
@@ -223,14 +224,14 @@ export function transformEc2(
 }
 
 function associationClaims(
-  association: { PublicIp?: string | undefined; CarrierIp?: string | undefined; CustomerOwnedIp?: string | undefined; AllocationId?: string | undefined; IpOwnerId?: string | undefined } | undefined,
+  association: { PublicIp?: string | undefined; CarrierIp?: string | undefined; CustomerOwnedIp?: string | undefined; AllocationId?: string | undefined; AssociationId?: string | undefined; IpOwnerId?: string | undefined } | undefined,
   place: Ec2Place,
   via: string,
 ): Claim[] {
   if (!association) return []
   const out: Claim[] = []
   for (const ip of [association.PublicIp, association.CarrierIp, association.CustomerOwnedIp]) {
-    if (ip) out.push({ address: ip, kind: 'public', place, via, allocationId: association.AllocationId, ipOwnerId: association.IpOwnerId })
+    if (ip) out.push({ address: ip, kind: 'public', place, via, allocationId: association.AllocationId, associationId: association.AssociationId, ipOwnerId: association.IpOwnerId })
   }
   return out
 }
@@ -313,6 +314,10 @@ function observe(
       const scope = scopeFor(ip, vpc)
       const eip = elastic.get(ip.text)
       const allocationId = claims.find((c) => c.allocationId)?.allocationId ?? eip?.AllocationId
+      // Only from the places that put it on this ENI (the instance's own view has no association id).
+      // Two different ids here mean it was associated again while the pages were read: either is a
+      // later association than the last poll's, which is all reconcile needs.
+      const associationId = claims.find((c) => c.associationId)?.associationId
       // An auto-assigned public IPv4 is given at every start, but also later (when an Elastic IP is
       // disassociated, the instance gets a new one), so the launch time is only a lower bound, and only
       // when some place says Amazon owns the address (an Elastic IP stays through stops and starts, so
@@ -325,7 +330,7 @@ function observe(
         address: ip.text,
         addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4',
         scope,
-        holder: allocationId ? { ...holder, allocationId } : holder,
+        holder: { ...holder, ...(allocationId ? { allocationId } : {}), ...(associationId ? { associationId } : {}) },
         ...start(from),
       }
       if (elasticIp && eip) {

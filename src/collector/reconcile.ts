@@ -14,7 +14,9 @@
 //   records such gaps (poll-state.ts) and classification treats the holding as only possible inside them.
 //   Where AWS dates the current acquisition after the last poll that saw the holding (a restarted
 //   instance's new launch time, a re-attached ENI's attach time), it left and came back: the holding
-//   is closed before that time and a new one opened from it.
+//   is closed before that time and a new one opened from it. An Elastic IP whose association id
+//   changed was associated again: the holding is closed, and a new one opened, since the last
+//   complete poll.
 // - One open holding per (address, scope, ENI): the same ENI seen attached to another instance closes
 //   the old holding and opens a new one, because "which instance" is what the abuse desk asks.
 import { type Bound, type Evidence, type Holding, type Holder, narrowBound } from '../model/holding.ts'
@@ -48,10 +50,16 @@ export function reconcile(
   // or an address given up and taken again) must leave the new open holding in place.
   for (const [key, holding] of current) {
     const observation = seen.get(key)
-    if (observation && sameInstance(holding.holder, observation.holder) && takenAgain(holding, observation, history)) {
+    const again = observation && sameInstance(holding.holder, observation.holder) ? takenAgain(holding, observation, history) : undefined
+    if (again) {
       taken.add(key)
       const end = endBound(holding, snapshot, history)
-      ops.push({ kind: 'close', holding: { ...holding, end: { ...end, by: Math.max(end.after, Math.min(end.by, observation.start!.after)), evidence: [...end.evidence, ...observation.start!.evidence] } }, closedAt: snapshot.finishedAt })
+      // Dated by AWS: it ended before the new acquisition. A new association id is not dated: the
+      // end is anywhere since the last complete poll that saw the old one.
+      const closed = 'since' in again
+        ? { ...end, by: Math.max(end.after, Math.min(end.by, again.since)), evidence: [...end.evidence, ...again.evidence] }
+        : { ...end, evidence: [...end.evidence, { source: 'ec2-poll' as const, at: snapshot.finishedAt, ref: `associated again: ${holding.holder.associationId} became ${again.associationId}` }] }
+      ops.push({ kind: 'close', holding: { ...holding, end: closed }, closedAt: snapshot.finishedAt })
       continue
     }
     if (observation && sameInstance(holding.holder, observation.holder)) {
@@ -78,15 +86,20 @@ export function reconcile(
 
 /**
  * Whether the holder gave the address up and took it again since the open holding began, unseen by
- * the polls: AWS's own time for the current acquisition (the launch time, for an auto-assigned public
- * IPv4, released at every stop; the attach time, for an ENI's addresses with its instance) is later
- * than both the time the holding is known to have held and the last complete poll that saw it. Two
- * polls that both saw the address are otherwise taken to have seen one holding; here that would be a
- * confident wrong answer for the time in between.
+ * the polls. Two polls that both saw the address are otherwise taken to have seen one holding; here
+ * that would be a confident wrong answer for the time in between. AWS says so in two ways:
+ * - its own time for the current acquisition (the launch time, for an auto-assigned public IPv4,
+ *   released at every stop; the attach time, for an ENI's addresses with its instance) is later than
+ *   both the time the holding is known to have held and the last complete poll that saw it;
+ * - an Elastic IP's association id differs from the one recorded (each association gets a new one).
  */
-function takenAgain(holding: Holding, observation: Observation, history: PollHistory): boolean {
+function takenAgain(holding: Holding, observation: Observation, history: PollHistory): { readonly since: number; readonly evidence: readonly Evidence[] } | { readonly associationId: string } | undefined {
   const since = observation.start?.after
-  return since !== undefined && since > holding.start.by && since > (history.lastCompletePoll ?? Number.NEGATIVE_INFINITY)
+  if (since !== undefined && since > holding.start.by && since > (history.lastCompletePoll ?? Number.NEGATIVE_INFINITY)) return { since, evidence: observation.start!.evidence }
+  const was = holding.holder.associationId
+  const now = observation.holder.associationId
+  if (was !== undefined && now !== undefined && was !== now) return { associationId: now }
+  return undefined
 }
 
 function pollEvidence(snapshot: Snapshot, at: number): Evidence {

@@ -51,6 +51,11 @@ export interface Holder {
   readonly imageId?: string
   /** The Elastic IP allocation, when the address is one. */
   readonly allocationId?: string
+  /**
+   * The Elastic IP's association, where AWS stated it. Each association gets a new id, so a changed id
+   * on the same ENI means the address left and came back between two polls (reconcile.ts).
+   */
+  readonly associationId?: string
   readonly tags?: Readonly<Record<string, string>>
 }
 

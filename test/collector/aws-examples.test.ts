@@ -27,19 +27,21 @@ interface Held {
   readonly eniId: string | null
   readonly instanceId?: string
   readonly allocationId?: string
+  /** The Elastic IP's association id, where the example states it on this ENI (reconcile tells re-associations by it). */
+  readonly associationId?: string
 }
 
 interface Seen {
   readonly address: string
   readonly addressKind: string
   readonly scope: string
-  readonly holder: { readonly eniId: string; readonly instanceId?: string; readonly allocationId?: string }
+  readonly holder: { readonly eniId: string; readonly instanceId?: string; readonly allocationId?: string; readonly associationId?: string }
 }
 
-const show = (h: { address: string; scope: string; kind?: string; eniId?: string | null; instanceId?: string | undefined; allocationId?: string | undefined }) =>
-  `${h.address} [${h.kind ?? ''}] in ${h.scope} on ${h.eniId ?? 'any ENI'}${h.instanceId ? ` of ${h.instanceId}` : ''}${h.allocationId ? ` as ${h.allocationId}` : ''}`
+const show = (h: { address: string; scope: string; kind?: string; eniId?: string | null; instanceId?: string | undefined; allocationId?: string | undefined; associationId?: string | undefined }) =>
+  `${h.address} [${h.kind ?? ''}] in ${h.scope} on ${h.eniId ?? 'any ENI'}${h.instanceId ? ` of ${h.instanceId}` : ''}${h.allocationId ? ` as ${h.allocationId}` : ''}${h.associationId ? ` by ${h.associationId}` : ''}`
 
-const showSeen = (s: Seen) => show({ ...s, kind: s.addressKind, eniId: s.holder.eniId, instanceId: s.holder.instanceId, allocationId: s.holder.allocationId })
+const showSeen = (s: Seen) => show({ ...s, kind: s.addressKind, eniId: s.holder.eniId, instanceId: s.holder.instanceId, allocationId: s.holder.allocationId, associationId: s.holder.associationId })
 
 const matches = (held: Held, seen: Seen) =>
   seen.address === held.address &&
@@ -47,7 +49,8 @@ const matches = (held: Held, seen: Seen) =>
   seen.scope === held.scope &&
   (held.eniId === null || seen.holder.eniId === held.eniId) &&
   seen.holder.instanceId === held.instanceId &&
-  seen.holder.allocationId === held.allocationId
+  seen.holder.allocationId === held.allocationId &&
+  seen.holder.associationId === held.associationId
 
 /**
  * Every stated holding is seen exactly once, with its scope, ENI, instance and allocation; with
@@ -105,7 +108,7 @@ const EC2_CASES: readonly Ec2Case[] = [
     files: { addresses: fixture('ec2-apiref-describe-addresses.xml') },
     exact: false,
     held: [
-      { address: '203.0.113.41', kind: 'public-ipv4', scope: 'global', eniId: 'eni-ef229886', instanceId: 'i-0598c7d356eba48d7', allocationId: 'eipalloc-08229861' },
+      { address: '203.0.113.41', kind: 'public-ipv4', scope: 'global', eniId: 'eni-ef229886', instanceId: 'i-0598c7d356eba48d7', allocationId: 'eipalloc-08229861', associationId: 'eipassoc-f0229899' },
     ],
   },
   {
@@ -115,7 +118,7 @@ const EC2_CASES: readonly Ec2Case[] = [
     held: [
       { address: '10.0.1.17', kind: 'private-ipv4', scope: 'vpc-a01106c2', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
       // The example states no allocation id for this Elastic IP, so none may be invented.
-      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
+      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0', associationId: 'eipassoc-0fbb766a' },
       { address: '10.0.1.149', kind: 'private-ipv4', scope: 'vpc-a01106c2', eniId: 'eni-f9ba99bf', instanceId: 'i-0598c7d356eba48d7' },
       { address: '198.51.100.0', kind: 'public-ipv4', scope: 'global', eniId: 'eni-f9ba99bf', instanceId: 'i-0598c7d356eba48d7' },
     ],
@@ -126,7 +129,7 @@ const EC2_CASES: readonly Ec2Case[] = [
     exact: true,
     held: [
       { address: '10.0.1.17', kind: 'private-ipv4', scope: 'vpc-a01106c2', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
-      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
+      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0', associationId: 'eipassoc-0fbb766a' },
     ],
   },
   {
@@ -143,7 +146,7 @@ const EC2_CASES: readonly Ec2Case[] = [
     files: { addresses: fixture('cli-describe-addresses.xml') },
     exact: false,
     held: [
-      { address: '203.0.113.0', kind: 'public-ipv4', scope: 'global', eniId: 'eni-12345678', instanceId: 'i-1234567890abcdef0', allocationId: 'eipalloc-12345678' },
+      { address: '203.0.113.0', kind: 'public-ipv4', scope: 'global', eniId: 'eni-12345678', instanceId: 'i-1234567890abcdef0', allocationId: 'eipalloc-12345678', associationId: 'eipassoc-12345678' },
       { address: '198.51.100.0', kind: 'public-ipv4', scope: 'global', eniId: null, instanceId: 'i-1234567890abcdef0' },
     ],
   },

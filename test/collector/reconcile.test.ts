@@ -23,6 +23,8 @@ interface Segment {
   readonly end?: number
   /** AWS reports the exact start (an attach or launch time). */
   readonly exact: boolean
+  /** An Elastic IP's association id: a new one each time it is associated. */
+  readonly association?: string
 }
 
 const SLOTS = [
@@ -41,6 +43,10 @@ const arbSlotHistory = fc.array(
     eni: fc.constantFrom(...ENIS),
     instance: fc.option(fc.constantFrom('i-1', 'i-2'), { nil: undefined, freq: 1 }),
     exact: fc.boolean(),
+    // The public slot is an Elastic IP: it may come back to the same ENI after a brief absence, which
+    // only its new association id tells.
+    again: fc.boolean(),
+    brief: fc.integer({ min: 1, max: I }),
   }),
   { minLength: 1, maxLength: 8 },
 )
@@ -52,12 +58,15 @@ function segmentsOf(histories: (typeof arbSlotHistory extends fc.Arbitrary<infer
     let t = 1_000
     let previous: string | undefined
     for (const s of steps) {
-      // Consecutive holders of one slot differ (the same one continuing is one holding).
-      const eni = s.eni === previous ? ENIS[(ENIS.indexOf(s.eni) + 1) % ENIS.length]! : s.eni
-      const start = t + s.idle
+      const elastic = slot.scope === 'global'
+      const again = elastic && s.again && previous !== undefined
+      // Consecutive holders of one slot differ (the same one continuing is one holding), unless an
+      // Elastic IP was associated with the same ENI again.
+      const eni = again ? previous! : s.eni === previous ? ENIS[(ENIS.indexOf(s.eni) + 1) % ENIS.length]! : s.eni
+      const start = t + (again ? s.brief : s.idle)
       if (start >= horizon) break
       const end = start + s.hold
-      out.push({ ...slot, eniId: eni, start, ...(end < horizon ? { end } : {}), ...(s.instance ? { instanceId: s.instance } : {}), exact: s.exact })
+      out.push({ ...slot, eniId: eni, start, ...(end < horizon ? { end } : {}), ...(s.instance ? { instanceId: s.instance } : {}), exact: s.exact, ...(elastic ? { association: `eipassoc-${out.length}` } : {}) })
       previous = eni
       t = end
       if (end >= horizon) break
@@ -92,7 +101,7 @@ function snapshotAt(k: number, poll: PollSpec, truth: Segment[]): { snapshot: Sn
         address: s.address,
         addressKind: s.scope === 'global' ? 'public-ipv4' : 'private-ipv4',
         scope: s.scope,
-        holder: { eniId: s.eniId, kind: s.instanceId ? 'instance' : 'interface', accountId: '111111111111', region: 'eu-west-1', ...(s.instanceId ? { instanceId: s.instanceId } : {}) },
+        holder: { eniId: s.eniId, kind: s.instanceId ? 'instance' : 'interface', accountId: '111111111111', region: 'eu-west-1', ...(s.instanceId ? { instanceId: s.instanceId } : {}), ...(s.association ? { associationId: s.association } : {}) },
         ...(s.exact ? { start: { after: s.start, by: s.start, evidence: [{ source: 'ec2-attach-time', at: s.start, ref: s.eniId }] } } : {}),
       } })
     }
@@ -191,8 +200,9 @@ t.test('reconcile keeps holdings true to a random history under random poll fail
       }
       const classifyAt = (h: Holding, T: number) =>
         classifyWatched(h, T, T, { openUntil: h.end ? undefined : state.lastCompletePoll, gaps: unwatched(state) })
-      for (const raw of samples) {
-        const T = raw % horizon
+      // Random instants, and the one just after each true holding ended (inside any absence that follows).
+      const instants = [...samples.map((raw) => raw % horizon), ...truth.filter((s) => s.end !== undefined && s.end + 1 < horizon).map((s) => s.end! + 1)]
+      for (const T of instants) {
         // Recall: every observed true holder at T is returned.
         for (const s of truth) {
           if (!observed.has(s) || !heldAt(s, T)) continue
@@ -307,4 +317,32 @@ t.test('an address given up and taken again between two polls: AWS dates the new
   t.same(reconcile([holding], snap(launch), { lastCompletePoll: 200_000 }), [], 'a launch before the last poll that saw it: that poll may have seen the new one; nothing to conclude')
   const opened = ops[1] as { holding: Holding }
   t.same(reconcile([opened.holding], snap(launch), { lastCompletePoll: 240_000 }), [], 'the next poll sees the same launch: nothing changes')
+})
+
+t.test('an Elastic IP associated again with the same ENI between two polls: its new association id closes the holding and opens another', async (t) => {
+  // AWS dates no association; only the id changes. Without it, two polls that both saw the address on
+  // eni-x would be one holding, certain in between, while another ENI held it.
+  const holder = { eniId: 'eni-x', kind: 'instance' as const, accountId: '111111111111', region: 'eu-west-1', instanceId: 'i-1', allocationId: 'eipalloc-1', associationId: 'eipassoc-1' }
+  const holding: Holding = { address: '198.51.100.4', addressKind: 'public-ipv4', scope: 'global', holder, start: { after: 14_000, by: 60_000, evidence: [] } }
+  const attached = { after: 5_000, by: 5_000, evidence: [{ source: 'ec2-attach-time' as const, at: 5_000, ref: 'eni-x' }] }
+  const snap = (associationId: string | undefined, complete = true): Snapshot => ({
+    accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 240_000, finishedAt: 241_000, complete,
+    observations: [{ address: '198.51.100.4', addressKind: 'public-ipv4', scope: 'global', holder: { ...holder, associationId }, start: { ...attached, by: Number.POSITIVE_INFINITY } }],
+    instanceStops: new Map(),
+  })
+  const ops = reconcile([holding], snap('eipassoc-2'), { lastCompletePoll: 180_000 })
+  t.same(ops.map((o) => o.kind), ['close', 'open'])
+  t.match(ops[0], { holding: { start: holding.start, end: { after: 180_000, by: 241_000 } } }, 'held when last seen; gone some time before this poll ended (the attach time says nothing of it)')
+  t.match(ops[1], { holding: { start: { after: 180_000, by: 241_000 }, holder: { associationId: 'eipassoc-2' } } })
+  const classifyAt = (h: Holding, T: number) => classifyWatched(h, T, T, { gaps: [] })
+  t.equal(classifyAt((ops[0] as { holding: Holding }).holding, 200_000), 'possible', 'in between, the old association is no longer certain')
+  t.equal(classifyAt((ops[0] as { holding: Holding }).holding, 170_000), 'certain', 'until the last poll that saw it, it is')
+  t.same(reconcile([holding], snap('eipassoc-2', false), { lastCompletePoll: 180_000 }).map((o) => o.kind), ['close', 'open'], 'a partial poll that read the ENI proves the change too')
+
+  t.same(reconcile([holding], snap('eipassoc-1'), { lastCompletePoll: 180_000 }), [], 'the same association: the same holding')
+  t.same(reconcile([holding], snap(undefined), { lastCompletePoll: 180_000 }).map((o) => o.kind), ['refine'], 'no id stated this time: nothing to conclude (the record follows what was seen)')
+  const { associationId: _, ...unstated } = holder
+  t.same(reconcile([{ ...holding, holder: unstated }], snap('eipassoc-2'), { lastCompletePoll: 180_000 }).map((o) => o.kind), ['refine'], 'no id recorded before: it is recorded now')
+  const opened = (ops[1] as { holding: Holding }).holding
+  t.same(reconcile([opened], snap('eipassoc-2'), { lastCompletePoll: 240_000 }), [], 'the next poll sees the same association: nothing changes')
 })
