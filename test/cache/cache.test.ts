@@ -69,7 +69,8 @@ t.test('redis: versions guard shared entries; pub/sub empties every first level'
   await collector.invalidate(['203.0.113.7'])
   t.equal((await api3.getMany([r]))[0]!.value, undefined, 'a read from Redis right after the invalidation returned misses (version changed)')
   const waited = await until('pub/sub to reach the first level', async () => (await api1.getMany([r]))[0]!.value === undefined)
-  t.ok(waited < 1_000, `the other process's first level was emptied by pub/sub in ${waited} ms`)
+  // Emptied by the message, not by time: the entry's first-level life is a minute, and `until` gives up after ten seconds.
+  t.pass(`the other process's first level was emptied by pub/sub (in ${waited} ms), long before its entry could expire`)
 
   // The race, across processes: stamp, write elsewhere, store the stale read.
   const [stamp] = await api1.getMany([r])
