@@ -33,6 +33,7 @@ const KEY = { accessKeyId: 'AKIDBENCHDESCRIBE1', secretAccessKey: 'bench-describ
 const log = (m: string) => process.stderr.write(`bench:describe: ${m}\n`)
 const teardowns: (() => unknown)[] = []
 let server: Proc | undefined
+let openServer: Proc | undefined
 try {
   const local = await startDynamoDbLocal()
   teardowns.push(() => local.stop())
@@ -57,9 +58,7 @@ try {
   const port = 19_000 + Math.floor(Math.random() * 1000)
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (for `--cpu-prof` analysis).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  const started = await startServer(
-    ['--api-only'],
-    {
+  const serverEnv: NodeJS.ProcessEnv = {
       ...process.env,
       WHOHAD_DYNAMODB_ENDPOINT: local.endpoint,
       WHOHAD_TABLE: tableName,
@@ -70,12 +69,16 @@ try {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_ACCESS_KEY_ID: '',
       AWS_PROFILE: '',
-    },
-    profile,
-  )
+    }
+  const started = { ...(await startServer(['--api-only'], serverEnv, profile)), env: serverEnv }
   server = started.proc
   const base = started.base
   const endpoint = `${base}/ec2/`
+  // The same server open (no keys, loopback): it takes the same signed requests without checking
+  // their signatures, so that what the check costs is seen beside the rest.
+  const { WHOHAD_SIGNING_KEYS: _keys, ...openEnv } = started.env
+  const open = await startServer(['--api-only'], { ...openEnv, WHOHAD_PORT: String(port + 1) })
+  openServer = open.proc
 
   // The SDK's own requests, signed with the whohad key: recorded by a request handler that sends nothing.
   class Captured extends Error {}
@@ -122,31 +125,33 @@ try {
   // from the load generator's, which shares this machine.
   const ticksPerSecond = 100
   // The kernel's part (system time) is apart: on loopback, sending an answer also pays for receiving it.
-  const serverCpuMs = () => {
-    const fields = readFileSync(`/proc/${server!.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const serverCpuMs = (of: Proc) => {
+    const fields = readFileSync(`/proc/${of.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return { user: (Number(fields[11]) / ticksPerSecond) * 1000, system: (Number(fields[12]) / ticksPerSecond) * 1000 }
   }
-  const run = async (opts: Partial<autocannon.Options> & ({ path: string } | { requests: autocannon.Request[] })) => {
-    const cpu = serverCpuMs()
-    const result = await runAutocannon(opts)
-    const after = serverCpuMs()
+  const run = async (opts: Partial<autocannon.Options> & ({ path: string } | { requests: autocannon.Request[] }), on: { proc: Proc; base: string } = started) => {
+    const cpu = serverCpuMs(on.proc)
+    const result = await runAutocannon(opts, on.base)
+    const after = serverCpuMs(on.proc)
     return Object.assign(result, { serverCpuMs: after.user + after.system - cpu.user - cpu.system, serverSystemMs: after.system - cpu.system })
   }
-  const runAutocannon = (opts: Partial<autocannon.Options> & ({ path: string } | { requests: autocannon.Request[] })) =>
-    autocannon({ url: 'requests' in opts ? endpoint : base + opts.path, connections: CONNECTIONS, duration: SECONDS, ...opts })
+  const runAutocannon = (opts: Partial<autocannon.Options> & ({ path: string } | { requests: autocannon.Request[] }), at: string) =>
+    autocannon({ url: 'requests' in opts ? `${at}/ec2/` : at + opts.path, connections: CONNECTIONS, duration: SECONDS, ...opts })
   const errors = (r: autocannon.Result) => r.errors + r.non2xx
   // Warm up: every request once (fills the caches), then the JIT on both sides.
   await run({ requests: byIdRequests, duration: 2 })
   await run({ requests: byIpRequests, duration: 2 })
   await run({ path: '/healthz', duration: 2 })
+  await run({ requests: byIdRequests, duration: 2 }, open)
 
   // Rounds of the three side by side, so that whatever else runs on the machine weighs on each alike.
   type Run = Awaited<ReturnType<typeof run>>
-  const results: { hello: Run[]; byId: Run[]; byIp: Run[] } = { hello: [], byId: [], byIp: [] }
+  const results: { hello: Run[]; byId: Run[]; byIp: Run[]; byIdOpen: Run[] } = { hello: [], byId: [], byIp: [], byIdOpen: [] }
   for (let round = 0; round < ROUNDS; round++) {
     results.hello.push(await run({ path: '/healthz' }))
     results.byId.push(await run({ requests: byIdRequests }))
     results.byIp.push(await run({ requests: byIpRequests }))
+    results.byIdOpen.push(await run({ requests: byIdRequests }, open))
   }
   const mean = (rs: Run[], of: (r: Run) => number) => rs.reduce((n, r) => n + of(r), 0) / rs.length
   const summary = (rs: Run[]) => ({
@@ -160,6 +165,7 @@ try {
   const hello = summary(results.hello)
   const byId = summary(results.byId)
   const byIp = summary(results.byIp)
+  const byIdOpen = summary(results.byIdOpen)
 
   // The SDK client itself at 32 calls in flight: its own CPU (building, signing, parsing) included.
   let sdkCalls = 0
@@ -187,6 +193,7 @@ try {
     ['  ratio to hello world', f(ratioIp, 2), `goal >= 0.5: ${ratioIp >= 0.5 ? 'met' : 'MISSED'}`],
     ['server CPU per request (hello, id, address)', `${[hello, byId, byIp].map((r) => `${f(r.cpuUs)} µs`).join(', ')}`, `id ÷ hello ${f(byId.cpuUs / hello.cpuUs, 2)}, address ÷ hello ${f(byIp.cpuUs / hello.cpuUs, 2)}`],
     ['  of which in the kernel (system time)', `${[hello, byId, byIp].map((r) => `${f(r.systemUs)} µs`).join(', ')}`, ''],
+    ['by id, signatures not checked (open server)', `${f(byIdOpen.rate)} req/s, ${f(byIdOpen.cpuUs)} µs CPU`, `ratio to hello world ${f(byIdOpen.rate / hello.rate, 2)}; the signature check: ${f(byId.cpuUs - byIdOpen.cpuUs)} µs a request`],
     ['bytes per answer (hello, id, address)', `${[hello, byId, byIp].map((r) => f(r.bytes)).join(', ')}`, ''],
     ['p99 latency, worst round (id, address)', `${f(byId.p99, 1)} ms, ${f(byIp.p99, 1)} ms`, ''],
     ['SDK client end to end (its CPU included)', `${f(sdkRate)} calls/s`, aws(sdkRate)],
@@ -198,7 +205,7 @@ try {
       `AWS refills DescribeInstances at ${AWS_REFILL_PER_SECOND}/s per account and region\n`,
   )
   for (const r of rows) process.stdout.write(`  ${r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()}\n`)
-  const bad = hello.errors + byId.errors + byIp.errors
+  const bad = hello.errors + byId.errors + byIp.errors + byIdOpen.errors
   if (bad > 0) {
     process.stdout.write(`  ${bad} errors or non-2xx answers during the runs\n`)
     process.exitCode = 1
@@ -206,5 +213,6 @@ try {
 } finally {
   // Stopped with SIGTERM (given time to write its CPU profile when asked for one).
   if (server) await stopProc(server, 30_000)
+  if (openServer) await stopProc(openServer)
   for (const fn of teardowns.reverse()) await fn()
 }
