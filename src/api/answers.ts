@@ -5,9 +5,11 @@ import { parseIp } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
+import { byDistance, type Placed, placeAt } from '../model/verdict.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
 import { type Coverage, coverageOf } from './coverage.ts'
+import { verdictBlock } from './verdict.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -55,8 +57,8 @@ export class Answers {
     return {
       // The asking key's accounts are part of the key: an answer built for one scope is never served to another.
       // The prefix names the answer's form and its version: a shared cache never serves a form an older
-      // release wrote (version 2 added the ISO-8601 bounds).
-      key: `${format === 'ecs' ? 'e2' : 'p2'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
+      // release wrote (version 2 added the ISO-8601 bounds; 3 the verdict, and holdings nearest T first).
+      key: `${format === 'ecs' ? 'e3' : 'p3'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
       // The coverage block's Config note changes with a target's Config state, not with a write.
       dependsOn: [...this.o.store.addressKeys(parseIp(q.ip)), CONFIG_COVERAGE],
     }
@@ -149,7 +151,7 @@ export class Answers {
   private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[], found?: Promise<StoredHolding[]>): Promise<string> {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
-    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found)
+    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found, q.at)
     const text = this.text(q, format, holdings, coverage)
     // Immutable unless the collector writes this address (which invalidates it): every target has polled
     // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
@@ -166,7 +168,9 @@ export class Answers {
   }
 
   private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
-    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
+    // The verdict first: it is what the desk reads; the window's holdings (nearest T first) defend it.
+    const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage)
+    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, verdict, holdings, coverage }
     return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
   }
 
@@ -176,7 +180,8 @@ export class Answers {
     return coverageOf(states, from, to, this.o.maxGapMs, { account: filter.account })
   }
 
-  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>) {
+  /** With `at` (a point lookup), each holding is placed against T and they come nearest T first. */
+  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>, at?: number) {
     // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
     // account was watched is not its business.
     const visible = filter.visible ? new Set(filter.visible) : undefined
@@ -187,11 +192,12 @@ export class Answers {
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) })
-        return certainty ? render(h, certainty, state) : undefined
+        const watch = { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) }
+        const certainty = classifyWatched(h, from, to, watch)
+        return certainty ? render(h, certainty, state, at === undefined ? undefined : placeAt(h, at, watch)) : undefined
       })
       .filter((x) => x !== undefined)
-      .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
+      .sort(at === undefined ? (a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1) : (a, b) => byDistance(a as typeof a & Placed, b as typeof b & Placed))
     return { holdings, coverage: this.coverage(from, to, filter, states) }
   }
 
@@ -261,9 +267,11 @@ export function settledBefore(states: readonly TargetState[]): number {
   return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min
 }
 
-export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined) {
+export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined, placed?: Placed) {
   return {
     certainty,
+    // Point answers: where T itself lies in the holding, and how far outside its bounds.
+    ...(placed ? { atT: placed.atT, distanceMs: placed.distanceMs } : {}),
     address: h.address,
     addressKind: h.addressKind,
     scope: h.scope,

@@ -10,6 +10,9 @@ import { addressesIn, type Cidr, cidrSize } from '../../model/ip.ts'
 import { formatTime, isNow } from '../../model/time.ts'
 import type { PointQuery } from '../answers.ts'
 import { errorText, itemQuery } from '../lookup-item.ts'
+import { incidentNote, type NoteAnswer, permalinkFor } from '../note.ts'
+import { timelineCsv } from '../timeline-csv.ts'
+import { VERSION } from '../version.ts'
 import { LookupStream } from '../lookup-stream.ts'
 import { type Line, splitLines } from '../ndjson.ts'
 import { AUDIT_FIRST, noteAudit } from '../plugins/audit.ts'
@@ -65,18 +68,44 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
   )
 
   app.get(
+    '/v1/ips/:ip/note',
+    {
+      schema: {
+        summary: 'The answer as an incident note (Markdown)',
+        description:
+          'The point answer as a short Markdown block for a ticket: the verdict, the holders with their account, region, resource, tags and bounds with evidence, coverage, a link to the page, and the whohad version. `whohad lookup --format markdown` prints the same text.',
+        params: s.ipParams,
+        querystring: s.pointQuery,
+        response: { 200: z.string().meta({ description: 'text/markdown' }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query
+      const [text] = await answers.points([{ ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account, visible: visibleList(req) }])
+      metrics.lookups.inc()
+      noteAudit(req, [req.params.ip])
+      const answer = JSON.parse(text!) as NoteAnswer
+      return reply.type('text/markdown; charset=utf-8').send(incidentNote(answer, { permalink: permalinkFor(`${req.protocol}://${req.host}`, answer), version: VERSION }))
+    },
+  )
+
+  app.get(
     '/v1/ips/:ip/timeline',
     {
       schema: {
         summary: 'Every holding of this address over a range',
         params: s.ipParams,
         querystring: s.timelineQuery,
-        response: { 200: s.timelineAnswer, ...problems },
+        response: { 200: s.timelineAnswer.meta({ description: 'JSON; with format=csv, text/csv: one row per holding' }), ...problems },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const answer = await answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account, visible: visibleList(req) })
       noteAudit(req, [req.params.ip], answer.holdings.length)
+      if (req.query.format === 'csv') {
+        const name = `whohad-${answer.ip.replaceAll(':', '-')}-${answer.from.slice(0, 19).replaceAll(':', '')}.csv`
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(timelineCsv(answer.holdings) as never)
+      }
       return answer
     },
   )
