@@ -67,3 +67,20 @@ export function verdictOf(placed: readonly Pick<Placed, 'atT'>[], watchedAtT: bo
   const state: VerdictState = held.length > 0 ? 'held' : mayHave.length > 0 ? 'possible' : watchedAtT ? 'none' : 'unknown'
   return { state, held, mayHave }
 }
+
+/**
+ * The longest stretch in which the holding is proven to hold its address: [start.by, end.after] (an
+ * open one up to its last complete poll), less its target's gaps (whose own ends were watched). Any
+ * time in it is `certain` for this holding. Undefined when the bounds prove no instant: a holding known
+ * only from sources that disagree can have start.by later than end.after.
+ */
+export function provenStretch(holding: Pick<Holding, 'start' | 'end'>, watch: Watch = {}): Gap | undefined {
+  const from = holding.start.by
+  const to = holding.end ? holding.end.after : Math.max(holding.start.by, watch.openUntil ?? holding.start.by)
+  if (to < from) return undefined
+  let pieces: Gap[] = [{ from, to }]
+  for (const g of watch.gaps ?? []) {
+    pieces = pieces.flatMap((p) => (g.to <= p.from || g.from >= p.to ? [p] : [...(g.from > p.from ? [{ from: p.from, to: g.from }] : []), ...(g.to < p.to ? [{ from: g.to, to: p.to }] : [])]))
+  }
+  return pieces.sort((a, b) => b.to - b.from - (a.to - a.from))[0]
+}

@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import type { Bound, Gap, Holding } from '../../src/model/holding.ts'
-import { byDistance, placeAt, verdictOf } from '../../src/model/verdict.ts'
+import { byDistance, placeAt, provenStretch, verdictOf } from '../../src/model/verdict.ts'
 
 const b = (after: number, by: number): Bound => ({ after, by, evidence: [] })
 
@@ -88,4 +88,22 @@ t.test('properties of the verdict', async (t) => {
     { numRuns: 3000 },
   )
   t.pass('held only where the bounds prove it; every holding that may contain T named, and listed first; none only when watched')
+})
+
+t.test('the proven stretch: every time in it is certain; crossed bounds have none', async (t) => {
+  t.same(provenStretch({ start: b(100, 110), end: b(200, 220) }), { from: 110, to: 200 })
+  t.equal(provenStretch({ start: b(100, 300), end: b(200, 400) }), undefined, 'start.by after end.after: nothing is proven')
+  t.same(provenStretch({ start: b(100, 110) }, { openUntil: 500, gaps: [{ from: 150, to: 200 }] }), { from: 200, to: 500 }, 'an open holding up to its last poll, less a gap')
+  fc.assert(
+    fc.property(arbItem, fc.double({ min: 0, max: 1, noNaN: true }), (x, f) => {
+      const watch = { openUntil: x.holding.end ? undefined : x.openUntil, gaps: x.gaps }
+      const stretch = provenStretch(x.holding, watch)
+      // None: crossed bounds, or gaps that cover the whole proven part.
+      if (!stretch) return (x.holding.end !== undefined && x.holding.end.after < x.holding.start.by) || x.gaps.length > 0
+      const at = Math.round(stretch.from + (stretch.to - stretch.from) * f)
+      return placeAt(x.holding, at, watch).atT === 'certain'
+    }),
+    { numRuns: 3000 },
+  )
+  t.pass('any time in the proven stretch is certain')
 })
