@@ -204,28 +204,33 @@ function glyphOf(h) {
 
 const view = { ip: '', T: undefined, from: 0, to: 0, fetched: undefined, holdings: [] }
 
-// The range around T that shows the answer: the holdings that may contain T and the nearest on each
-// side, with a margin; never past the present.
-function rangeAround(T, holdings, now) {
+// The range around T that shows the answer: the holdings that may contain T, and the near end of the
+// nearest on each side (where one handed over to the next), with a margin; within what was fetched,
+// and never past the present.
+function rangeAround(T, holdings, now, fetched) {
   const endOf = (h) => (h.end ? h.end.by : Math.min(now, Math.max(h.provenUntil ?? h.start.by, T)))
   let lo = T, hi = T
   const before = holdings.filter((h) => endOf(h) < T).sort((a, b) => endOf(b) - endOf(a))[0]
   const after = holdings.filter((h) => h.start.after > T).sort((a, b) => a.start.after - b.start.after)[0]
-  for (const h of holdings.filter((h) => h.start.after <= T && endOf(h) >= T).concat(before ? [before] : [], after ? [after] : [])) {
+  for (const h of holdings.filter((h) => h.start.after <= T && endOf(h) >= T)) {
     lo = Math.min(lo, h.start.after)
     hi = Math.max(hi, endOf(h))
   }
+  if (before) lo = Math.min(lo, before.end ? before.end.after : before.start.by)
+  if (after) hi = Math.max(hi, after.start.by)
+  lo = Math.max(lo, fetched[0])
+  hi = Math.min(hi, fetched[1])
   const span = Math.max(hi - lo, 10 * 60_000)
   const mid = (lo + hi) / 2
   lo = Math.min(lo, mid - span / 2) - span * 0.15
   hi = Math.max(hi, mid + span / 2) + span * 0.15
   if (hi > now && T <= now) { lo -= hi - now; hi = now }
-  return [Math.round(lo), Math.round(hi)]
+  return [Math.round(Math.max(lo, fetched[0])), Math.round(Math.min(hi, fetched[1]))]
 }
 
-function ticksFor(from, to) {
+function ticksFor(from, to, most) {
   const steps = [60e3, 5 * 60e3, 15 * 60e3, 30 * 60e3, 3600e3, 3 * 3600e3, 6 * 3600e3, 12 * 3600e3, 86400e3, 7 * 86400e3]
-  const step = steps.find((s) => (to - from) / s <= 8) || steps[steps.length - 1]
+  const step = steps.find((s) => (to - from) / s <= most) || steps[steps.length - 1]
   const out = []
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t)
   return out
@@ -252,7 +257,8 @@ function drawTimeline() {
   const axis = div('tl-axis')
   axis.append(div('tl-label tl-axis-label', 'UTC'))
   const scale = div('tl-track tl-scale')
-  const ticks = ticksFor(from, to)
+  // About one label per 90 px of track, so that narrow screens get fewer, not overlapping, labels.
+  const ticks = ticksFor(from, to, Math.max(2, Math.min(8, Math.floor(($('timeline').clientWidth || 600) * (window.innerWidth > 640 ? 0.7 : 1) / 90))))
   const sameDay = new Date(from).toISOString().slice(0, 10) === new Date(to).toISOString().slice(0, 10)
   ticks.forEach((t) => {
     const tick = div('tick', sameDay ? short(t).slice(11, 16) : short(t).slice(5, 16))
@@ -281,13 +287,16 @@ function drawTimeline() {
     const row = div('tl-row holding')
     row.tabIndex = 0
     row.setAttribute('role', 'button')
-    row.setAttribute('aria-label', `${g.words}: ${sentence(h, ip)}`)
     const label = div('tl-label')
     const chip = document.createElement('span')
     chip.className = `glyph glyph-${g.cls}`
     chip.textContent = g.glyph
     chip.title = g.words
-    label.append(chip, document.createTextNode(holderName(h)))
+    // The row's name is its visible label, then the holding in words for a screen reader.
+    const words = document.createElement('span')
+    words.className = 'visually-hidden'
+    words.textContent = ` (${g.words}): ${sentence(h, ip)}`
+    label.append(chip, document.createTextNode(holderName(h)), words)
     label.title = sentence(h, ip)
     const track = div('tl-track')
     track.append(place(div('bar-possible'), h.start.after, endBy))
@@ -355,7 +364,7 @@ async function showTimeline(ip, T, from, to) {
   const timeline = await api(`/v1/ips/${encodeURIComponent(ip)}/timeline?${new URLSearchParams({ from: iso(wide[0]), to: iso(wide[1]) })}`)
   view.fetched = wide
   view.holdings = timeline.holdings || []
-  ;[view.from, view.to] = T === undefined ? [from, to] : rangeAround(T, view.holdings, Date.now())
+  ;[view.from, view.to] = T === undefined ? [from, to] : rangeAround(T, view.holdings, Date.now(), wide)
   drawTimeline()
 }
 
@@ -398,7 +407,12 @@ function showError(err) {
   $('answer-part').hidden = true
   $('timeline-part').hidden = true
   $('error').hidden = false
-  $('error').textContent = err.message
+  // A request with several bad fields is told them all: one line each.
+  const parts = err.message.split(/; (?=")/)
+  if (parts.length < 2) { $('error').textContent = err.message; return }
+  const list = document.createElement('ul')
+  for (const part of parts) { const li = document.createElement('li'); li.textContent = part; list.append(li) }
+  $('error').replaceChildren(list)
 }
 
 async function run(ip, at, windowText) {
