@@ -169,8 +169,10 @@ export class Answers {
 
   private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
     // The verdict first: it is what the desk reads; the window's holdings (nearest T first) defend it.
-    const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage)
-    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, verdict, holdings, coverage }
+    const at = formatTime(q.at)
+    const narrowed = [q.vpc && `in ${q.vpc}`, q.account && `in account ${q.account}`].filter(Boolean).join(' ')
+    const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage, narrowed, at)
+    const body = { ip: q.ip, at, window: q.windowMs / 1000, verdict, holdings, coverage }
     return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
   }
 

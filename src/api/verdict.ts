@@ -33,9 +33,13 @@ export function holderLine(h: { readonly scope: string; readonly holder: Holder 
   return `${holderWords(h.holder)}, account ${h.holder.accountId}, ${h.holder.region}${scope}`
 }
 
-export function verdictBlock(ip: string, at: number, holdings: readonly Placed[], coverage: Pick<Coverage, 'watched' | 'detail'>): VerdictBlock {
+/**
+ * `narrowed`: the question's own filter ("in vpc-0abc", "in account 1234…"), which a "none of ours" is
+ * about; `atText`: `at` already formatted (formatTime), when the caller has it.
+ */
+export function verdictBlock(ip: string, at: number, holdings: readonly Placed[], coverage: Pick<Coverage, 'watched' | 'detail'>, narrowed = '', atText = formatTime(at)): VerdictBlock {
   const v = verdictOf(holdings, watchedAt(coverage, at))
-  const when = `At ${formatTime(at)}, ${ip}`
+  const when = `At ${atText}, ${ip}`
   const names = (indices: readonly number[]) => indices.map((i) => holderLine(holdings[i]!))
   let text: string
   if (v.state === 'held') {
@@ -47,7 +51,7 @@ export function verdictBlock(ip: string, at: number, holdings: readonly Placed[]
         ? `${when} may have been held by ${names(v.mayHave)[0]} (possible: the time falls where its bounds are uncertain)`
         : `${when} was held by one of: ${names(v.mayHave).join('; ')} (possible)`
   } else if (v.state === 'none') {
-    text = `${when} was held by none of ours (complete coverage)`
+    text = `${when} was held by none of ours${narrowed ? ` ${narrowed}` : ''} (complete coverage)`
   } else {
     text = `${when}: unknown: not watched (${coverage.detail})`
   }

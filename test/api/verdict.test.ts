@@ -64,6 +64,8 @@ t.test('the verdict is about T itself; the window only widens the holdings liste
 
   const nobody = await ask(fastify, `/v1/ips/198.51.100.1?at=${T0}`)
   t.same([nobody.verdict.state, nobody.verdict.text], ['none', 'At 2026-11-20T10:00:00.000Z, 198.51.100.1 was held by none of ours (complete coverage)'])
+  const narrowed = await ask(fastify, `/v1/ips/10.0.1.5?at=${T0}&vpc=vpc-0ccc`)
+  t.equal(narrowed.verdict.text, 'At 2026-11-20T10:00:00.000Z, 10.0.1.5 was held by none of ours in vpc-0ccc (complete coverage)', 'narrowed to a VPC: none there, said so')
   const before = await ask(fastify, `/v1/ips/198.51.100.1?at=${T0 - 200 * MIN}`)
   t.equal(before.verdict.state, 'unknown', 'before collection began: unknown, not "none"')
   t.match(before.verdict.text, /unknown: not watched/)
