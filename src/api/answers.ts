@@ -295,11 +295,13 @@ function provenUntil(ms: number) {
  * Names use `_` (`whohad.start_after`), not a deeper dot: `whohad.start` is already a date, and a field
  * cannot also be an object in an index mapping.
  */
-export function toEcs(body: { ip: string; at: string; window: number; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
+export function toEcs(body: { ip: string; at: string; window: number; verdict: { state: string; text: string }; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
   return {
     'source.ip': body.ip,
     '@timestamp': body.at,
     'whohad.window': body.window,
+    'whohad.verdict': body.verdict.state,
+    'whohad.verdict_text': body.verdict.text,
     'whohad.coverage': body.coverage.state,
     'whohad.coverage_detail': body.coverage.detail,
     'whohad.config_coverage': body.coverage.config.state,
@@ -314,6 +316,7 @@ export function toEcs(body: { ip: string; at: string; window: number; holdings: 
       'cloud.service.name': serviceOf(h.holder),
       ...(h.holder.tags ? { labels: h.holder.tags } : {}),
       'whohad.certainty': h.certainty,
+      ...(h.atT ? { 'whohad.at_time': h.atT } : {}),
       'whohad.eni.id': h.holder.eniId,
       'whohad.holder.kind': h.holder.kind,
       ...(h.holder.resource ? { 'whohad.resource.type': h.holder.resource.type } : {}),

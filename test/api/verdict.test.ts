@@ -71,6 +71,15 @@ t.test('the verdict is about T itself; the window only widens the holdings liste
   t.match(before.verdict.text, /unknown: not watched/)
 })
 
+t.test('the ECS form carries the verdict, and where T lies in each holding', async (t) => {
+  const fastify = await setup(t)
+  const res = await fastify.inject({ method: 'POST', url: '/v1/lookups', payload: { lookups: [{ ip: '203.0.113.7', at: T0 - 4 * MIN, window: '5m' }], format: 'ecs' } })
+  const ecs = s.ecsAnswer.parse(res.json().results[0])
+  t.equal(ecs['whohad.verdict'], 'held')
+  t.match(ecs['whohad.verdict_text'], /was held by i-0a1 \(web-prod-2\)/)
+  t.same(ecs.holders.map((h) => [h['whohad.eni.id'], h['whohad.certainty'], h['whohad.at_time']]), [['eni-0a1', 'certain', 'certain'], ['eni-0b2', 'certain', 'outside']])
+})
+
 t.test('not watched at T (but watched within the window): unknown, never none', async (t) => {
   const fastify = await setup(t, T0 + 2 * MIN)
   const a = await ask(fastify, `/v1/ips/198.51.100.1?at=${T0}&window=5m`)
