@@ -142,6 +142,12 @@ t.test('the timeline zooms and pans from the keyboard, and its range downloads a
   await page.waitForFunction((f) => Number(document.querySelector<HTMLElement>('.tl-chart')?.dataset.from) < f, from2!)
   const [from3, to3] = await range()
   t.ok(from3! < from2! && to3! - from3! === to2! - from2!, 'earlier moves the range back, same width')
+  // Out as far as it goes (30 days): each step fetches what it shows, never more than a timeline may cover.
+  for (let i = 0; i < 10; i++) await page.locator('#zoom-out').click()
+  await page.waitForFunction(() => { const e = document.querySelector<HTMLElement>('.tl-chart'); return e && Number(e.dataset.to) - Number(e.dataset.from) === 30 * 86_400_000 })
+  t.notOk(await page.locator('#error').isVisible(), 'zoomed out to 30 days without an error')
+  for (let i = 0; i < 10; i++) await page.locator('#zoom-in').click()
+  await page.locator('#timeline .holding').first().waitFor()
   const download = page.waitForEvent('download')
   await page.locator('#download-csv').click()
   const file = await download

@@ -339,8 +339,10 @@ async function moveView(from, to) {
   view.to = Math.round(to)
   const f = view.fetched
   if (!f || view.from < f[0] || view.to > f[1]) {
+    // A span either side, so that panning does not fetch at every step; a timeline covers at most 31 days.
     const span = view.to - view.from
-    const [a, b] = [view.from - span, Math.min(view.to + span, view.from + 31 * 86400e3 - 1)]
+    const extra = Math.max(0, Math.min(span, Math.floor((31 * 86400e3 - 1000 - span) / 2)))
+    const [a, b] = [view.from - extra, view.to + extra]
     const timeline = await api(`/v1/ips/${encodeURIComponent(view.ip)}/timeline?${new URLSearchParams({ from: iso(a), to: iso(b) })}`)
     view.fetched = [a, b]
     view.holdings = timeline.holdings || []
