@@ -142,6 +142,13 @@ t.test('the timeline zooms and pans from the keyboard, and its range downloads a
   await page.waitForFunction((f) => Number(document.querySelector<HTMLElement>('.tl-chart')?.dataset.from) < f, from2!)
   const [from3, to3] = await range()
   t.ok(from3! < from2! && to3! - from3! === to2! - from2!, 'earlier moves the range back, same width')
+  // From a focused row: the arrow keys pan, + zooms in; the row keeps the focus.
+  await page.locator('#timeline .holding').first().focus()
+  await page.keyboard.press('ArrowRight')
+  await page.waitForFunction((f) => Number(document.querySelector<HTMLElement>('.tl-chart')?.dataset.from) > f, from3!)
+  await page.keyboard.press('+')
+  await page.waitForFunction((span) => { const e = document.querySelector<HTMLElement>('.tl-chart'); return e && Number(e.dataset.to) - Number(e.dataset.from) < span }, to3! - from3!)
+  t.ok(await page.evaluate(() => document.activeElement?.classList.contains('holding')), 'the arrow keys and + moved and zoomed the range, and a row keeps the focus')
   // Out as far as it goes (30 days): each step fetches what it shows, never more than a timeline may cover.
   for (let i = 0; i < 10; i++) await page.locator('#zoom-out').click()
   await page.waitForFunction(() => { const e = document.querySelector<HTMLElement>('.tl-chart'); return e && Number(e.dataset.to) - Number(e.dataset.from) === 30 * 86_400_000 })

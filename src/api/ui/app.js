@@ -329,6 +329,14 @@ function drawTimeline() {
     li.append(div(`swatch ${cls}`), document.createTextNode(` ${words}`))
     legend.append(li)
   }
+  // From a focused row: arrows move the range, + and - zoom (the buttons above do the same).
+  chart.addEventListener('keydown', (e) => {
+    const act = { ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), '+': () => zoom(0.5), '=': () => zoom(0.5), '-': () => zoom(2) }[e.key]
+    if (!act) return
+    e.preventDefault()
+    const focused = [...chart.querySelectorAll('.holding')].indexOf(document.activeElement)
+    act().then(() => { const rows = $('timeline').querySelectorAll('.holding'); if (focused >= 0 && rows[focused]) rows[focused].focus() }, showError)
+  })
   $('tl-range').textContent = `${short(from)} to ${short(to)}`
   $('timeline').replaceChildren(chart, legend)
 }
