@@ -199,7 +199,7 @@ export class Answers {
         return certainty ? render(h, certainty, state, at === undefined ? undefined : placeAt(h, at, watch)) : undefined
       })
       .filter((x) => x !== undefined)
-      .sort(at === undefined ? (a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1) : (a, b) => byDistance(a as typeof a & Placed, b as typeof b & Placed))
+      .sort(at === undefined ? certainFirst : nearestFirst)
     return { holdings, coverage: this.coverage(from, to, filter, states) }
   }
 
@@ -268,6 +268,11 @@ export function settledBefore(states: readonly TargetState[]): number {
   for (const s of states) if (s.lastCompletePoll !== undefined) min = Math.min(min, s.lastCompletePoll)
   return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min
 }
+
+/** A range's holdings: certain first, then by start. */
+const certainFirst = (a: Rendered, b: Rendered) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1)
+/** A point answer's holdings (each placed against T): nearest T first. */
+const nearestFirst = (a: Rendered, b: Rendered) => byDistance(a as Rendered & Placed, b as Rendered & Placed)
 
 export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined, placed?: Placed) {
   return {
