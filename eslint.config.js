@@ -11,7 +11,7 @@ export default tseslint.config(
     files: ['src/api/ui/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'window', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'URLSearchParams', 'console'].map((g) => [g, 'readonly']),
+        ['document', 'window', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'URLSearchParams', 'URL', 'Blob', 'console'].map((g) => [g, 'readonly']),
       ),
     },
   },

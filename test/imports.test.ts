@@ -35,6 +35,12 @@ const PURE_MODULES = [
   'src/api/bounds.ts',
   'src/api/sigv4.ts',
   'src/api/ec2/refusals.ts',
+  'src/api/verdict.ts',
+  'src/api/holder-words.ts',
+  'src/api/holding-fields.ts',
+  'src/api/note.ts',
+  'src/api/timeline-csv.ts',
+  'src/cli/stories.ts',
   'src/cache/types.ts', // the cache's contract: types and one constant
 ]
 

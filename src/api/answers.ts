@@ -5,9 +5,11 @@ import { parseIp } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
+import { byDistance, type Placed, placeAt } from '../model/verdict.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
 import { type Coverage, CoverageOverTime } from './coverage.ts'
+import { verdictBlock } from './verdict.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -56,8 +58,8 @@ export class Answers {
     return {
       // The asking key's accounts are part of the key: an answer built for one scope is never served to another.
       // The prefix names the answer's form and its version: a shared cache never serves a form an older
-      // release wrote (version 2 added the ISO-8601 bounds).
-      key: `${format === 'ecs' ? 'e2' : 'p2'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
+      // release wrote (version 2 added the ISO-8601 bounds; 3 the verdict, and holdings nearest T first).
+      key: `${format === 'ecs' ? 'e3' : 'p3'}|${q.ip}|${q.at}|${q.windowMs}|${q.vpc ?? ''}|${q.account ?? ''}${q.visible ? `|${q.visible.join('+')}` : ''}`,
       // The coverage block's Config note changes with a target's Config state, not with a write.
       dependsOn: [...this.o.store.addressKeys(parseIp(q.ip)), CONFIG_COVERAGE],
     }
@@ -145,7 +147,7 @@ export class Answers {
   private async compute(q: PointQuery, format: 'whohad' | 'ecs', read: CacheRead, cached: Cached, states: TargetState[], found?: Promise<StoredHolding[]>): Promise<string> {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
-    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found)
+    const { holdings, coverage } = await this.classified(q.ip, from, to, q, states, found, q.at)
     const text = this.text(q, format, holdings, coverage)
     // Immutable unless the collector writes this address (which invalidates it): every target has polled
     // since the window, and no holding in it is open (an open one's provenUntil moves with every poll).
@@ -162,17 +164,30 @@ export class Answers {
   }
 
   private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
-    const body = { ip: q.ip, at: formatTime(q.at), window: q.windowMs / 1000, holdings, coverage }
+    const body = this.body(q, holdings, coverage)
     return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
   }
 
-  /** `text` with no holdings; the coverage comes as JSON, computed once per stretch of time. */
+  private body(q: PointQuery, holdings: Rendered[], coverage: Coverage) {
+    // The verdict first: it is what the desk reads; the window's holdings (nearest T first) defend it.
+    const at = formatTime(q.at)
+    const narrowed = [q.vpc && `in ${q.vpc}`, q.account && `in account ${q.account}`].filter(Boolean).join(' ')
+    const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage, narrowed, at)
+    return { ip: q.ip, at, window: q.windowMs / 1000, verdict, holdings, coverage }
+  }
+
+  /**
+   * `text` with no holdings, the coverage written as JSON once per stretch of time: the same text, key
+   * for key (test/api/membership.test.ts compares them), without stringifying the coverage each time.
+   */
   private emptyText(q: PointQuery, format: 'whohad' | 'ecs', over: CoverageOverTime): string {
     const from = q.at - q.windowMs
     const to = q.at + q.windowMs
-    if (format === 'ecs') return this.text(q, format, [], over.of(from, to))
-    // The same text JSON.stringify makes of the body `text` builds (the key order is the same).
-    return `{"ip":${JSON.stringify(q.ip)},"at":"${formatTime(q.at)}","window":${JSON.stringify(q.windowMs / 1000)},"holdings":[],"coverage":${over.json(from, to)}}`
+    const body = this.body(q, [], over.of(from, to))
+    if (format === 'ecs') return JSON.stringify(toEcs(body))
+    // The coverage is the body's last key.
+    const { coverage: _, ...rest } = body
+    return `${JSON.stringify(rest).slice(0, -1)},"coverage":${over.json(from, to)}}`
   }
 
   /**
@@ -193,7 +208,8 @@ export class Answers {
     return over
   }
 
-  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>) {
+  /** With `at` (a point lookup), each holding is placed against T and they come nearest T first. */
+  private async classified(ip: string, from: number, to: number, filter: Filter, all: TargetState[], read?: Promise<StoredHolding[]>, at?: number) {
     // A key limited to accounts sees their holdings, and coverage of their targets only: whether another
     // account was watched is not its business.
     const visible = filter.visible ? new Set(filter.visible) : undefined
@@ -204,11 +220,12 @@ export class Answers {
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) })
-        return certainty ? render(h, certainty, state) : undefined
+        const watch = { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) }
+        const certainty = classifyWatched(h, from, to, watch)
+        return certainty ? render(h, certainty, state, at === undefined ? undefined : placeAt(h, at, watch)) : undefined
       })
       .filter((x) => x !== undefined)
-      .sort((a, b) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1))
+      .sort(at === undefined ? certainFirst : nearestFirst)
     return { holdings, coverage: this.coverageOver(all, filter).of(from, to) }
   }
 
@@ -278,9 +295,16 @@ export function settledBefore(states: readonly TargetState[]): number {
   return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min
 }
 
-export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined) {
+/** A range's holdings: certain first, then by start. */
+const certainFirst = (a: Rendered, b: Rendered) => (a.certainty === b.certainty ? a.start.after - b.start.after : a.certainty === 'certain' ? -1 : 1)
+/** A point answer's holdings (each placed against T): nearest T first. */
+const nearestFirst = (a: Rendered, b: Rendered) => byDistance(a as Rendered & Placed, b as Rendered & Placed)
+
+export function render(h: StoredHolding, certainty: 'certain' | 'possible', state: TargetState | undefined, placed?: Placed) {
   return {
     certainty,
+    // Point answers: where T itself lies in the holding, and how far outside its bounds.
+    ...(placed ? { atT: placed.atT, distanceMs: placed.distanceMs } : {}),
     address: h.address,
     addressKind: h.addressKind,
     scope: h.scope,
@@ -302,11 +326,13 @@ function provenUntil(ms: number) {
  * Names use `_` (`whohad.start_after`), not a deeper dot: `whohad.start` is already a date, and a field
  * cannot also be an object in an index mapping.
  */
-export function toEcs(body: { ip: string; at: string; window: number; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
+export function toEcs(body: { ip: string; at: string; window: number; verdict: { state: string; text: string }; holdings: Rendered[]; coverage: { state: string; detail: string; config: { state: string; detail: string } } }) {
   return {
     'source.ip': body.ip,
     '@timestamp': body.at,
     'whohad.window': body.window,
+    'whohad.verdict': body.verdict.state,
+    'whohad.verdict_text': body.verdict.text,
     'whohad.coverage': body.coverage.state,
     'whohad.coverage_detail': body.coverage.detail,
     'whohad.config_coverage': body.coverage.config.state,
@@ -321,6 +347,7 @@ export function toEcs(body: { ip: string; at: string; window: number; holdings: 
       'cloud.service.name': serviceOf(h.holder),
       ...(h.holder.tags ? { labels: h.holder.tags } : {}),
       'whohad.certainty': h.certainty,
+      ...(h.atT ? { 'whohad.at_time': h.atT } : {}),
       'whohad.eni.id': h.holder.eniId,
       'whohad.holder.kind': h.holder.kind,
       ...(h.holder.resource ? { 'whohad.resource.type': h.holder.resource.type } : {}),

@@ -53,7 +53,7 @@ export const problemHandlers = fp(
       // A body sent to no route: the route is what is wrong, not the body.
       if (req.is404 && err.code?.startsWith('FST_ERR_CTP_')) return noRoute(req, reply)
       if (err instanceof Problem) return problem(reply, err.status, err.detail)
-      if (hasZodFastifySchemaValidationErrors(err)) return problem(reply, 400, validationDetail(err.validation, err.validationContext))
+      if (hasZodFastifySchemaValidationErrors(err)) return problem(reply, 400, [validationDetail(err.validation, err.validationContext), ...queryIssues(req, err.validationContext)].join('; '))
       if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problem(reply, err.statusCode, clientErrorDetail(err, req.headers['content-type']))
       app.log.error(err)
       return problem(reply, 503, 'the store could not answer; try again shortly')
@@ -129,6 +129,19 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
   socket.destroy(err)
+}
+
+/**
+ * Fastify stops at the first part of a request that fails (the path's parameters before the query): a
+ * bad address and a bad time would be told one at a time. The query's own issues are added.
+ */
+function queryIssues(req: FastifyRequest, context: string | undefined): string[] {
+  if (context !== 'params') return []
+  const schema = req.routeOptions.schema?.querystring as { safeParse?: (v: unknown) => { success: boolean; error?: { issues: { code: string; path: PropertyKey[]; message: string; keys?: string[] }[] } } } | undefined
+  const result = schema?.safeParse?.(req.query)
+  if (!result || result.success || !result.error) return []
+  const issues = result.error.issues.map((i) => ({ keyword: i.code, instancePath: `/${i.path.map(String).join('/')}`, message: i.message, params: { keys: i.keys ?? [] } }))
+  return [validationDetail(issues, 'querystring')]
 }
 
 interface ValidationIssue {

@@ -71,7 +71,13 @@ export const pointQuery = z.strictObject({
 })
 
 export const timelineQuery = z
-  .strictObject({ from: time, to: time, vpc: vpc.optional(), account: account.optional() })
+  .strictObject({
+    from: time,
+    to: time,
+    vpc: vpc.optional(),
+    account: account.optional(),
+    format: z.enum(['json', 'csv']).default('json').meta({ description: 'csv: one row per holding, for a spreadsheet' }),
+  })
   .refine((q) => q.to >= q.from, { message: '"to" is before "from"', path: ['to'] })
   .refine((q) => q.to - q.from <= 31 * DAY, { message: 'a timeline covers at most 31 days; narrow from/to', path: ['to'] })
 
@@ -174,7 +180,9 @@ const holder = z.object({
   tags: z.record(z.string(), z.string()).optional(),
 }).meta({ description: 'the ENI and what it belongs to (more fields as known: interfaceType, description, instanceType, imageId, allocationId, associationId)' })
 export const holdingAnswer = z.object({
-  certainty: z.enum(['certain', 'possible']),
+  certainty: z.enum(['certain', 'possible']).meta({ description: 'certain: the time asked about (± window) meets the part of the holding its bounds prove; possible: only an uncertainty window' }),
+  atT: z.enum(['certain', 'possible', 'outside']).optional().meta({ description: 'point lookups: where the time asked about itself (not ± window) lies: proven inside the holding, where its bounds are uncertain, or outside them' }),
+  distanceMs: z.number().optional().meta({ description: 'point lookups: how far the time asked about lies outside the holding\'s bounds, in ms (0: they may contain it); holdings come nearest first' }),
   address: z.string(),
   addressKind: z.string(),
   scope: z.string(),
@@ -204,7 +212,18 @@ export const coverage = z.object({
     })
     .meta({ description: 'whether AWS Config history of network interfaces is read for the targets in scope; where it is not, holdings shorter than a poll interval may be missing and bounds are poll-wide' }),
 })
-export const pointAnswer = z.object({ ip: z.string(), at: z.string(), window: z.number(), holdings: z.array(holdingAnswer), coverage })
+export const verdict = z
+  .object({
+    state: z.enum(['held', 'possible', 'none', 'unknown']).meta({
+      description:
+        'held: at least one holding is proven to contain the time asked about; possible: some may, none is proven; none: no holding may contain it and every target was watched then; unknown: none is recorded and whohad was not watching everything then',
+    }),
+    text: z.string().meta({ description: 'the verdict in one sentence', example: 'At 2026-11-20T09:30:00.000Z, 203.0.113.7 was held by i-0a1 (web-prod-2), account 111111111111, eu-west-1 (certain)' }),
+    held: z.array(z.number()).meta({ description: 'indices into holdings: proven to hold the address at the time asked about' }),
+    mayHave: z.array(z.number()).meta({ description: 'indices into holdings: may have held it then (the time lies where their bounds are uncertain)' }),
+  })
+  .meta({ description: 'who held the address at the time asked about itself (the window only widens the holdings listed)' })
+export const pointAnswer = z.object({ ip: z.string(), at: z.string(), window: z.number(), verdict, holdings: z.array(holdingAnswer), coverage })
 const iso = z.string().meta({ description: 'ISO-8601 UTC' })
 export const ecsHolder = z.object({
   'cloud.provider': z.literal('aws'),
@@ -216,6 +235,7 @@ export const ecsHolder = z.object({
   'cloud.service.name': z.string(),
   labels: z.record(z.string(), z.string()).optional(),
   'whohad.certainty': z.enum(['certain', 'possible']).meta({ description: 'certain: the time asked about lies inside the holding whatever its bounds; possible: it falls in an uncertainty window' }),
+  'whohad.at_time': z.enum(['certain', 'possible', 'outside']).optional().meta({ description: 'where @timestamp itself (not ± window) lies in the holding' }),
   'whohad.eni.id': z.string(),
   'whohad.holder.kind': z.string(),
   'whohad.resource.type': z.string().optional(),
@@ -235,6 +255,8 @@ export const ecsAnswer = z.object({
   'source.ip': z.string(),
   '@timestamp': iso.meta({ description: 'the time asked about' }),
   'whohad.window': z.number().meta({ description: 'seconds either side of @timestamp' }),
+  'whohad.verdict': verdict.shape.state,
+  'whohad.verdict_text': z.string().meta({ description: 'the verdict in one sentence' }),
   'whohad.coverage': coverage.shape.state,
   'whohad.coverage_detail': z.string(),
   'whohad.config_coverage': coverage.shape.config.shape.state,

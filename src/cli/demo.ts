@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { startFakeAws } from '../fakeaws/fake.ts'
 import { parseDuration } from '../model/time.ts'
 import { listen } from './serve.ts'
+import { type Story, storiesOf } from './stories.ts'
+import { unwatched } from '../model/holding.ts'
 import type { StoredHolding } from '../model/stored-holding.ts'
 import { openStore, type Store } from '../store/open.ts'
 
@@ -94,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const target of targets) await wiring.deps.configPass?.(target, () => true)
     collector = await startCollector(wiring.deps, wiring.options)
 
-    const picks = await interesting(store, now())
+    const picks = await interesting(store)
     out('')
     out(`whohad is answering at ${url}  (API: ${url}/docs)`)
     out('')
@@ -122,28 +124,16 @@ export async function run(argv: string[]): Promise<number> {
   return 0
 }
 
-/** Picks from what was collected: a reassigned public address, a NAT gateway's, a private one in two VPCs. */
-async function interesting(store: Store, now: number): Promise<{ ip: string; why: string; at: number }[]> {
-  const holdings = await store.holdings.everyHolding()
-  const byAddress = new Map<string, StoredHolding[]>()
-  for (const h of holdings) byAddress.set(h.address, [...(byAddress.get(h.address) ?? []), h])
-  const picks: { ip: string; why: string; at: number }[] = []
-  // A time inside what was watched: the middle of a closed holding's proven part, or a minute ago.
-  const midpoint = (h: StoredHolding) => (h.end ? Math.round((h.start.by + h.end.after) / 2) : now - 60_000)
-  const reassigned = [...byAddress.values()].filter((hs) => hs[0]!.addressKind === 'public-ipv4').sort((a, b) => new Set(b.map((h) => h.holder.eniId)).size - new Set(a.map((h) => h.holder.eniId)).size)[0]
-  if (reassigned) {
-    const closed = reassigned.filter((h) => h.end).sort((a, b) => a.start.after - b.start.after)
-    const middle = closed[Math.floor(closed.length / 2)] ?? reassigned[0]!
-    picks.push({ ip: middle.address, why: `public, held by ${new Set(reassigned.map((h) => h.holder.eniId)).size} ENIs in turn`, at: midpoint(middle) })
-  }
-  const nat = holdings.find((h) => h.holder.kind === 'nat-gateway' && h.addressKind === 'public-ipv4') ?? holdings.find((h) => h.holder.kind === 'nat-gateway')
-  if (nat) picks.push({ ip: nat.address, why: `a NAT gateway's (${nat.holder.name ?? nat.holder.eniId})`, at: midpoint(nat) })
-  const twoVpcs = [...byAddress.values()].find((hs) => hs[0]!.addressKind === 'private-ipv4' && new Set(hs.map((h) => h.scope)).size >= 2 && hs.filter((h) => !h.end).length >= 2)
-  if (twoVpcs) {
-    const open = twoVpcs.filter((h) => !h.end)
-    picks.push({ ip: twoVpcs[0]!.address, why: `private, held in ${new Set(twoVpcs.map((h) => h.scope)).size} VPCs`, at: open.length ? now - 60_000 : midpoint(twoVpcs[0]!) })
-  }
-  return picks
+/** The stories of what was collected (cli/stories.ts), each told at a time its holder is the certain verdict. */
+async function interesting(store: Store): Promise<Story[]> {
+  const [holdings, states] = await Promise.all([store.holdings.everyHolding(), store.targets.list()])
+  const byTarget = new Map(states.map((s) => [`${s.accountId}/${s.region}`, s]))
+  const stateOf = (h: StoredHolding) => byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
+  return storiesOf({
+    holdings,
+    watchOf: (h) => ({ openUntil: h.end ? undefined : stateOf(h)?.lastCompletePoll, gaps: unwatched(stateOf(h)) }),
+    everyWatched: (at) => states.every((s) => unwatched(s).every((g) => !(g.from < at && at < g.to)) && s.lastCompletePoll !== undefined && at <= s.lastCompletePoll),
+  })
 }
 
 /**

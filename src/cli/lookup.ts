@@ -3,31 +3,37 @@
 import { parseArgs } from 'node:util'
 import { Answers, type Rendered } from '../api/answers.ts'
 import type { Coverage } from '../api/coverage.ts'
+import { holdingFields } from '../api/holding-fields.ts'
+import { incidentNote, permalinkFor } from '../api/note.ts'
+import { VERSION } from '../api/version.ts'
+import type { VerdictBlock } from '../api/verdict.ts'
 import { LocalCache } from '../cache/local.ts'
 import { type Config, loadConfig } from '../config.ts'
-import { RESOURCE_WORDS } from '../model/eni-class.ts'
-import type { Holder } from '../model/holding.ts'
 import { InvalidIpError, parseIp } from '../model/ip.ts'
-import { formatTime, InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
+import { InvalidDurationError, InvalidTimeError, parseDuration, parseTime } from '../model/time.ts'
 import { openStore } from '../store/open.ts'
 
-const HELP = `usage: whohad lookup <ip> --at <time> [--window 5m] [--vpc vpc-…] [--account 123456789012] [--json]
+const HELP = `usage: whohad lookup <ip> --at <time> [--window 5m] [--vpc vpc-…] [--account 123456789012] [--format text|json|markdown]
                      [--url http://whohad:8080 --key <api key>]
 
   --at       when: ISO-8601 with an offset ("2026-11-20 10:00 +0100", 2026-11-20T09:00:00Z),
              epoch seconds/milliseconds, or now
   --window   also holders within this long either side of --at (5m, 90s, 2h; at most 7d)
-  --json     print the answer as JSON, as the API returns it
+  --format   text (default): the verdict, then the holdings nearest the time first;
+             json: the answer as the API returns it (--json is the same);
+             markdown: the incident note, as the page's "Copy incident note" gives it
   --url      ask this server (default: $WHOHAD_URL; unset: read the store directly)
   --key      API key for --url (default: $WHOHAD_API_KEY)
 
-Exit status: 0 someone held it, 4 nobody did (check the coverage line), 2 bad input, 1 error.
+Exit status: 0 someone held (or may have held) it at the time, 4 nobody did or it is unknown (check the
+coverage line), 2 bad input, 1 error.
 `
 
 interface Answer {
   ip: string
   at: string
   window: number
+  verdict: VerdictBlock
   holdings: Rendered[]
   coverage: Coverage
 }
@@ -42,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       vpc: { type: 'string' },
       account: { type: 'string' },
       json: { type: 'boolean' },
+      format: { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -59,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) return usage('give exactly one IP address')
   if (!values.at) return usage('--at is required')
+  const format = values.json ? 'json' : (values.format ?? 'text')
+  if (format !== 'text' && format !== 'json' && format !== 'markdown') return usage(`--format is text, json or markdown, not ${JSON.stringify(format)}`)
   let ip: string, at: number, windowMs: number
   try {
     ip = parseIp(positionals[0]!).text
@@ -72,8 +81,10 @@ export async function run(argv: string[]): Promise<number> {
   const answer = url
     ? await askServer(url, values.key ?? config.lookup.apiKey, { ip, at, windowMs, vpc: values.vpc, account: values.account })
     : await askStore(config, { ip, at, windowMs, vpc: values.vpc, account: values.account })
-  process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : formatAnswer(answer))
-  return answer.holdings.length > 0 ? 0 : 4
+  if (format === 'json') process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`)
+  else if (format === 'markdown') process.stdout.write(incidentNote(answer, { permalink: url ? permalinkFor(url, answer) : undefined, version: VERSION }))
+  else process.stdout.write(formatAnswer(answer))
+  return answer.verdict.state === 'held' || answer.verdict.state === 'possible' ? 0 : 4
 }
 
 async function askServer(base: string, key: string | undefined, q: { ip: string; at: number; windowMs: number; vpc?: string | undefined; account?: string | undefined }): Promise<Answer> {
@@ -144,65 +155,20 @@ async function askStore(config: Config, q: { ip: string; at: number; windowMs: n
 }
 
 /**
- * What held it, as the analyst will look it up: "i-0b2 (web-prod-3)", "NAT gateway nat-0a8…",
- * "application load balancer web (app/web/5bd1…)". Holdings stored before holders had a resource
- * fall back to the instance, the name, or the kind.
+ * The verdict first, then the window's holdings nearest the time first, each as labelled fields (the
+ * same fields as the incident note), then coverage.
  */
-export function holderWords(holder: Holder): string {
-  const r = holder.resource
-  if (!r) {
-    if (holder.instanceId) return holder.name ? `${holder.instanceId} (${holder.name})` : holder.instanceId
-    return holder.name ?? `${holder.kind} ${holder.eniId}`
-  }
-  if (r.type === 'instance') {
-    const id = r.id ?? holder.instanceId ?? `instance ENI ${holder.eniId}`
-    const name = r.name ?? holder.name
-    return name ? `${id} (${name})` : id
-  }
-  if (r.type === 'network-interface') return `${holder.kind === 'requester-managed' ? 'AWS-managed network interface' : 'network interface'} ${r.id ?? holder.eniId}`
-  const words = RESOURCE_WORDS[r.type] ?? r.type
-  if (r.name && r.id && r.name !== r.id) return `${words} ${r.name} (${r.id})`
-  const called = r.name ?? r.id
-  return called ? `${words} ${called}` : `${words} ENI ${holder.eniId}`
-}
-
-/** The answer in words first, then a table; what an analyst pastes into a ticket. */
 export function formatAnswer(a: Answer): string {
-  const lines: string[] = []
-  const when = a.window ? `${a.at} ± ${a.window} s` : a.at
-  if (a.holdings.length === 0) {
-    lines.push(
-      a.coverage.state === 'complete'
-        ? `None of our resources held ${a.ip} at ${when}.`
-        : `No holder of ${a.ip} at ${when} is recorded, but whohad was not watching everything then: ${a.coverage.detail}.`,
-    )
-  } else {
-    for (const h of a.holdings) {
-      const who = holderWords(h.holder)
-      const span = `from ${formatTime(h.start.after)} to ${'end' in h && h.end ? formatTime(h.end.by) : 'now'}`
-      lines.push(`${h.certainty === 'certain' ? 'HELD' : 'maybe'}: ${who}, account ${h.holder.accountId}, ${h.holder.region}, held ${a.ip} ${span}`)
-    }
-    if (a.coverage.state !== 'complete') lines.push(`caveat: ${a.coverage.detail}`)
-  }
-  lines.push('')
-  const header = ['CERTAINTY', 'HOLDER', 'ENI', 'NAME', 'ACCOUNT', 'REGION', 'VPC', 'STARTED (after … by)', 'ENDED (after … by)']
-  const rows = a.holdings.map((h) => [
-    h.certainty,
-    h.holder.resource ? [h.holder.resource.type, h.holder.resource.id].filter(Boolean).join(' ') : (h.holder.instanceId ?? h.holder.kind),
-    h.holder.eniId,
-    h.holder.resource?.name ?? h.holder.name ?? '',
-    h.holder.accountId,
-    h.holder.region,
-    h.holder.vpcId ?? '',
-    `${formatTime(h.start.after)} … ${formatTime(h.start.by)}`,
-    'end' in h && h.end ? `${formatTime(h.end.after)} … ${formatTime(h.end.by)}` : `open, proven until ${formatTime('provenUntil' in h ? h.provenUntil : h.start.by)}`,
-  ])
-  if (rows.length > 0) {
-    const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)))
-    for (const r of [header, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
-    lines.push('')
-  }
-  lines.push(`coverage: ${a.coverage.state}: ${a.coverage.detail}`)
+  const lines: string[] = [a.verdict.text, `coverage: ${a.coverage.state}: ${a.coverage.detail}`]
   if (a.coverage.config && a.coverage.config.state !== 'available') lines.push(`config: ${a.coverage.config.state}: ${a.coverage.config.detail}`)
+  const at = Date.parse(a.at)
+  if (a.holdings.length > 0) {
+    lines.push('', a.window ? `Holdings within ${a.window} s of the time, nearest first:` : 'Holdings at the time:')
+    const width = Math.max(...a.holdings.flatMap((h) => holdingFields(h, at).map((f) => f.label.length)))
+    for (const h of a.holdings) {
+      lines.push('')
+      for (const f of holdingFields(h, at)) lines.push(`  ${f.label.padEnd(width)}  ${f.value}`)
+    }
+  }
   return `${lines.join('\n')}\n`
 }

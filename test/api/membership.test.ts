@@ -115,16 +115,24 @@ t.test('the API answers never-held addresses without a store read, as the store 
     await plain.fastify.close()
     await filtered.fastify.close()
   })
-  const items = [...Array.from({ length: 50 }, (_, i) => ({ ip: publicIp(i), at: new Date(T0 + i * 1000).toISOString() })), { ip: '203.0.113.7', at: new Date(T0 + 500).toISOString() }]
+  // Watched times (a "none of ours"), times before collection began and windows across its start (unknown,
+  // not-watching or partial coverage), and one held address.
+  const items = [
+    ...Array.from({ length: 50 }, (_, i) => ({ ip: publicIp(i), at: new Date(T0 + i * 1000).toISOString() })),
+    ...Array.from({ length: 10 }, (_, i) => ({ ip: publicIp(100 + i), at: new Date(T0 - 120_000 + i * 20_000).toISOString(), ...(i % 2 ? { window: '30s' } : {}) })),
+    { ip: '203.0.113.7', at: new Date(T0 + 500).toISOString() },
+  ]
   const ask = (app: typeof plain, format?: string) => app.fastify.inject({ method: 'POST', url: '/v1/lookups', payload: { lookups: items, ...(format ? { format } : {}) } })
   requests.reset()
   const got = await ask(filtered)
   t.equal(got.statusCode, 200)
   const queries = requests.count('QueryCommand')
-  t.ok(queries <= 8, `51 lookups, 50 never held: ${queries} store queries (the held one's levels; the never-held none)`)
+  t.ok(queries <= 8, `61 lookups, 60 never held: ${queries} store queries (the held one's levels; the never-held none)`)
   const want = await ask(plain)
-  t.same(got.json(), want.json(), 'the same answers, item by item, as through the store')
-  t.same((await ask(filtered, 'ecs')).json(), (await ask(plain, 'ecs')).json(), 'in ECS form too')
+  t.equal(got.body, want.body, 'the same answers, item by item and byte for byte, as through the store')
+  t.match(want.json().results.map((r: { verdict: { state: string } }) => r.verdict.state), ['none', 'none'], 'the watched ones: none of ours')
+  t.ok(want.json().results.some((r: { verdict: { state: string } }) => r.verdict.state === 'unknown'), 'and some unknown: not watched')
+  t.equal((await ask(filtered, 'ecs')).body, (await ask(plain, 'ecs')).body, 'in ECS form too')
   const metrics = await filtered.fastify.inject({ url: '/metrics' })
   t.match(metrics.body, /whohad_membership_filtered_total \d+/, 'counted in /metrics')
 })

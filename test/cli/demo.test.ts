@@ -46,14 +46,21 @@ t.test('whohad demo answers for the addresses it prints, and stops on SIGINT', a
   const base = /answering at (http:\/\/\S+)/.exec(out)![1]!
   const links = [...out.matchAll(/^ {2}(\S+) +(.+): (http:\/\/\S+)$/gm)]
   t.ok(links.length >= 2, `${links.length} addresses with a story printed`)
+  t.match(out, /a NAT gateway's/, 'a NAT gateway\'s story among them')
   t.match(out, /public, held by \d+ ENIs in turn/)
   for (const [, ip, why, link] of links) {
     const q = new URL(link!).searchParams
     t.equal(q.get('ip'), ip)
-    const res = await fetch(`${base}/v1/ips/${encodeURIComponent(ip!)}?at=${encodeURIComponent(q.get('at')!)}`)
-    const body = (await res.json()) as { holdings: unknown[]; coverage: { state: string } }
-    t.ok(body.holdings.length >= 1, `${ip} (${why}) has a holder at the printed time`)
-    t.equal(body.coverage.state, 'complete', 'and whohad was watching then')
+    // As the page asks it: the printed time, give or take the page's 5 minutes; the verdict is about the time itself.
+    const res = await fetch(`${base}/v1/ips/${encodeURIComponent(ip!)}?at=${encodeURIComponent(q.get('at')!)}&window=${q.get('window') ?? '5m'}`)
+    const body = (await res.json()) as { verdict: { state: string; text: string; held: number[] }; holdings: { holder: { eniId: string } }[]; coverage: { state: string } }
+    const named = [...why!.matchAll(/\beni-[0-9a-f]+/g)].map((m) => m[0])
+    t.ok(named.length >= 1, `${ip}: the story names its holder (${why})`)
+    t.equal(body.verdict.state, 'held', `${ip} (${why}): someone is the certain holder at the printed time: ${body.verdict.text}`)
+    t.same(body.verdict.held.map((i) => body.holdings[i]!.holder.eniId).sort(), named.sort(), `${ip}: the holder the story names is the certain verdict`)
+    const exact = (await (await fetch(`${base}/v1/ips/${encodeURIComponent(ip!)}?at=${encodeURIComponent(q.get('at')!)}`)).json()) as typeof body
+    t.equal(exact.coverage.state, 'complete', 'and whohad was watching then')
+    t.same(exact.verdict.held.map((i) => exact.holdings[i]!.holder.eniId).sort(), named.sort(), 'asked at the time exactly, the same verdict')
   }
   t.equal((await fetch(`${base}/`)).status, 200, 'the page is served')
 

@@ -8,7 +8,8 @@ import path from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { loadConfig } from '../../src/config.ts'
-import { formatAnswer, holderWords, unreachable } from '../../src/cli/lookup.ts'
+import { formatAnswer, unreachable } from '../../src/cli/lookup.ts'
+import { holderWords } from '../../src/api/holder-words.ts'
 import type { Holder } from '../../src/model/holding.ts'
 import { openStore } from '../../src/store/open.ts'
 import { makeHolding } from '../../support/holdings.ts'
@@ -49,15 +50,20 @@ t.test('whohad lookup', async (t) => {
     t.teardown(() => open.fastify.close())
     const held = await lookup(['203.0.113.7', '--at', '2026-11-20 10:00 +0100', '--url', url2], {})
     t.equal(held.code, 0, held.stderr)
-    t.match(held.stdout, /^HELD: i-0b2 \(web-prod-3\), account 111111111111, eu-west-1, held 203\.0\.113\.7 from 2026-11-20T08:00:00\.000Z to now/)
-    t.match(held.stdout, /CERTAINTY\s+HOLDER\s+ENI/)
-    t.match(held.stdout, /certain\s+i-0b2\s+eni-0b2\s+web-prod-3/)
-    t.match(held.stdout, /coverage: complete/)
+    t.match(held.stdout, /^At 2026-11-20T09:00:00\.000Z, 203\.0\.113\.7 was held by i-0b2 \(web-prod-3\), account 111111111111, eu-west-1 \(certain\)\ncoverage: complete/, 'the verdict first')
+    t.match(held.stdout, /\n {2}holder +i-0b2 \(web-prod-3\)\n {2}at the time +certain\n {2}account +111111111111, eu-west-1\n/, 'then each holding in labelled fields')
+    t.match(held.stdout, /\n {2}from +between 2026-11-20T08:00:00\.000Z and 2026-11-20T08:01:00\.000Z\n {2}to +still held \(proven until 2026-11-20T10:00:00\.000Z\)\n {2}evidence +start: ec2-poll at/)
+    // The note, as the page's "Copy incident note" gives it (GET /v1/ips/{ip}/note on the same server).
+    const markdown = await lookup(['203.0.113.7', '--at', '2026-11-20 10:00 +0100', '--window', '5m', '--format', 'markdown', '--url', url2], {})
+    t.equal(markdown.code, 0, markdown.stderr)
+    const note = await fetch(`${url2}/v1/ips/203.0.113.7/note?at=${encodeURIComponent('2026-11-20T09:00:00Z')}&window=5m`)
+    t.equal(markdown.stdout, await note.text(), 'whohad lookup --format markdown prints the note the page copies')
+    t.match(markdown.stdout, /^### whohad: who held 203\.0\.113\.7 at 2026-11-20T09:00:00\.000Z\n/)
     const json = await lookup(['203.0.113.7', '--at', String(T0 / 1000), '--json', '--url', url2], {})
     t.match(JSON.parse(json.stdout), { ip: '203.0.113.7', holdings: [{ certainty: 'certain', holder: { instanceId: 'i-0b2' } }] })
     const nobody = await lookup(['198.51.100.1', '--at', '2026-11-20T09:00:00Z', '--url', url2], {})
     t.equal(nobody.code, 4, 'exit 4 when nobody held it')
-    t.match(nobody.stdout, /None of our resources held 198\.51\.100\.1/)
+    t.match(nobody.stdout, /^At 2026-11-20T09:00:00\.000Z, 198\.51\.100\.1 was held by none of ours \(complete coverage\)/)
     await open.fastify.close()
   })
 
@@ -66,15 +72,16 @@ t.test('whohad lookup', async (t) => {
   await t.test('directly against the store, and bad input', async (t) => {
     const held = await lookup(['203.0.113.7', '--at', '2026-11-20T09:00:00Z'], env)
     t.equal(held.code, 0, held.stderr)
-    t.match(held.stdout, /HELD: i-0b2 \(web-prod-3\)/)
+    t.match(held.stdout, /was held by i-0b2 \(web-prod-3\)/)
     const before = await lookup(['203.0.113.7', '--at', '2026-11-19T09:00:00Z'], env)
     t.equal(before.code, 4)
-    t.match(before.stdout, /not watching/)
+    t.match(before.stdout, /unknown: not watched/)
     const bad = await lookup(['203.0.113.999', '--at', 'noon'], env)
     t.equal(bad.code, 2)
     t.match(bad.stderr, /whohad lookup: .*203\.0\.113\.999/)
     t.match((await lookup(['203.0.113.7'], env)).stderr, /--at is required/)
     t.match((await lookup(['203.0.113.7', '--at', '2026-11-20 10:00'], env)).stderr, /no timezone offset/)
+    t.match((await lookup(['203.0.113.7', '--at', 'now', '--format', 'yaml'], env)).stderr, /--format is text, json or markdown, not "yaml"/)
   })
 
   await t.test('--at now', async (t) => {
@@ -134,9 +141,11 @@ t.test('the holder in words: the resource when recorded, the old guess for holdi
     ip: '198.51.100.21',
     at: '2026-11-20T09:00:00.000Z',
     window: 0,
-    holdings: [{ certainty: 'certain', address: '198.51.100.21', addressKind: 'public-ipv4', scope: 'global', start: bound, provenUntil: T0, holder: holder({ eniId: 'eni-0f7', kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } }) }],
+    verdict: { state: 'held', text: 'At 2026-11-20T09:00:00.000Z, 198.51.100.21 was held by application load balancer web (app/web/5bd164072db03311), account 111111111111, eu-west-1 (certain)', held: [0], mayHave: [] },
+    holdings: [{ certainty: 'certain', atT: 'certain', distanceMs: 0, address: '198.51.100.21', addressKind: 'public-ipv4', scope: 'global', start: bound, provenUntil: T0, holder: holder({ eniId: 'eni-0f7', kind: 'load-balancer', name: 'web', resource: { type: 'application-load-balancer', id: 'app/web/5bd164072db03311', name: 'web' } }) }],
     coverage: { state: 'complete', detail: 'every target watched', targets: 1, watching: 1, unwatched: [] },
   } as unknown as Parameters<typeof formatAnswer>[0])
-  t.match(text, /^HELD: application load balancer web \(app\/web\/5bd164072db03311\), account 111111111111, eu-west-1/)
-  t.match(text, /certain\s+application-load-balancer app\/web\/5bd164072db03311\s+eni-0f7\s+web\s/, 'the table shows the resource type, id and name')
+  t.match(text, /^At 2026-11-20T09:00:00\.000Z, 198\.51\.100\.21 was held by application load balancer web \(app\/web\/5bd164072db03311\)/)
+  t.match(text, /\n {2}holder +application load balancer web \(app\/web\/5bd164072db03311\)\n/, 'the holder field names the resource type, id and name')
+  t.match(text, /\n {2}ENI +eni-0f7\n/)
 })

@@ -1,5 +1,5 @@
-// Every request's latency by route and status, and the Prometheus text at /metrics (behind the
-// "metrics" scope when the API has keys).
+// Every request's latency by route and status (served at /metrics by routes/health.ts, registered after
+// /docs so that it is documented).
 import fp from 'fastify-plugin'
 import type { Metrics } from '../metrics.ts'
 
@@ -8,7 +8,6 @@ export const requestMetrics = fp<{ metrics: Metrics }>(
     app.addHook('onResponse', async (req, reply) => {
       metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
     })
-    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
   },
   { name: 'whohad-metrics' },
 )

@@ -13,6 +13,7 @@ import type { InstancePart } from '../../store/table.ts'
 import { isoBound } from '../bounds.ts'
 import { noteAudit } from '../plugins/audit.ts'
 import { visibleAccounts } from '../plugins/auth.ts'
+import { TAG } from '../plugins/swagger.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
 import * as s from '../schemas.ts'
@@ -98,7 +99,7 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
 
   app.get(
     '/v1/enis/:id',
-    { schema: { summary: 'An ENI: what holds it now and every address it held', params: s.eniParams, response: { 200: z.unknown(), ...problems } } },
+    { schema: { tags: [TAG.current], summary: 'An ENI: what holds it now and every address it held', description: 'Example: `GET /v1/enis/eni-0abc1234`', params: s.eniParams, response: { 200: z.unknown(), ...problems } } },
     async (req, reply) => {
       const text = await cached(`eni|${req.params.id}`, async () => {
         const holdings = await store.holdingsOfEni(req.params.id)
@@ -115,7 +116,7 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
 
   app.get(
     '/v1/instances/:id',
-    { schema: { summary: 'An instance: its record, current addresses and address history', params: s.instanceParams, response: { 200: s.instanceDetail, ...problems } } },
+    { schema: { tags: [TAG.current], summary: 'An instance: its record, current addresses and address history', description: 'Example: `GET /v1/instances/i-0abc1234`', params: s.instanceParams, response: { 200: s.instanceDetail, ...problems } } },
     async (req, reply) => {
       const id = req.params.id
       const text = await cached(`instance|${id}`, async () => {
@@ -135,10 +136,12 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
     '/v1/instances',
     {
       schema: {
+        tags: [TAG.current],
         summary: 'Instances as the collector last saw them in DescribeInstances',
         description:
           'By default every instance the latest complete poll listed, in any state but terminated; `state` chooses others (`all`: every record, gone ones included). ' +
-          `Filter by account, region, VPC or Name tag. A page holds about ${PAGE} instances; pass nextToken for the next.`,
+          `Filter by account, region, VPC or Name tag. A page holds about ${PAGE} instances; pass nextToken for the next.\n\n` +
+          'Example: `GET /v1/instances?account=123456789012&region=eu-west-1&state=running,stopped`',
         querystring: s.instancesQuery,
         response: { 200: s.instancesAnswer, ...problems },
       },

@@ -11,6 +11,7 @@ import type { DescriptionSource } from '../../model/description.ts'
 import { listAccounts } from '../described.ts'
 import { noteAudit } from '../plugins/audit.ts'
 import { hashSignedBody } from '../plugins/auth.ts'
+import { TAG } from '../plugins/swagger.ts'
 import { answerEc2, kindOfAction, parseEc2Request } from '../ec2/actions.ts'
 import { AnswerMemo, answerKey } from '../ec2/answer-memo.ts'
 import { ASKED_MAX_LENGTH, askedOf } from '../ec2/asked.ts'
@@ -87,8 +88,21 @@ export const ec2Routes: FastifyPluginAsync<Ec2RouteOptions> = async (app, option
       return reply.code(error.status).send(ec2ErrorBody(error, requestId))
     }
   }
+  // Documented once, under /ec2/ (the endpoint SDKs are given); /ec2 answers the same.
   for (const url of ['/ec2', '/ec2/']) {
-    app.get(url, route)
-    app.post(url, { config: { hashesBody: [FORM] } }, route)
+    for (const method of ['GET', 'POST'] as const) {
+      app.route({
+        method,
+        url,
+        handler: route,
+        ...(method === 'POST' ? { config: { hashesBody: [FORM] } } : {}),
+        schema: url === '/ec2' ? { hide: true } : { tags: [TAG.current], summary: `EC2's Query API over what the collector recorded (${method})`, description: EC2_DOC },
+      })
+    }
   }
 }
+
+const EC2_DOC =
+  'DescribeInstances, DescribeNetworkInterfaces, DescribeAddresses and DescribeInstanceStatus, answered in EC2\'s own XML from the recorded descriptions, ' +
+  'so that an AWS SDK or the AWS CLI reads them by pointing AWS_ENDPOINT_URL_EC2 here (signed with a whohad signing key, or a Bearer key). Errors come in EC2\'s form.\n\n' +
+  'Example: `aws ec2 describe-instances --endpoint-url http://whohad:8080/ec2/ --region eu-west-1`, or `POST /ec2/` with `Action=DescribeInstances&Version=2016-11-15`'

@@ -1,13 +1,32 @@
-// Liveness and readiness, for load balancers and operators; hidden from /docs and never rate-limited.
+// Liveness and readiness, for load balancers and operators (never rate-limited), and the Prometheus
+// text at /metrics (behind the "metrics" scope when the API has keys).
 // /readyz reports the store, the cache and each target's polling, and is a 503 problem when the store
 // cannot answer.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { TAG } from '../plugins/swagger.ts'
 import { problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
 
-export const healthRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { cache, targetStates }) => {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+export const healthRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { cache, targetStates, metrics }) => {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: [TAG.operations],
+        summary: 'Prometheus metrics',
+        description:
+          'Request latency by route and status, cache hits and misses, the membership filter, store requests, and per target the age of its last complete poll. Needs a key with the `metrics` scope when the API has keys.\n\nExample: `GET /metrics` (text/plain; version=0.0.4)',
+      },
+    },
+    async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  )
+  app.get(
+    '/healthz',
+    { schema: { tags: [TAG.operations], summary: 'Liveness: the process answers', description: 'Needs no key and is never rate-limited.\n\nExample: `GET /healthz` answers `{"status": "ok"}`', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  )
+  app.get('/readyz', { schema: { tags: [TAG.operations], summary: 'Readiness: the store, the cache and each target\'s polling', description: READYZ } }, async (_req, reply) => {
     const cacheHealth = cache.health()
     try {
       const list = await targetStates()
@@ -31,3 +50,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { c
     }
   })
 }
+
+const READYZ =
+  '`ready` or `degraded` (the cache is failing; answers come from the store), with per target the age of its last complete poll, its failing polls and its AWS Config state; ' +
+  'a 503 problem when the store cannot answer. Needs no key and is never rate-limited.\n\nExample: `GET /readyz`'

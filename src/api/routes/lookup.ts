@@ -10,9 +10,13 @@ import { addressesIn, type Cidr, cidrSize } from '../../model/ip.ts'
 import { formatTime, isNow } from '../../model/time.ts'
 import type { PointQuery } from '../answers.ts'
 import { errorText, itemQuery } from '../lookup-item.ts'
+import { incidentNote, type NoteAnswer, permalinkFor } from '../note.ts'
+import { timelineCsv } from '../timeline-csv.ts'
+import { VERSION } from '../version.ts'
 import { LookupStream } from '../lookup-stream.ts'
 import { type Line, splitLines } from '../ndjson.ts'
 import { AUDIT_FIRST, noteAudit } from '../plugins/audit.ts'
+import { TAG } from '../plugins/swagger.ts'
 import { visibleList } from '../plugins/auth.ts'
 import { Problem } from '../problem.ts'
 import type { RouteContext } from '../types.ts'
@@ -34,8 +38,11 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
     '/v1/ips/:ip',
     {
       schema: {
+        tags: [TAG.lookups],
         summary: 'Who held this address at a time',
-        description: 'Every holding that may contain `at` (or overlaps at ± window), each `certain` or `possible`, and whether whohad was watching then (`coverage`).',
+        description:
+          'The `verdict` about `at` itself first (held, possible, none of ours, or unknown), then every holding that may contain `at` (or overlaps at ± window), nearest `at` first, each `certain` or `possible` within the window and placed against `at` (`atT`), and whether whohad was watching then (`coverage`).\n\n' +
+          'Example: `GET /v1/ips/203.0.113.7?at=2026-11-20T10:00:00Z&window=5m`',
         params: s.ipParams,
         querystring: s.pointQuery,
         response: { 200: s.pointAnswer, ...problems },
@@ -65,18 +72,48 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
   )
 
   app.get(
+    '/v1/ips/:ip/note',
+    {
+      schema: {
+        tags: [TAG.lookups],
+        summary: 'The answer as an incident note (Markdown)',
+        description:
+          'The point answer as a short Markdown block for a ticket: the verdict, the holders with their account, region, resource, tags and bounds with evidence, coverage, a link to the page, and the whohad version. `whohad lookup --format markdown` prints the same text.\n\n' +
+          'Example: `GET /v1/ips/203.0.113.7/note?at=2026-11-20T10:00:00Z&window=5m`',
+        params: s.ipParams,
+        querystring: s.pointQuery,
+        response: { 200: z.string().meta({ description: 'text/markdown' }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query
+      const [text] = await answers.points([{ ip: req.params.ip, at: q.at, windowMs: q.window ?? 0, vpc: q.vpc, account: q.account, visible: visibleList(req) }])
+      metrics.lookups.inc()
+      noteAudit(req, [req.params.ip])
+      const answer = JSON.parse(text!) as NoteAnswer
+      return reply.type('text/markdown; charset=utf-8').send(incidentNote(answer, { permalink: permalinkFor(`${req.protocol}://${req.host}`, answer), version: VERSION }))
+    },
+  )
+
+  app.get(
     '/v1/ips/:ip/timeline',
     {
       schema: {
+        tags: [TAG.lookups],
         summary: 'Every holding of this address over a range',
+        description: 'Oldest first, at most 31 days; `format=csv` for a spreadsheet.\n\nExample: `GET /v1/ips/203.0.113.7/timeline?from=2026-11-20T08:00:00Z&to=2026-11-20T12:00:00Z`',
         params: s.ipParams,
         querystring: s.timelineQuery,
-        response: { 200: s.timelineAnswer, ...problems },
+        response: { 200: s.timelineAnswer.meta({ description: 'JSON; with format=csv, text/csv: one row per holding' }), ...problems },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const answer = await answers.timeline(req.params.ip, req.query.from, req.query.to, { vpc: req.query.vpc, account: req.query.account, visible: visibleList(req) })
       noteAudit(req, [req.params.ip], answer.holdings.length)
+      if (req.query.format === 'csv') {
+        const name = `whohad-${answer.ip.replaceAll(':', '-')}-${answer.from.slice(0, 19).replaceAll(':', '')}.csv`
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(timelineCsv(answer.holdings) as never)
+      }
       return answer
     },
   )
@@ -84,8 +121,9 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
   // The block's slash may come encoded (10.0.1.0%2F28, the documented form) or not (10.0.1.0/28): a
   // hidden wildcard route takes the second.
   const cidrSchema = (params: z.ZodType, hide: boolean) => ({
+    tags: [TAG.lookups],
     summary: 'Who held any address in a block at a time',
-    description: `Blocks of at most ${maxCidr} addresses. Encode the slash (10.0.1.0%2F28) or not.`,
+    description: `Blocks of at most ${maxCidr} addresses. Encode the slash (10.0.1.0%2F28) or not.\n\nExample: \`GET /v1/cidrs/10.0.1.0%2F28?at=2026-11-20T10:00:00Z\``,
     hide,
     params,
     querystring: s.cidrQuery,
@@ -142,10 +180,13 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
     '/v1/lookups',
     {
       schema: {
+        tags: [TAG.enrichment],
         summary: 'A batch of point lookups',
         description:
           `Up to ${s.MAX_BATCH} {ip, at[, window, vpc, account]} items, answered in order. An item with bad input gets an error of its own; the rest are answered. ` +
-          'Sent as `Content-Type: application/x-ndjson` instead (one item a line, any number of lines, `?format=ecs` for the ECS form), the answers stream back one line per item, in order, as the lines arrive.',
+          'Sent as `Content-Type: application/x-ndjson` instead (one item a line, any number of lines, `?format=ecs` for the ECS form), the answers stream back one line per item, in order, as the lines arrive.\n\n' +
+          'Example: `POST /v1/lookups` with `{"lookups": [{"ip": "203.0.113.7", "at": "2026-11-20T10:00:00Z"}, {"ip": "10.0.1.5", "at": 1763632800, "vpc": "vpc-0abc1234"}], "format": "whohad"}`; ' +
+          'as NDJSON: `curl --data-binary @lookups.ndjson -H "Content-Type: application/x-ndjson" "http://whohad:8080/v1/lookups?format=ecs"`',
         body: s.lookupsBody,
         response: { 200: s.lookupsAnswer, ...problems, 413: s.problem },
       },

@@ -1,12 +1,13 @@
 // The abuse desk page: plain JavaScript, no build step. It asks the API the same questions a script
-// would (/v1/ips/{ip} and its timeline) and draws the answer; the URL holds the query, so a link
-// reproduces it.
+// would (/v1/ips/{ip}, its timeline and its incident note) and draws the answer: the verdict first, the
+// holdings nearest the time below it, then a timeline. The URL holds the query, so a link reproduces it;
+// ?ip=…&from=…&to=… shows the timeline of a range alone.
 const $ = (id) => document.getElementById(id)
 const KEY = 'whohad-api-key'
 let lastAnswer = null
 
 // ---- talking to the API -------------------------------------------------------------------------
-async function api(path) {
+async function api(path, as = 'json') {
   for (;;) {
     const key = sessionStorage.getItem(KEY)
     const res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} })
@@ -16,9 +17,11 @@ async function api(path) {
       await askForKey()
       continue
     }
-    const body = await res.json().catch(() => ({}))
-    if (!res.ok) throw new Error(body.detail || body.title || `the server answered ${res.status}`)
-    return body
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}))
+      throw new Error(body.detail || body.title || `the server answered ${res.status}`)
+    }
+    return as === 'text' ? res.text() : res.json()
   }
 }
 
@@ -127,23 +130,54 @@ function coverageText(c) {
 }
 
 // ---- the answer ---------------------------------------------------------------------------------
+// Where the time asked about lies in a holding, in words (the answer's atT and distanceMs).
+function atTText(h, T) {
+  if (!h.atT) return h.certainty
+  if (h.atT !== 'outside') return `${h.atT} at that time`
+  const d = h.distanceMs, words = d < 120_000 ? `${Math.round(d / 1000)} s` : d < 7_200_000 ? `${Math.round(d / 60_000)} min` : `${Math.round(d / 3_600_000)} h`
+  return `not then: ${words} ${T < h.start.after ? 'before it began' : 'after it ended'}`
+}
+
+function fieldList(pairs) {
+  const dl = document.createElement('dl')
+  for (const [k, v] of pairs) {
+    if (!v) continue
+    const dt = document.createElement('dt'); dt.textContent = k
+    const dd = document.createElement('dd'); dd.textContent = v
+    dl.append(dt, dd)
+  }
+  return dl
+}
+
+function holdingPairs(h, ip) {
+  const x = h.holder || {}
+  return [
+    ['holder', holderName(h)],
+    ['address', h.address === ip ? '' : `${ip} (in ${h.address})`],
+    ['network', h.scope && h.scope !== 'global' ? [x.vpcId || h.scope, x.subnetId].filter(Boolean).join(', ') : ''],
+    ['from', boundText(h.start, 'an unknown time')],
+    ['to', h.end ? boundText(h.end, '') : `still held (proven until ${short(h.provenUntil ?? h.start.by)})`],
+    ['evidence', [...(h.start.evidence || []).map((e) => `start: ${e.source}`), ...((h.end && h.end.evidence) || []).map((e) => `end: ${e.source}`)].join(', ')],
+  ]
+}
+
 function renderAnswer(ip, body) {
+  const T = Date.parse(body.at)
+  const verdict = body.verdict || { state: 'unknown', text: 'The server gave no verdict.' }
+  $('verdict').className = `verdict ${verdict.state}`
+  $('verdict').textContent = verdict.text
   const list = $('answer')
   list.replaceChildren()
   const holdings = body.holdings || []
-  holdings.sort((a, b) => (a.certainty === b.certainty ? 0 : a.certainty === 'certain' ? -1 : 1))
-  if (holdings.length === 0) {
-    const li = document.createElement('li')
-    li.textContent = `No holder of ${ip} found at ${short(body.at ?? Date.now())}.`
-    list.append(li)
-  }
+  $('holdings-title').textContent = holdings.length === 0 ? 'No holdings near that time' : body.window ? `Holdings within ${body.window} s of that time, nearest first` : 'Holdings at that time'
   for (const h of holdings) {
     const li = document.createElement('li')
-    li.className = h.certainty
+    const at = h.atT || h.certainty
+    li.className = at
     const badge = document.createElement('span')
-    badge.className = `badge ${h.certainty}`
-    badge.textContent = h.certainty
-    li.append(badge, document.createTextNode(sentence(h, ip)))
+    badge.className = `badge ${at}`
+    badge.textContent = atTText(h, T)
+    li.append(badge, fieldList(holdingPairs(h, ip)))
     list.append(li)
   }
   const cov = coverageText(body.coverage)
@@ -152,54 +186,196 @@ function renderAnswer(ip, body) {
 }
 
 // ---- the timeline -------------------------------------------------------------------------------
-const SVG = 'http://www.w3.org/2000/svg'
-function el(name, attrs = {}, text) {
-  const e = document.createElementNS(SVG, name)
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v))
+// HTML rather than SVG text: labels wrap whole at any width, and bars are placed in percent of the
+// range shown. Solid: proven; hatched: an end known only within bounds.
+const GLYPHS = [
+  [/^instance$/, 'EC2', 'instance'],
+  [/^nat-gateway$/, 'NAT', 'NAT gateway'],
+  [/load-balancer$/, 'LB', 'load balancer'],
+  [/^lambda-function$/, 'λ', 'Lambda function'],
+  [/^vpc-endpoint|endpoint$/, 'VPCE', 'VPC endpoint'],
+]
+function glyphOf(h) {
+  const x = h.holder || {}
+  const type = (x.resource && x.resource.type) || { lambda: 'lambda-function', 'load-balancer': 'load-balancer', 'nat-gateway': 'nat-gateway', instance: 'instance', 'vpc-endpoint': 'vpc-endpoint' }[x.kind] || 'other'
+  for (const [re, glyph, words] of GLYPHS) if (re.test(type)) return { glyph, words, cls: glyph === 'λ' ? 'lambda' : glyph.toLowerCase() }
+  return { glyph: 'ENI', words: 'other network interface', cls: 'eni' }
+}
+
+const view = { ip: '', T: undefined, from: 0, to: 0, fetched: undefined, holdings: [] }
+
+// The range around T that shows the answer: the holdings that may contain T, and the near end of the
+// nearest on each side (where one handed over to the next), with a margin; within what was fetched,
+// and never past the present.
+function rangeAround(T, holdings, now, fetched) {
+  const endOf = (h) => (h.end ? h.end.by : Math.min(now, Math.max(h.provenUntil ?? h.start.by, T)))
+  let lo = T, hi = T
+  const before = holdings.filter((h) => endOf(h) < T).sort((a, b) => endOf(b) - endOf(a))[0]
+  const after = holdings.filter((h) => h.start.after > T).sort((a, b) => a.start.after - b.start.after)[0]
+  for (const h of holdings.filter((h) => h.start.after <= T && endOf(h) >= T)) {
+    lo = Math.min(lo, h.start.after)
+    hi = Math.max(hi, endOf(h))
+  }
+  if (before) lo = Math.min(lo, before.end ? before.end.after : before.start.by)
+  if (after) hi = Math.max(hi, after.start.by)
+  lo = Math.max(lo, fetched[0])
+  hi = Math.min(hi, fetched[1])
+  const span = Math.max(hi - lo, 10 * 60_000)
+  const mid = (lo + hi) / 2
+  lo = Math.min(lo, mid - span / 2) - span * 0.15
+  hi = Math.max(hi, mid + span / 2) + span * 0.15
+  if (hi > now && T <= now) { lo -= hi - now; hi = now }
+  return [Math.round(Math.max(lo, fetched[0])), Math.round(Math.min(hi, fetched[1]))]
+}
+
+function ticksFor(from, to, most) {
+  const steps = [60e3, 5 * 60e3, 15 * 60e3, 30 * 60e3, 3600e3, 3 * 3600e3, 6 * 3600e3, 12 * 3600e3, 86400e3, 7 * 86400e3]
+  const step = steps.find((s) => (to - from) / s <= most) || steps[steps.length - 1]
+  const out = []
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t)
+  return out
+}
+
+function div(cls, text) {
+  const e = document.createElement('div')
+  if (cls) e.className = cls
   if (text !== undefined) e.textContent = text
   return e
 }
 
-function renderTimeline(ip, T, from, to, holdings, now) {
-  const width = 960, rowH = 28, left = 250, top = 30
-  const height = top + Math.max(1, holdings.length) * rowH + 30
-  const x = (t) => left + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * (width - left - 10)
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-label': `Timeline of ${ip}` })
-  const defs = el('defs')
-  const pattern = el('pattern', { id: 'hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' })
-  pattern.append(el('rect', { width: 6, height: 6, fill: '#fff4d6' }), el('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#8a5a00', 'stroke-width': 2 }))
-  defs.append(pattern)
-  svg.append(defs)
-  for (let i = 0; i <= 4; i++) {
-    const t = from + ((to - from) * i) / 4
-    svg.append(el('line', { x1: x(t), y1: top - 8, x2: x(t), y2: height - 20, stroke: '#d0d6de' }))
-    svg.append(el('text', { x: x(t), y: top - 12, 'text-anchor': 'middle' }, short(t).slice(5, 16)))
+function drawTimeline() {
+  const { ip, T, from, to, holdings } = view
+  const pct = (t) => ((Math.min(Math.max(t, from), to) - from) / (to - from)) * 100
+  const place = (e, a, b) => { e.style.left = `${pct(a)}%`; e.style.width = `${Math.max(0.3, pct(b) - pct(a))}%`; return e }
+  const now = Date.now()
+  const chart = div('tl-chart')
+  chart.setAttribute('role', 'group')
+  chart.setAttribute('aria-label', `Timeline of ${ip} from ${short(from)} to ${short(to)}`)
+  chart.dataset.from = String(from)
+  chart.dataset.to = String(to)
+  if (T !== undefined) chart.dataset.t = String(T)
+  const axis = div('tl-axis')
+  axis.append(div('tl-label tl-axis-label', 'UTC'))
+  const scale = div('tl-track tl-scale')
+  // About one label per 90 px of track, so that narrow screens get fewer, not overlapping, labels.
+  const ticks = ticksFor(from, to, Math.max(2, Math.min(8, Math.floor(($('timeline').clientWidth || 600) * (window.innerWidth > 640 ? 0.7 : 1) / 90))))
+  const sameDay = new Date(from).toISOString().slice(0, 10) === new Date(to).toISOString().slice(0, 10)
+  ticks.forEach((t) => {
+    const tick = div('tick', sameDay ? short(t).slice(11, 16) : short(t).slice(5, 16))
+    tick.style.left = `${pct(t)}%`
+    // The last and first labels stay inside the chart rather than half outside it.
+    if (pct(t) > 92) tick.classList.add('tick-end')
+    if (pct(t) < 8) tick.classList.add('tick-start')
+    scale.append(tick)
+  })
+  if (T !== undefined && T >= from && T <= to) {
+    const mark = div('t-mark')
+    mark.style.left = `${pct(T)}%`
+    mark.title = `the time asked about: ${short(T)}`
+    const label = div('t-mark-label', `asked: ${short(T).slice(11, 19)}`)
+    label.style.left = `${pct(T)}%`
+    if (pct(T) > 80) label.classList.add('tick-end')
+    scale.append(mark, label)
   }
-  holdings.forEach((h, i) => {
-    const y = top + i * rowH
+  axis.append(scale)
+  chart.append(axis)
+  const shown = holdings.filter((h) => h.start.after <= to && (h.end ? h.end.by : now) >= from)
+  for (const h of shown) {
     const endBy = h.end ? h.end.by : now
     const endAfter = h.end ? h.end.after : (h.provenUntil ?? h.start.by)
-    const g = el('g', { class: 'holding', tabindex: 0, role: 'button', 'aria-label': sentence(h, ip) })
-    // The whole row is the click target, not only the thin bars and the label's glyphs.
-    g.append(el('rect', { class: 'row-hit', x: 0, y, width, height: rowH, fill: 'transparent', 'pointer-events': 'all' }))
-    g.append(el('text', { x: 4, y: y + 17 }, holderName(h).slice(0, 38)))
-    g.append(el('rect', { class: 'bar-possible', x: x(h.start.after), y: y + 5, width: Math.max(1, x(endBy) - x(h.start.after)), height: rowH - 10 }))
-    if (endAfter >= h.start.by) {
-      g.append(el('rect', { class: 'bar-certain', x: x(h.start.by), y: y + 5, width: Math.max(1, x(endAfter) - x(h.start.by)), height: rowH - 10 }))
-    }
+    const g = glyphOf(h)
+    const row = div('tl-row holding')
+    row.tabIndex = 0
+    row.setAttribute('role', 'button')
+    const label = div('tl-label')
+    const chip = document.createElement('span')
+    chip.className = `glyph glyph-${g.cls}`
+    chip.textContent = g.glyph
+    chip.title = g.words
+    // The row's name is its visible label, then the holding in words for a screen reader.
+    const words = document.createElement('span')
+    words.className = 'visually-hidden'
+    words.textContent = ` (${g.words}): ${sentence(h, ip)}`
+    label.append(chip, document.createTextNode(holderName(h)), words)
+    label.title = sentence(h, ip)
+    const track = div('tl-track')
+    track.append(place(div('bar-possible'), h.start.after, endBy))
+    if (endAfter >= h.start.by) track.append(place(div('bar-certain'), h.start.by, endAfter))
+    if (T !== undefined && T >= from && T <= to) { const line = div('t-line'); line.style.left = `${pct(T)}%`; track.append(line) }
+    row.append(label, track)
     const select = () => {
-      for (const other of svg.querySelectorAll('.holding')) other.classList.remove('selected')
-      g.classList.add('selected')
+      for (const other of chart.querySelectorAll('.holding')) other.classList.remove('selected')
+      row.classList.add('selected')
       showEvidence(h, ip)
     }
-    g.addEventListener('click', select)
-    g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select() } })
-    svg.append(g)
+    row.addEventListener('click', select)
+    row.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select() } })
+    chart.append(row)
+  }
+  if (shown.length === 0) chart.append(div('tl-empty', 'No holdings in this range.'))
+  const legend = document.createElement('ul')
+  legend.className = 'tl-legend'
+  const kinds = new Map(shown.map((h) => { const g = glyphOf(h); return [g.cls, g] }))
+  for (const g of kinds.values()) {
+    const li = document.createElement('li')
+    const chip = document.createElement('span')
+    chip.className = `glyph glyph-${g.cls}`
+    chip.textContent = g.glyph
+    li.append(chip, document.createTextNode(` ${g.words}`))
+    legend.append(li)
+  }
+  for (const [cls, words] of [['bar-certain', 'held for certain'], ['bar-possible', 'may have started or ended in this stretch']]) {
+    const li = document.createElement('li')
+    li.append(div(`swatch ${cls}`), document.createTextNode(` ${words}`))
+    legend.append(li)
+  }
+  // From a focused row: arrows move the range, + and - zoom (the buttons above do the same).
+  chart.addEventListener('keydown', (e) => {
+    const act = { ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), '+': () => zoom(0.5), '=': () => zoom(0.5), '-': () => zoom(2) }[e.key]
+    if (!act) return
+    e.preventDefault()
+    const focused = [...chart.querySelectorAll('.holding')].indexOf(document.activeElement)
+    act().then(() => { const rows = $('timeline').querySelectorAll('.holding'); if (focused >= 0 && rows[focused]) rows[focused].focus() }, showError)
   })
-  svg.append(el('line', { class: 't-mark', x1: x(T), y1: top - 8, x2: x(T), y2: height - 20 }))
-  svg.append(el('text', { x: x(T), y: height - 6, 'text-anchor': 'middle', fill: '#b3261e' }, `asked: ${short(T).slice(11)}`))
-  if (holdings.length === 0) svg.append(el('text', { x: left, y: top + 18 }, 'no holdings in this range'))
-  $('timeline').replaceChildren(svg)
+  $('tl-range').textContent = `${short(from)} to ${short(to)}`
+  $('timeline').replaceChildren(chart, legend)
+}
+
+// Zoom and pan move the range shown; a range past what was fetched is fetched again.
+async function moveView(from, to) {
+  view.from = Math.round(from)
+  view.to = Math.round(to)
+  const f = view.fetched
+  if (!f || view.from < f[0] || view.to > f[1]) {
+    // A span either side, so that panning does not fetch at every step; a timeline covers at most 31 days.
+    const span = view.to - view.from
+    const extra = Math.max(0, Math.min(span, Math.floor((31 * 86400e3 - 1000 - span) / 2)))
+    const [a, b] = [view.from - extra, view.to + extra]
+    const timeline = await api(`/v1/ips/${encodeURIComponent(view.ip)}/timeline?${new URLSearchParams({ from: iso(a), to: iso(b) })}`)
+    view.fetched = [a, b]
+    view.holdings = timeline.holdings || []
+  }
+  drawTimeline()
+}
+
+function zoom(factor) {
+  const mid = view.T !== undefined && view.T >= view.from && view.T <= view.to ? view.T : (view.from + view.to) / 2
+  const span = Math.min(Math.max((view.to - view.from) * factor, 60_000), 30 * 86400e3)
+  const left = (mid - view.from) / (view.to - view.from)
+  return moveView(mid - span * left, mid + span * (1 - left))
+}
+const pan = (fraction) => moveView(view.from + (view.to - view.from) * fraction, view.to + (view.to - view.from) * fraction)
+
+async function showTimeline(ip, T, from, to) {
+  view.ip = ip
+  view.T = T
+  view.fetched = undefined
+  const wide = T === undefined ? [from, to] : [T - 6 * 3600e3, T + 6 * 3600e3]
+  const timeline = await api(`/v1/ips/${encodeURIComponent(ip)}/timeline?${new URLSearchParams({ from: iso(wide[0]), to: iso(wide[1]) })}`)
+  view.fetched = wide
+  view.holdings = timeline.holdings || []
+  ;[view.from, view.to] = T === undefined ? [from, to] : rangeAround(T, view.holdings, Date.now(), wide)
+  drawTimeline()
 }
 
 function showEvidence(h, ip) {
@@ -222,26 +398,81 @@ function showEvidence(h, ip) {
 }
 
 // ---- the query ----------------------------------------------------------------------------------
-async function run(ip, at, windowText) {
+let asked = null
+
+function startResult(timelineOnly) {
   $('result').hidden = false
   $('error').hidden = true
+  $('answer-part').hidden = timelineOnly
+  $('timeline-part').hidden = false
   $('evidence').hidden = true
+  $('note').hidden = true
+  $('copied').textContent = ''
   $('answer').replaceChildren()
   $('timeline').replaceChildren()
+}
+
+function showError(err) {
+  // An error replaces the answer: no buttons to copy nothing, no empty timeline.
+  $('answer-part').hidden = true
+  $('timeline-part').hidden = true
+  $('error').hidden = false
+  // A request with several bad fields is told them all: one line each.
+  const parts = err.message.split(/; (?=")/)
+  if (parts.length < 2) { $('error').textContent = err.message; return }
+  const list = document.createElement('ul')
+  for (const part of parts) { const li = document.createElement('li'); li.textContent = part; list.append(li) }
+  $('error').replaceChildren(list)
+}
+
+async function run(ip, at, windowText) {
+  startResult(false)
   const params = new URLSearchParams({ at, window: windowText })
+  asked = { ip, params }
   history.replaceState(null, '', `?${new URLSearchParams({ ip, at, window: windowText })}`)
   try {
     const body = await api(`/v1/ips/${encodeURIComponent(ip)}?${params}`)
     lastAnswer = body
     renderAnswer(body.ip ?? ip, body)
-    const T = typeof body.at === 'number' ? body.at : Date.parse(body.at)
-    const span = 6 * 3600_000
-    const timeline = await api(`/v1/ips/${encodeURIComponent(ip)}/timeline?${new URLSearchParams({ from: iso(T - span), to: iso(T + span) })}`)
-    renderTimeline(body.ip ?? ip, T, T - span, T + span, timeline.holdings || [], Date.now())
+    await showTimeline(body.ip ?? ip, Date.parse(body.at), undefined, undefined)
   } catch (err) {
-    $('error').hidden = false
-    $('error').textContent = err.message
+    showError(err)
   }
+}
+
+async function runTimeline(ip, fromText, toText) {
+  startResult(true)
+  asked = { ip }
+  $('ip').value = ip
+  try {
+    const from = Date.parse(fromText), to = Date.parse(toText)
+    if (Number.isNaN(from) || Number.isNaN(to)) throw new Error('"from" and "to" must be ISO-8601 times like 2026-11-20T10:00:00Z')
+    await showTimeline(ip, undefined, from, to)
+  } catch (err) {
+    showError(err)
+  }
+}
+
+async function copyNote() {
+  if (!asked || !asked.params) return
+  const note = await api(`/v1/ips/${encodeURIComponent(asked.ip)}/note?${asked.params}`, 'text')
+  $('note').value = note
+  $('note').hidden = false
+  // The clipboard needs a secure context (https or localhost): elsewhere the note is there to select.
+  const copied = navigator.clipboard ? await navigator.clipboard.writeText(note).then(() => true, () => false) : false
+  $('copied').textContent = copied ? 'incident note copied (Markdown)' : 'select the note below and copy it'
+}
+
+async function downloadCsv() {
+  const params = new URLSearchParams({ from: iso(view.from), to: iso(view.to), format: 'csv' })
+  const csv = await api(`/v1/ips/${encodeURIComponent(view.ip)}/timeline?${params}`, 'text')
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }))
+  a.download = `whohad-${view.ip.replaceAll(':', '-')}-${iso(view.from).slice(0, 19).replaceAll(':', '')}.csv`
+  document.body.append(a)
+  a.click()
+  a.remove()
+  URL.revokeObjectURL(a.href)
 }
 
 function init() {
@@ -253,6 +484,7 @@ function init() {
     e.preventDefault()
     run($('ip').value.trim(), $('at').value.trim(), $('window').value)
   })
+  $('copy-note').addEventListener('click', () => copyNote().catch(showError))
   $('copy-json').addEventListener('click', async () => {
     await navigator.clipboard?.writeText(JSON.stringify(lastAnswer, null, 2)).catch(() => {})
     $('copied').textContent = 'answer copied as JSON'
@@ -261,7 +493,13 @@ function init() {
     await navigator.clipboard?.writeText(location.href).catch(() => {})
     $('copied').textContent = 'link copied'
   })
+  $('zoom-in').addEventListener('click', () => zoom(0.5).catch(showError))
+  $('zoom-out').addEventListener('click', () => zoom(2).catch(showError))
+  $('pan-earlier').addEventListener('click', () => pan(-0.25).catch(showError))
+  $('pan-later').addEventListener('click', () => pan(0.25).catch(showError))
+  $('download-csv').addEventListener('click', () => downloadCsv().catch(showError))
   if (q.get('ip') && q.get('at')) run(q.get('ip'), q.get('at'), q.get('window') || '5m')
+  else if (q.get('ip') && q.get('from') && q.get('to')) runTimeline(q.get('ip'), q.get('from'), q.get('to'))
 }
 
 init()
