@@ -10,7 +10,7 @@
 // (the store unreachable, a catch-up slow), and before its first load, it says "maybe" to everything
 // and lookups read the store as they did without it. A Bloom filter errs only towards "maybe".
 import { GrowingBloom } from '../model/bloom.ts'
-import type { Member, MemberRegistry } from '../store/members.ts'
+import { type Member, type MemberRegistry, REGISTRY_MARGIN_MS } from '../store/members.ts'
 
 export interface MembershipOptions {
   readonly registry: Pick<MemberRegistry, 'state' | 'entriesOf' | 'entriesSince'>
@@ -18,7 +18,8 @@ export interface MembershipOptions {
   readonly staleMs: number
   /**
    * How far before the last catch-up's start the next one reads: an entry is filed under its writer's
-   * clock at the time it began writing, so this covers clock skew between processes and slow writes.
+   * clock at the time it began writing, so this covers clock skew between processes and slow writes
+   * (default REGISTRY_MARGIN_MS: the registry files a slow write again, store/members.ts).
    */
   readonly marginMs?: number
   readonly log?: (message: string) => void
@@ -83,7 +84,7 @@ export class Membership {
       } else {
         // A registry being backfilled becomes complete later; until it is, the filter never says "no".
         if (!this.complete) this.complete = (await this.o.registry.state()).complete
-        await this.o.registry.entriesSince(this.caughtUpAt - (this.o.marginMs ?? 5 * 60_000), add)
+        await this.o.registry.entriesSince(this.caughtUpAt - (this.o.marginMs ?? REGISTRY_MARGIN_MS), add)
       }
       this.caughtUpAt = began
       this.pruneRecent()

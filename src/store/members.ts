@@ -29,6 +29,24 @@ export interface RegistryState {
 /** How many registered (account, address) pairs a process remembers, so as not to register them again. */
 const REMEMBERED = 20_000
 
+/**
+ * An entry is filed under its writer's clock when its write began, and is read from the time it is
+ * written. A write that took longer than this is filed again under a later time, so that every entry
+ * can be read within this long of the time it is filed under.
+ */
+export const REGISTRY_LATENESS_MS = 10_000
+/** The clocks of one deployment's processes agree within this (NTP and Amazon Time Sync keep them within milliseconds). */
+export const MAX_CLOCK_SKEW_MS = 20_000
+/**
+ * How far before its last catch-up's start a reader reads again: any entry it has not seen is filed
+ * under a time no earlier than that (written late by at most the lateness bound, on a clock at most the
+ * skew behind). Small, because a catch-up reads everything filed since: right after an initial sync,
+ * that is every address.
+ */
+export const REGISTRY_MARGIN_MS = REGISTRY_LATENESS_MS + MAX_CLOCK_SKEW_MS
+/** Refilings of one write before it gives up (the apply fails, and no holding is written unregistered). */
+const REFILINGS = 3
+
 export class MemberRegistry {
   private readonly registered = new LRUCache<string, true>({ max: REMEMBERED })
   private readonly daysListed = new Set<string>()
@@ -64,7 +82,19 @@ export class MemberRegistry {
       if (!this.registered.has(key)) fresh.set(key, m)
     }
     if (fresh.size === 0) return 0
-    const at = this.now()
+    for (let attempt = 0; ; attempt++) {
+      const at = this.now()
+      await this.file([...fresh.values()], at)
+      const late = this.now() - at
+      if (late <= REGISTRY_LATENESS_MS) break
+      if (attempt >= REFILINGS) throw new Error(`the member registry's writes take ${Math.round(late / 1000)} s, longer than ${REGISTRY_LATENESS_MS / 1000} s: not writing holdings its readers might not see in time`)
+    }
+    for (const key of fresh.keys()) this.registered.set(key, true)
+    return fresh.size
+  }
+
+  /** Writes the entries under `at` (its day listed first). */
+  private async file(members: readonly Member[], at: number): Promise<void> {
     const day = membersDay(at)
     if (!this.daysListed.has(day)) {
       // The day is listed before its entries are written: a loader that reads the list finds them.
@@ -79,12 +109,10 @@ export class MemberRegistry {
       )
       this.daysListed.add(day)
     }
-    const puts: WriteRequest[] = [...fresh.values()].map((m) => ({
+    const puts: WriteRequest[] = members.map((m) => ({
       PutRequest: { Item: marshall({ pk: membersPk(day), sk: membersSk(at, m.accountId, m.address), address: m.address, accountId: m.accountId }) },
     }))
     await batchWrite(this.client, this.tableName, puts, this.options.batch)
-    for (const key of fresh.keys()) this.registered.set(key, true)
-    return fresh.size
   }
 
   /** Whether the registry is complete, and its days (a consistent read). */

@@ -7,6 +7,7 @@ import t from 'tap'
 import { buildApp } from '../../src/api/app.ts'
 import { Membership } from '../../src/api/membership.ts'
 import { parseIp } from '../../src/model/ip.ts'
+import { MemberRegistry, REGISTRY_LATENESS_MS } from '../../src/store/members.ts'
 import { MEMBERS_META } from '../../src/store/table.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { openTestStore } from '../../support/stores.ts'
@@ -157,4 +158,31 @@ t.test('a late catch-up is waited for (at most the bound), not answered by the s
   await membership.whenCurrent(50)
   t.notOk(membership.trusted(), 'a catch-up that does not finish: the wait ends (or this test would hang), the filter still says "maybe"')
   finish!()
+})
+
+t.test('a registry write that took too long is filed again under a later time, so readers with a short margin still see it', async (t) => {
+  const { client, tableName } = await openTestStore(t, 'dynamodb-local')
+  // A clock the test moves: each write of entries "takes" what `slow` says (the clock jumps after it).
+  let clock = T0 + 3_600_000
+  const slow: number[] = [REGISTRY_LATENESS_MS + 5_000, 1_000]
+  const registry = new MemberRegistry(client, tableName, { now: () => clock })
+  const send = client.send.bind(client)
+  t.teardown(() => { (client as { send: unknown }).send = send })
+  ;(client as { send: unknown }).send = async (command: { constructor: { name: string } }) => {
+    const out = await send(command as never)
+    if (command.constructor.name === 'BatchWriteItemCommand') clock += slow.shift() ?? 0
+    return out
+  }
+  const first = clock
+  t.equal(await registry.register([{ address: '203.0.113.7', accountId: A }]), 1)
+  const filed: number[] = []
+  await registry.entriesSince(first - 1, () => filed.push(clock))
+  t.equal(filed.length, 2, 'filed twice: once when the write began, once after it ran late')
+  const since: string[] = []
+  await registry.entriesSince(first + REGISTRY_LATENESS_MS + 1, (m) => since.push(m.address))
+  t.same(since, ['203.0.113.7'], 'a reader that began after the late write, reading from its own start less the margin, finds it')
+
+  // Always slow: it gives up, and the caller writes no holding the readers might miss.
+  slow.push(...Array.from({ length: 10 }, () => REGISTRY_LATENESS_MS + 1))
+  await t.rejects(registry.register([{ address: '203.0.113.8', accountId: A }]), /longer than 10 s/)
 })
