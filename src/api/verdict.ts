@@ -22,9 +22,13 @@ interface Placed {
   readonly holder: Holder
 }
 
-/** Whether every target was watched by complete polls at T (coverage's watched stretches contain it). */
-export function watchedAt(coverage: Pick<Coverage, 'watched'>, at: number): boolean {
-  return coverage.watched.some((w) => Date.parse(w.from) <= at && at <= Date.parse(w.to))
+/**
+ * Whether every target was watched by complete polls at T (coverage's watched stretches contain it).
+ * `atText` is T as formatTime writes it, as the stretches are written: that form (a four-digit year,
+ * every field at its full width, UTC) sorts as the times do, so the texts are compared as they are.
+ */
+export function watchedAt(coverage: Pick<Coverage, 'watched'>, atText: string): boolean {
+  return coverage.watched.some((w) => w.from <= atText && atText <= w.to)
 }
 
 /** "i-0b2 (web-prod-3), account 111111111111, eu-west-1", with the VPC of a private address. */
@@ -38,7 +42,7 @@ export function holderLine(h: { readonly scope: string; readonly holder: Holder 
  * about; `atText`: `at` already formatted (formatTime), when the caller has it.
  */
 export function verdictBlock(ip: string, at: number, holdings: readonly Placed[], coverage: Pick<Coverage, 'watched' | 'detail'>, narrowed = '', atText = formatTime(at)): VerdictBlock {
-  const v = verdictOf(holdings, watchedAt(coverage, at))
+  const v = verdictOf(holdings, watchedAt(coverage, atText))
   const when = `At ${atText}, ${ip}`
   const names = (indices: readonly number[]) => indices.map((i) => holderLine(holdings[i]!))
   let text: string

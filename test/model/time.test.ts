@@ -129,3 +129,9 @@ t.test('day-of-month checks agree with the calendar (property)', async (t) => {
   )
   t.pass('property holds')
 })
+
+t.test('formatted times sort as the times do (verdicts compare them as text)', async (t) => {
+  const MAX = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+  fc.assert(fc.property(fc.integer({ min: 0, max: MAX }), fc.integer({ min: 0, max: MAX }), (a, b) => Math.sign(a - b) === (formatTime(a) < formatTime(b) ? -1 : formatTime(a) > formatTime(b) ? 1 : 0)), { numRuns: 5_000 })
+  t.pass('property holds')
+})
