@@ -8,7 +8,8 @@ import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
 import { afterPoll } from './poll-state.ts'
-import { reconcile } from './reconcile.ts'
+import { OpenHoldings } from './open-holdings.ts'
+import { holdingsToRead, reconcileSummarised } from './reconcile.ts'
 
 export interface PollDeps {
   /** Where holdings and target states go, and instance records and descriptions: without them a poll keeps holdings only. */
@@ -19,14 +20,20 @@ export interface PollDeps {
   readonly maxGapMs: number
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
+  /** The open holdings kept between polls (without it, this poll reads its target's in full and keeps nothing). */
+  readonly openHoldings?: OpenHoldings
 }
 
 export async function pollTarget(deps: PollDeps, target: Target): Promise<PollResult> {
   const began = Date.now()
+  const memory = deps.openHoldings ?? new OpenHoldings(deps.store.holdings)
+  const tenure = memory.tenure(target)
   const state = await deps.store.targets.getOrFresh(target)
-  const open = await deps.store.holdings.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+  const history = { lastCompletePoll: state.lastCompletePoll }
   const snapshot = await deps.takeSnapshot(target)
-  const ops = reconcile(open, snapshot, { lastCompletePoll: state.lastCompletePoll })
+  // Only the open holdings this snapshot may change are read in full (see open-holdings.ts).
+  const { open, read } = await memory.read(target, state, tenure, (kept) => holdingsToRead(kept, snapshot, history))
+  const ops = reconcileSummarised(open, read, snapshot, history)
   const count = (kind: StoreOperation['kind']) => ops.filter((o) => o.kind === kind).length
   const result = {
     target,
@@ -38,28 +45,38 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     refined: count('refine'),
     ...(snapshot.disagreements ? { disagreements: snapshot.disagreements } : {}),
   }
-  if (deps.stillOwner && !deps.stillOwner(target)) {
+  // A lease lost, or lost and taken again, since the poll began: another process may have written.
+  if ((deps.stillOwner && !deps.stillOwner(target)) || memory.tenure(target) !== tenure) {
+    memory.forget(target)
     return { ...result, abandoned: true, durationMs: Date.now() - began, state }
   }
-  if (ops.length > 0) {
-    await deps.store.holdings.apply(ops)
-    await deps.onChanged?.(changedAddresses(ops))
+  try {
+    if (ops.length > 0) {
+      await deps.store.holdings.apply(ops)
+      memory.applied(target, ops)
+      await deps.onChanged?.(changedAddresses(ops))
+    }
+    // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
+    const instancesWritten =
+      deps.store.instances && snapshot.complete && snapshot.instances
+        ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
+        : 0
+    // The same for descriptions; their digests go into the state written next, so a crash before it
+    // makes the replayed poll compare item by item (and find them written).
+    const described =
+      deps.store.descriptions && snapshot.complete && snapshot.descriptions
+        ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
+        : undefined
+    const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+    const next = memory.stamp(described ? { ...polled, descriptionDigests: described.digests } : polled, state)
+    await deps.store.targets.put(next)
+    memory.wrote(target, next, state)
+    return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }
+  } catch (err) {
+    // Some of the writes may have been made: what is kept no longer says what is stored.
+    memory.forget(target)
+    throw err
   }
-  // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
-  const instancesWritten =
-    deps.store.instances && snapshot.complete && snapshot.instances
-      ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
-      : 0
-  // The same for descriptions; their digests go into the state written next, so a crash before it
-  // makes the replayed poll compare item by item (and find them written).
-  const described =
-    deps.store.descriptions && snapshot.complete && snapshot.descriptions
-      ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
-      : undefined
-  const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
-  const next = described ? { ...polled, descriptionDigests: described.digests } : polled
-  await deps.store.targets.put(next)
-  return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }
 }
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {
