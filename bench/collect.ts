@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { collectOnce } from '../src/collector/collector.ts'
-import { OpenHoldings } from '../src/collector/open-holdings.ts'
+import { TargetMemory } from '../src/collector/target-memory.ts'
 import { wireCollector } from '../src/collector/wiring.ts'
 import { loadConfig } from '../src/config.ts'
 import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
@@ -335,7 +335,7 @@ async function steadyCycles(fake: FakeProcess, dynamoEndpoint: string, tableName
   const store = storeOver(client, { tableName, retentionMs: 400 * 86_400_000 }, { location: 'AWS DynamoDB Local', table: 'exists' })
   const settings = { ...defaults, endpoint: fake.endpoint, selfAccountId: fake.accountId, homeRegion: 'us-east-1' }
   const wired = wireCollector(store, settings, { credentials: fake.keys })
-  const deps = { ...wired.deps, openHoldings: new OpenHoldings(store.holdings) }
+  const deps = { ...wired.deps, memory: new TargetMemory(store.holdings) }
   const totalReads = () => [...reads.values()].reduce((a, b) => a + b, 0)
   try {
     let cycleStarted = performance.now()
@@ -359,7 +359,7 @@ async function steadyCycles(fake: FakeProcess, dynamoEndpoint: string, tableName
       steady.fetchOnlyMs += performance.now() - fetchStart
     }
     steady.reads = [...steady.byCommand.values()].reduce((a, b) => a + b, 0)
-    return { ...steady, kept: deps.openHoldings.size(), takeoverReads: totalReads() - steady.reads }
+    return { ...steady, kept: deps.memory.size(), takeoverReads: totalReads() - steady.reads }
   } finally {
     wired.session.destroy()
     client.destroy()
@@ -495,7 +495,7 @@ async function main(): Promise<void> {
         `${fakeRss === undefined ? 'n/a' : `${f(fakeRss / MB, 0)} MB`}; DynamoDB Local is a Java process of its own\n` +
         `kept open holdings: one process polling ${STEADY_POLLS} steady cycles after taking the targets over (${kept.takeoverReads} items read), ` +
         `${kept.changed} holdings changed, ${kept.reads} store items read (${[...kept.byCommand].map(([c, n]) => `${n} ${c}`).join(', ')}); ` +
-        `${f(kept.ms / STEADY_POLLS / 1000)} s per cycle against ${f(kept.fetchOnlyMs / STEADY_POLLS / 1000)} s fetching alone; ${kept.kept} open holdings kept\n\n` +
+        `${f(kept.ms / STEADY_POLLS / 1000)} s per cycle against ${f(kept.fetchOnlyMs / STEADY_POLLS / 1000)} s fetching alone; ${kept.kept.holdings} open holdings, ${kept.kept.instances} instance records and ${kept.kept.descriptions} descriptions kept\n\n` +
         `  ${'figure'.padEnd(56)} ${'value'.padStart(9)}   ${'goal'.padEnd(8)}\n` +
         row('1. initial sync ÷ floor', f(ratio), '<= 1.2', ratio <= 1.2) +
         row('2. writes per changed holding (steady state)', f(perChange), '<= 1.2', perChange <= 1.2) +

@@ -12,7 +12,7 @@ import { configIntervals, readEniHistory } from './config-source.ts'
 import { CONFIG_COVERAGE } from '../cache/types.ts'
 import type { InstanceFacts } from './holder.ts'
 import type { Target } from '../model/target.ts'
-import { OpenHoldings } from './open-holdings.ts'
+import { TargetMemory } from './target-memory.ts'
 import { changedAddresses } from './poll.ts'
 import { openKey } from './reconcile.ts'
 
@@ -25,7 +25,7 @@ export interface ConfigPassDeps {
   readonly now: () => number
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
   /** The open holdings the collector keeps between polls (without it, the pass reads its target's in full). */
-  readonly openHoldings?: OpenHoldings
+  readonly memory?: TargetMemory
 }
 
 export interface ConfigPassResult {
@@ -47,7 +47,7 @@ export interface ConfigPassResult {
  */
 export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true, signal?: AbortSignal): Promise<ConfigPassResult> {
   const now = deps.now()
-  const memory = deps.openHoldings ?? new OpenHoldings(deps.store.holdings)
+  const memory = deps.memory ?? new TargetMemory(deps.store.holdings)
   const tenure = memory.tenure(target)
   const client = deps.configClient(target)
   const found = configRecordingOf(await readConfigRecorders(client, signal), now)

@@ -8,7 +8,7 @@ import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
 import { afterPoll } from './poll-state.ts'
-import { OpenHoldings } from './open-holdings.ts'
+import { TargetMemory } from './target-memory.ts'
 import { holdingsToRead, reconcileSummarised } from './reconcile.ts'
 
 export interface PollDeps {
@@ -21,17 +21,17 @@ export interface PollDeps {
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
   /** The open holdings kept between polls (without it, this poll reads its target's in full and keeps nothing). */
-  readonly openHoldings?: OpenHoldings
+  readonly memory?: TargetMemory
 }
 
 export async function pollTarget(deps: PollDeps, target: Target): Promise<PollResult> {
   const began = Date.now()
-  const memory = deps.openHoldings ?? new OpenHoldings(deps.store.holdings)
+  const memory = deps.memory ?? new TargetMemory(deps.store.holdings)
   const tenure = memory.tenure(target)
   const state = await deps.store.targets.getOrFresh(target)
   const history = { lastCompletePoll: state.lastCompletePoll }
   const snapshot = await deps.takeSnapshot(target)
-  // Only the open holdings this snapshot may change are read in full (see open-holdings.ts).
+  // Only the open holdings this snapshot may change are read in full (see target-memory.ts).
   const { open, read } = await memory.read(target, state, tenure, (kept) => holdingsToRead(kept, snapshot, history))
   const ops = reconcileSummarised(open, read, snapshot, history)
   const count = (kind: StoreOperation['kind']) => ops.filter((o) => o.kind === kind).length
@@ -57,16 +57,20 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
       await deps.onChanged?.(changedAddresses(ops))
     }
     // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
-    const instancesWritten =
+    // What is kept of the records is as trusted as the open holdings read above (the same checks).
+    const known = memory.known(target)
+    const instances =
       deps.store.instances && snapshot.complete && snapshot.instances
-        ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
-        : 0
+        ? await deps.store.instances.syncKnown(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, known.instances)
+        : undefined
     // The same for descriptions; their digests go into the state written next, so a crash before it
     // makes the replayed poll compare item by item (and find them written).
     const described =
       deps.store.descriptions && snapshot.complete && snapshot.descriptions
-        ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
+        ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests, known.descriptions)
         : undefined
+    memory.keep(target, { ...(instances ? { instances: instances.listed } : {}), ...(described ? { descriptions: described.current } : {}) })
+    const instancesWritten = instances?.written ?? 0
     const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
     const next = memory.stamp(described ? { ...polled, descriptionDigests: described.digests } : polled, state)
     await deps.store.targets.put(next)

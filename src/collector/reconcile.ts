@@ -31,7 +31,7 @@ export interface PollHistory {
 /** The key an open holding is stored under: at most one open holding per (address, scope, ENI). */
 export function openKey(h: Pick<Holding, 'address' | 'scope'> & { holder: Pick<Holder, 'eniId'> }): string {
   // Joined, not a template: join makes one flat string, where a template's result can be a rope of its
-  // parts, several times the size in the memory the collector keeps (open-holdings.ts).
+  // parts, several times the size in the memory the collector keeps (target-memory.ts).
   return [h.address, h.scope, h.holder.eniId].join('|')
 }
 

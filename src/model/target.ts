@@ -38,7 +38,7 @@ export interface TargetState extends Target {
   /**
    * Counts the writes of this state that followed a write of the target's holdings (a poll's, a Config
    * pass's that changed some), and `writer` names the collector process that made the last one. A
-   * process that keeps the target's open holdings in memory (collector/open-holdings.ts) trusts them
+   * process that keeps the target's open holdings in memory (collector/target-memory.ts) trusts them
    * only while the stored pair is the one it last wrote or read: any other means another process wrote.
    */
   readonly version?: number

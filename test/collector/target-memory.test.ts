@@ -1,11 +1,11 @@
-// The open holdings a collector keeps between polls (collector/open-holdings.ts) are trusted only while
+// The open holdings a collector keeps between polls (collector/target-memory.ts) are trusted only while
 // nobody else can have written its target: each case below has another writer change the table behind
 // the process's back and an address come back, so that a process trusting what it kept would find
 // nothing to do and leave the address with no open holding ("nobody holds it": a confident wrong
 // answer). Each time, the process must read the target's open holdings again before it writes.
 import t from 'tap'
 import { LeaseKeeper } from '../../src/collector/lease-keeper.ts'
-import { OpenHoldings } from '../../src/collector/open-holdings.ts'
+import { TargetMemory } from '../../src/collector/target-memory.ts'
 import { type PollDeps, pollTarget } from '../../src/collector/poll.ts'
 import type { Snapshot } from '../../src/model/observation.ts'
 import type { Target } from '../../src/model/target.ts'
@@ -50,10 +50,10 @@ function collector(store: Store, options: { readonly tenure?: (t: Target) => num
     await store.holdings.apply(ops)
     if (options.failApply?.()) throw new Error('the write failed after it was made (the response was lost)')
   }
-  const openHoldings = new OpenHoldings(holdings, options.tenure ? { tenure: options.tenure } : {})
+  const memory = new TargetMemory(holdings, options.tenure ? { tenure: options.tenure } : {})
   const poll = (at: number, addresses: readonly string[], extra: Partial<PollDeps> = {}) =>
-    pollTarget({ store: { holdings, targets: store.targets }, takeSnapshot: async () => snapshot(at, addresses), maxGapMs: 5 * MIN, openHoldings, ...extra }, target)
-  return { counted, poll, openHoldings }
+    pollTarget({ store: { holdings, targets: store.targets }, takeSnapshot: async () => snapshot(at, addresses), maxGapMs: 5 * MIN, memory, ...extra }, target)
+  return { counted, poll, memory }
 }
 
 async function openNow(store: Store): Promise<string[]> {
@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
     const changed = await a.poll(3 * MIN, [Y])
     t.match(changed, { opened: 0, closed: 1 })
     t.equal(a.counted.fullReads, 1, 'later polls read no more in full')
-    t.equal(a.openHoldings.size(), 1, 'what is kept follows the writes')
+    t.equal(a.memory.size().holdings, 1, 'what is kept follows the writes')
     t.same(await openNow(store), [Y])
   })
 
@@ -90,7 +90,7 @@ for (const backend of BACKENDS) {
     // between writing the holdings and writing the target's state, so the state still reads as a left it.
     now += 2 * PERIOD
     await kb.tick()
-    t.equal(ka.tenure(target), a.openHoldings.tenure(target), 'a has not ticked: it does not know yet')
+    t.equal(ka.tenure(target), a.memory.tenure(target), 'a has not ticked: it does not know yet')
     const b = collector(store, { tenure: (x) => kb.tenure(x) })
     const stateBefore = await store.targets.get(target)
     await t.rejects(b.poll(now, [], { store: { holdings: store.holdings, targets: { ...store.targets, getOrFresh: (x: Target) => store.targets.getOrFresh(x), put: async () => { throw new Error('killed') } } as unknown as Store['targets'] } }))

@@ -1,19 +1,22 @@
-// The open holdings of the targets this process polls, kept between polls, so that a steady poll reads
-// from the store only the few holdings it may change instead of every open one of its target.
+// What the collector process keeps of the targets it polls, between polls, so that a steady poll reads
+// from the store only what it may change, instead of every open holding, instance record and
+// description of its target.
 //
-// What is kept is a summary per open holding (reconcile.ts's OpenSummary under its openKey: about
-// 140 bytes), never the holding: at 100,000 ENIs the holdings themselves would not fit the collector's
-// heap. A poll reads the holdings its snapshot may change in full, by key, with consistent reads, and
-// checks them against their summaries.
+// Kept per target: a summary per open holding (reconcile.ts's OpenSummary under its openKey), and the
+// content hash per listed instance record and per current description; about 150 bytes each with its
+// key, never the holdings or records themselves (at 100,000 ENIs those would not fit the collector's
+// heap). A poll reads in full, by key and with consistent reads, the few its snapshot may change, and
+// checks them against what was kept.
 //
-// The summaries are trusted only while nobody else can have written the target's holdings since they
-// were made: the target's lease has been held throughout (the same tenure, lease-keeper.ts), and its
-// stored state still carries the version and writer this process last read or wrote (model/target.ts).
-// Otherwise, and after any failed write, the target's open holdings are read again in full (with the
-// store's crash repair). A process that restarts starts with nothing kept.
+// What is kept is trusted only while nobody else can have written the target since it was made: the
+// target's lease has been held throughout (the same tenure, lease-keeper.ts), and its stored state
+// still carries the version and writer this process last read or wrote (model/target.ts). Otherwise,
+// and after any failed write, the target is read again in full (open holdings with the store's crash
+// repair). A process that restarts starts with nothing kept.
 import { randomUUID } from 'node:crypto'
 import type { StoreOperation, StoredHolding } from '../model/stored-holding.ts'
 import type { Target, TargetState } from '../model/target.ts'
+import type { KnownDescriptions } from '../store/descriptions.ts'
 import type { HoldingStore } from '../store/holdings.ts'
 import { openKey, type OpenSummary, openSummary } from './reconcile.ts'
 
@@ -22,9 +25,19 @@ interface Kept {
   version: number | undefined
   writer: string | undefined
   readonly open: Map<string, OpenSummary>
+  /** Listed instance records: id → content hash (store/instances.ts). */
+  instances?: ReadonlyMap<string, string>
+  /** Current descriptions per kind: id → content hash (store/descriptions.ts). */
+  descriptions?: KnownDescriptions
 }
 
-export interface OpenHoldingsOptions {
+/** What is known, besides its open holdings, of a target whose open holdings were just read. */
+export interface KnownRecords {
+  readonly instances?: ReadonlyMap<string, string>
+  readonly descriptions?: KnownDescriptions
+}
+
+export interface TargetMemoryOptions {
   /** This process's name in the target states it writes (default: a random one per instance). */
   readonly me?: string
   /** Which tenure of the target's lease this process is in (LeaseKeeper.tenure); none without leases. */
@@ -42,13 +55,13 @@ export interface OpenRead {
 
 const targetKey = (t: Target) => `${t.accountId}/${t.region}`
 
-export class OpenHoldings {
+export class TargetMemory {
   readonly me: string
   private readonly kept = new Map<string, Kept>()
 
   constructor(
     private readonly store: Pick<HoldingStore, 'openHoldingsOfTarget' | 'openHoldingsByKey'>,
-    private readonly options: OpenHoldingsOptions = {},
+    private readonly options: TargetMemoryOptions = {},
   ) {
     this.me = options.me ?? `collector-${randomUUID()}`
   }
@@ -95,6 +108,20 @@ export class OpenHoldings {
     }
   }
 
+  /** What is kept of the target's instance records and descriptions: valid once `read` has been called in this poll. */
+  known(target: Target): KnownRecords {
+    const kept = this.kept.get(targetKey(target))
+    return { ...(kept?.instances ? { instances: kept.instances } : {}), ...(kept?.descriptions ? { descriptions: kept.descriptions } : {}) }
+  }
+
+  /** The target's instance records and descriptions were brought in line with a poll: keep what is stored now. */
+  keep(target: Target, records: KnownRecords): void {
+    const kept = this.kept.get(targetKey(target))
+    if (!kept) return
+    if (records.instances) kept.instances = records.instances
+    if (records.descriptions) kept.descriptions = records.descriptions
+  }
+
   /**
    * The target's state was written over `previous` (after its holdings, if any were): the kept summaries
    * are in step with it, if they were with `previous`. Otherwise another process wrote in between.
@@ -128,10 +155,14 @@ export class OpenHoldings {
     }
   }
 
-  /** How many open holdings are kept, over every target. */
-  size(): number {
-    let n = 0
-    for (const kept of this.kept.values()) n += kept.open.size
+  /** How many open holdings, instance records and descriptions are kept, over every target. */
+  size(): { holdings: number; instances: number; descriptions: number } {
+    const n = { holdings: 0, instances: 0, descriptions: 0 }
+    for (const kept of this.kept.values()) {
+      n.holdings += kept.open.size
+      n.instances += kept.instances?.size ?? 0
+      for (const ids of kept.descriptions?.values() ?? []) n.descriptions += ids.size
+    }
     return n
   }
 }
