@@ -1,10 +1,13 @@
 // npm run bench:collect — the collector against a 100k-ENI simulated organisation (100 accounts ×
-// 4 regions × 250 ENIs), through the real AWS SDK, into AWS DynamoDB Local. Prints three figures:
+// 4 regions × 250 ENIs), through the real AWS SDK, into AWS DynamoDB Local. Prints five figures:
 //   1. initial sync wall time ÷ the floor the simulated AWS allows (goal ≤ 1.2)
 //   2. DynamoDB writes per changed holding in steady state at ~1% churn per poll (goal ≤ 1.2, plus
 //      one write per target per poll for its poll state, one per changed instance record and one per
 //      changed description (two per removed one), all counted and printed apart)
 //   3. the collector's peak RSS (goal ≤ 256 MB)
+//   4. store items read per steady poll ÷ changed holdings (goal ≤ 2), and
+//   5. steady poll cycle ÷ fetch-only cycle (goal ≤ 1.3): both from one process that keeps what it
+//      knows of its targets between polls, as the lease holder does (see steadyCycles)
 // The collector runs as users run it: the compiled `node dist/cli.js collect --once --json`, a child
 // process with no V8 flags (NODE_OPTIONS is not passed on), one for the initial sync and one per
 // steady-state poll. Its peak RSS is the kernel's high-water mark (VmHWM in /proc/<pid>/status), read

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto'
 
 /** sha256 of `canonicalJson(value)`, as 32 hex digits (128 bits: collisions are not a concern). */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32)
+  // The first 16 bytes as hex: one flat string, where slicing the full hex would keep all 64 characters
+  // alive behind it (the collector keeps these between polls, target-memory.ts).
+  return createHash('sha256').update(canonicalJson(value)).digest().toString('hex', 0, 16)
 }
 
 /**
