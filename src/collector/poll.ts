@@ -28,9 +28,9 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
   const began = Date.now()
   const memory = deps.memory ?? new TargetMemory(deps.store.holdings)
   const tenure = memory.tenure(target)
-  const state = await deps.store.targets.getOrFresh(target)
+  // Only this process writes the target's state while it holds the lease: read it while AWS answers.
+  const [state, snapshot] = await Promise.all([deps.store.targets.getOrFresh(target), deps.takeSnapshot(target)])
   const history = { lastCompletePoll: state.lastCompletePoll }
-  const snapshot = await deps.takeSnapshot(target)
   // Only the open holdings this snapshot may change are read in full (see target-memory.ts).
   const { open, read } = await memory.read(target, state, tenure, (kept) => holdingsToRead(kept, snapshot, history))
   const ops = reconcileSummarised(open, read, snapshot, history)
@@ -59,16 +59,17 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
     // What is kept of the records is as trusted as the open holdings read above (the same checks).
     const known = memory.known(target)
-    const instances =
-      deps.store.instances && snapshot.complete && snapshot.instances
-        ? await deps.store.instances.syncKnown(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, known.instances)
-        : undefined
     // The same for descriptions; their digests go into the state written next, so a crash before it
-    // makes the replayed poll compare item by item (and find them written).
-    const described =
+    // makes the replayed poll compare item by item (and find them written). The two are apart in the
+    // table, so they are written side by side.
+    const [instances, described] = await Promise.all([
+      deps.store.instances && snapshot.complete && snapshot.instances
+        ? deps.store.instances.syncKnown(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, known.instances)
+        : undefined,
       deps.store.descriptions && snapshot.complete && snapshot.descriptions
-        ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests, known.descriptions)
-        : undefined
+        ? deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests, known.descriptions)
+        : undefined,
+    ])
     memory.keep(target, { ...(instances ? { instances: instances.listed } : {}), ...(described ? { descriptions: described.current } : {}) })
     const instancesWritten = instances?.written ?? 0
     const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })

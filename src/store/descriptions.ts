@@ -102,20 +102,23 @@ export class DescriptionStore {
     let removed = 0
     const digests: Record<string, string> = {}
     const current = new Map<DescriptionKind, ReadonlyMap<string, string>>()
-    for (const kind of DESCRIPTION_KINDS) {
-      const hashed = seen[kind].map((d) => ({ ...d, hash: descriptionHash(d) }))
-      const digest = setDigest(hashed)
-      digests[kind] = digest
-      if (previous[kind] === digest) {
-        // Equal digests, equal stored content: what is stored is what was seen.
-        current.set(kind, known?.get(kind) ?? new Map(hashed.map((d) => [d.id, d.hash])))
-        continue
-      }
-      const changes = await this.syncKind(target, kind, hashed, poll, known?.get(kind))
-      written += changes.written
-      removed += changes.removed
-      current.set(kind, changes.current)
-    }
+    // Each kind in its own partition, side by side.
+    await Promise.all(
+      DESCRIPTION_KINDS.map(async (kind) => {
+        const hashed = seen[kind].map((d) => ({ ...d, hash: descriptionHash(d) }))
+        const digest = setDigest(hashed)
+        digests[kind] = digest
+        if (previous[kind] === digest) {
+          // Equal digests, equal stored content: what is stored is what was seen.
+          current.set(kind, known?.get(kind) ?? new Map(hashed.map((d) => [d.id, d.hash])))
+          return
+        }
+        const changes = await this.syncKind(target, kind, hashed, poll, known?.get(kind))
+        written += changes.written
+        removed += changes.removed
+        current.set(kind, changes.current)
+      }),
+    )
     return { written, removed, digests, current }
   }
 
