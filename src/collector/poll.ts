@@ -1,7 +1,8 @@
 // One poll of one target, from snapshot to stored holdings: the only I/O around the pure reconcile.
-// Order matters for crashes: operations (and then the instance records and descriptions that changed) are applied before
-// the target's state is written, so a crash in between replays the poll against the old state on
-// restart, which reconcile makes harmless and which finds the instance records already as it left them.
+// Order matters for crashes: operations, and the instance records and descriptions that changed, are
+// applied (side by side) before the target's state is written, so a crash in between replays the poll
+// against the old state on restart, which reconcile makes harmless and which finds the instance records
+// already as it left them.
 import type { Snapshot } from '../model/observation.ts'
 import type { PollResult } from '../model/poll-result.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
@@ -51,18 +52,19 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     return { ...result, abandoned: true, durationMs: Date.now() - began, state }
   }
   try {
-    if (ops.length > 0) {
-      await deps.store.holdings.apply(ops)
-      memory.applied(target, ops)
-      await deps.onChanged?.(changedAddresses(ops))
-    }
     // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
     // What is kept of the records is as trusted as the open holdings read above (the same checks).
     const known = memory.known(target)
     // The same for descriptions; their digests go into the state written next, so a crash before it
-    // makes the replayed poll compare item by item (and find them written). The two are apart in the
-    // table, so they are written side by side.
-    const [instances, described] = await Promise.all([
+    // makes the replayed poll compare item by item (and find them written). Holdings, instance records
+    // and descriptions are apart in the table and each is replayed on its own: they go side by side.
+    const [, instances, described] = await Promise.all([
+      ops.length > 0
+        ? deps.store.holdings.apply(ops).then(async () => {
+            memory.applied(target, ops)
+            await deps.onChanged?.(changedAddresses(ops))
+          })
+        : undefined,
       deps.store.instances && snapshot.complete && snapshot.instances
         ? deps.store.instances.syncKnown(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, known.instances)
         : undefined,
