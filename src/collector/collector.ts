@@ -27,7 +27,7 @@ export interface CollectorDeps {
   /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
   readonly configPass?: (target: Target, stillOwned: () => boolean, signal?: AbortSignal, memory?: TargetMemory) => Promise<{ readonly abandoned?: boolean }>
   /**
-   * The open holdings kept between polls, for `collectOnce` (a run of several passes; without it each
+   * What is kept of the targets between polls (target-memory.ts), for `collectOnce` (a run of several passes; without it each
    * poll reads its target's in full). `startCollector` keeps its own, tied to its leases.
    */
   readonly memory?: TargetMemory

@@ -24,7 +24,7 @@ export interface ConfigPassDeps {
   readonly horizonMs: number
   readonly now: () => number
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
-  /** The open holdings the collector keeps between polls (without it, the pass reads its target's in full). */
+  /** What the collector keeps of its targets between polls (target-memory.ts); without it, the pass reads its target in full. */
   readonly memory?: TargetMemory
 }
 

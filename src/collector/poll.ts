@@ -21,7 +21,7 @@ export interface PollDeps {
   readonly maxGapMs: number
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
-  /** The open holdings kept between polls (without it, this poll reads its target's in full and keeps nothing). */
+  /** What is kept of the targets between polls (target-memory.ts); without it, this poll reads its target in full and keeps nothing. */
   readonly memory?: TargetMemory
 }
 

@@ -1,4 +1,4 @@
-// bench:collect at a tiny scale (2 accounts × 4 regions): it runs to the end and prints its three
+// bench:collect at a tiny scale (2 accounts × 4 regions): it runs to the end and prints its five
 // figures as numbers, the peak RSS being the compiled collector process's. The figures themselves are
 // for the full run; this only keeps the bench working.
 import { execFile } from 'node:child_process'
@@ -9,7 +9,7 @@ import { childEnv } from '../../support/child-env.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-t.test('bench:collect prints its three figures', async (t) => {
+t.test('bench:collect prints its figures', async (t) => {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
