@@ -6,6 +6,7 @@ import type { Store } from '../store/open.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
 import type { PollResult } from '../model/poll-result.ts'
 import type { Target } from '../model/target.ts'
+import { TargetMemory } from './target-memory.ts'
 import { pollTarget } from './poll.ts'
 import { Scheduler } from './scheduler.ts'
 
@@ -24,7 +25,12 @@ export interface CollectorDeps {
   readonly onResult?: (result: PollResult) => void
   readonly log?: (message: string) => void
   /** Reads AWS Config history for a target (see config-pass.ts); run in the target's turn, when due. */
-  readonly configPass?: (target: Target, stillOwned: () => boolean, signal?: AbortSignal) => Promise<{ readonly abandoned?: boolean }>
+  readonly configPass?: (target: Target, stillOwned: () => boolean, signal?: AbortSignal, memory?: TargetMemory) => Promise<{ readonly abandoned?: boolean }>
+  /**
+   * What is kept of the targets between polls (target-memory.ts), for `collectOnce` (a run of several passes; without it each
+   * poll reads its target's in full). `startCollector` keeps its own, tied to its leases.
+   */
+  readonly memory?: TargetMemory
 }
 
 export interface CollectorOptions {
@@ -104,11 +110,13 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     : undefined
   if (keeper) await keeper.tick()
   const owns = keeper ? (t: Target) => keeper.owns(t) : undefined
+  // Kept only for the targets whose leases this process holds, and trusted only within one tenure.
+  const memory = new TargetMemory(deps.store.holdings, keeper ? { tenure: (t) => keeper.tenure(t) } : {})
   // Aborted when a stop's grace time runs out: a poll or Config pass still reading AWS then ends, and
   // the check before writing (the same as for a lost lease) makes it write nothing, not half a result.
   const abandon = new AbortController()
   const mayWrite = (t: Target) => !abandon.signal.aborted && (owns?.(t) ?? true)
-  const pollDeps: CollectorDeps = { ...deps, takeSnapshot: (t) => deps.takeSnapshot(t, abandon.signal) }
+  const pollDeps: CollectorDeps = { ...deps, memory, takeSnapshot: (t) => deps.takeSnapshot(t, abandon.signal) }
   // Config history is read in the target's poll turn, so it never races that target's poll.
   const configDue = new Map<string, number>()
   let stopping = false
@@ -119,7 +127,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     if (result.disagreements) log(disagreementLine(k, result.disagreements))
     if (deps.configPass && result.complete && !stopping && (configDue.get(k) ?? 0) <= Date.now()) {
       configDue.set(k, Date.now() + (options.configEveryMs ?? 15 * 60_000))
-      const pass = await deps.configPass(target, () => mayWrite(target), abandon.signal).catch((err: unknown) => log(`config ${k}: ${abandon.signal.aborted ? 'abandoned, stopping (nothing written)' : (err as Error).message}`))
+      const pass = await deps.configPass(target, () => mayWrite(target), abandon.signal, memory).catch((err: unknown) => log(`config ${k}: ${abandon.signal.aborted ? 'abandoned, stopping (nothing written)' : (err as Error).message}`))
       // A pass that lost the lease before writing kept nothing: it is due again in the target's next turn.
       if (pass?.abandoned) {
         configDue.delete(k)
@@ -140,7 +148,16 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
   scheduler.start()
   const timers: NodeJS.Timeout[] = []
   if (keeper && options.leases) {
-    timers.push(setInterval(() => keeper.tick().catch((err: unknown) => log(`leases: ${(err as Error).message}`)), options.leases.periodMs / 3))
+    timers.push(
+      setInterval(
+        () =>
+          keeper
+            .tick()
+            .then(() => memory.retain((t) => keeper.tenure(t) !== undefined))
+            .catch((err: unknown) => log(`leases: ${(err as Error).message}`)),
+        options.leases.periodMs / 3,
+      ),
+    )
   }
   timers.push(setInterval(() => discover().catch((err: unknown) => log(`discovery: ${(err as Error).message}`)), options.rediscoverMs ?? 10 * 60_000))
   for (const t of timers) t.unref()

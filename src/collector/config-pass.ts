@@ -12,7 +12,9 @@ import { configIntervals, readEniHistory } from './config-source.ts'
 import { CONFIG_COVERAGE } from '../cache/types.ts'
 import type { InstanceFacts } from './holder.ts'
 import type { Target } from '../model/target.ts'
+import { TargetMemory } from './target-memory.ts'
 import { changedAddresses } from './poll.ts'
+import { openKey } from './reconcile.ts'
 
 export interface ConfigPassDeps {
   /** Holdings and target states; instance records, when given, say what Config's ENI items do not about their instance. */
@@ -22,6 +24,8 @@ export interface ConfigPassDeps {
   readonly horizonMs: number
   readonly now: () => number
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
+  /** What the collector keeps of its targets between polls (target-memory.ts); without it, the pass reads its target in full. */
+  readonly memory?: TargetMemory
 }
 
 export interface ConfigPassResult {
@@ -43,6 +47,8 @@ export interface ConfigPassResult {
  */
 export async function configPass(deps: ConfigPassDeps, target: Target, stillOwned: () => boolean = () => true, signal?: AbortSignal): Promise<ConfigPassResult> {
   const now = deps.now()
+  const memory = deps.memory ?? new TargetMemory(deps.store.holdings)
+  const tenure = memory.tenure(target)
   const client = deps.configClient(target)
   const found = configRecordingOf(await readConfigRecorders(client, signal), now)
   const unusable = async (why: ConfigRecording): Promise<ConfigPassResult> => {
@@ -65,20 +71,40 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   const facts = await instanceFacts(deps.store.instances, read.items)
   const intervals = configIntervals(read.items, target, { maxCaptureDelayMs: deps.maxCaptureDelayMs, instance: (id) => facts.get(id) })
   // One after the other: reading the open holdings finishes any split a crash interrupted, whose
-  // pieces the closed ones must then include.
-  const open = await deps.store.holdings.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+  // pieces the closed ones must then include. Of the open ones, only those of an address, scope and ENI
+  // that Config speaks of can change (refineWithConfig decides per holder of an address).
+  const spoken = new Set(intervals.map(openKey))
+  const { read: open } = await memory.read(target, state, tenure, (kept) => new Set([...spoken].filter((k) => kept.has(k))))
   const closed = await deps.store.holdings.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
   const ops = refineWithConfig([...open, ...closed], intervals, from)
-  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
-  if (ops.length > 0) {
-    await deps.store.holdings.apply(ops)
-    await deps.onChanged?.(changedAddresses(ops))
+  const lost = () => !stillOwned() || memory.tenure(target) !== tenure
+  if (lost()) {
+    memory.forget(target)
+    return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
   }
-  // Re-read the state: the poll may have written it while Config was being read.
-  const latest = (await deps.store.targets.get(target)) ?? state
-  if (!stillOwned()) return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
-  await deps.store.targets.put({ ...latest, configCursor: now, config })
-  await announce(deps, latest.config, config)
+  let before: ConfigRecording | undefined
+  try {
+    if (ops.length > 0) {
+      await deps.store.holdings.apply(ops)
+      memory.applied(target, ops)
+      await deps.onChanged?.(changedAddresses(ops))
+    }
+    // Re-read the state: the poll may have written it while Config was being read.
+    const latest = (await deps.store.targets.get(target)) ?? state
+    if (lost()) {
+      memory.forget(target)
+      return { available: true, reason: 'lease lost before writing', abandoned: true, items: read.items.length, recorded: 0, refined: 0 }
+    }
+    // Holdings written: the state says so (a new version), so another process's kept ones are not trusted.
+    const next = ops.length > 0 ? memory.stamp({ ...latest, configCursor: now, config }, latest) : { ...latest, configCursor: now, config }
+    await deps.store.targets.put(next)
+    memory.wrote(target, next, latest)
+    before = latest.config
+  } catch (err) {
+    memory.forget(target)
+    throw err
+  }
+  await announce(deps, before, config)
   return {
     available: true,
     config,

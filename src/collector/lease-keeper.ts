@@ -14,6 +14,10 @@ export interface LeaseKeeperOptions {
 
 export class LeaseKeeper {
   private readonly owned = new Map<number, number>() // shard → lease valid until
+  // shard → which of this process's tenures of it is current: a new one each time the shard is taken
+  // rather than renewed, since another process may have held it (and written its targets) in between.
+  private readonly tenures = new Map<number, number>()
+  private lastTenure = 0
   private readonly now: () => number
   private stopped = false
   private ticking: Promise<void> = Promise.resolve()
@@ -48,8 +52,11 @@ export class LeaseKeeper {
       let lost = false
       for (const shard of [...plan.renew, ...plan.acquire]) {
         const until = now + periodMs
-        if (await this.store.claim(shard, me, now, until)) this.owned.set(shard, until)
-        else {
+        const claimed = await this.store.claim(shard, me, now, until)
+        if (claimed) {
+          if (claimed === 'taken' || !this.owned.has(shard)) this.tenures.set(shard, ++this.lastTenure)
+          this.owned.set(shard, until)
+        } else {
           this.owned.delete(shard)
           lost = true
         }
@@ -62,6 +69,15 @@ export class LeaseKeeper {
   owns(target: Target): boolean {
     const until = this.owned.get(shardOf(target, this.options.shards))
     return until !== undefined && until - this.now() > this.options.periodMs / 3
+  }
+
+  /**
+   * Which tenure of the target's shard this process is in (undefined while it does not hold it): two
+   * equal answers mean it held the shard throughout in between, so nobody else polled the target.
+   */
+  tenure(target: Target): number | undefined {
+    const shard = shardOf(target, this.options.shards)
+    return this.owned.has(shard) ? this.tenures.get(shard) : undefined
   }
 
   shardsOwned(): number[] {

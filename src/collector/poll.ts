@@ -1,14 +1,16 @@
 // One poll of one target, from snapshot to stored holdings: the only I/O around the pure reconcile.
-// Order matters for crashes: operations (and then the instance records and descriptions that changed) are applied before
-// the target's state is written, so a crash in between replays the poll against the old state on
-// restart, which reconcile makes harmless and which finds the instance records already as it left them.
+// Order matters for crashes: operations, and the instance records and descriptions that changed, are
+// applied (side by side) before the target's state is written, so a crash in between replays the poll
+// against the old state on restart, which reconcile makes harmless and which finds the instance records
+// already as it left them.
 import type { Snapshot } from '../model/observation.ts'
 import type { PollResult } from '../model/poll-result.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
 import { afterPoll } from './poll-state.ts'
-import { reconcile } from './reconcile.ts'
+import { TargetMemory } from './target-memory.ts'
+import { holdingsToRead, reconcileSummarised } from './reconcile.ts'
 
 export interface PollDeps {
   /** Where holdings and target states go, and instance records and descriptions: without them a poll keeps holdings only. */
@@ -19,14 +21,20 @@ export interface PollDeps {
   readonly maxGapMs: number
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
+  /** What is kept of the targets between polls (target-memory.ts); without it, this poll reads its target in full and keeps nothing. */
+  readonly memory?: TargetMemory
 }
 
 export async function pollTarget(deps: PollDeps, target: Target): Promise<PollResult> {
   const began = Date.now()
-  const state = await deps.store.targets.getOrFresh(target)
-  const open = await deps.store.holdings.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
-  const snapshot = await deps.takeSnapshot(target)
-  const ops = reconcile(open, snapshot, { lastCompletePoll: state.lastCompletePoll })
+  const memory = deps.memory ?? new TargetMemory(deps.store.holdings)
+  const tenure = memory.tenure(target)
+  // Only this process writes the target's state while it holds the lease: read it while AWS answers.
+  const [state, snapshot] = await Promise.all([deps.store.targets.getOrFresh(target), deps.takeSnapshot(target)])
+  const history = { lastCompletePoll: state.lastCompletePoll }
+  // Only the open holdings this snapshot may change are read in full (see target-memory.ts).
+  const { open, read } = await memory.read(target, state, tenure, (kept) => holdingsToRead(kept, snapshot, history))
+  const ops = reconcileSummarised(open, read, snapshot, history)
   const count = (kind: StoreOperation['kind']) => ops.filter((o) => o.kind === kind).length
   const result = {
     target,
@@ -38,28 +46,44 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     refined: count('refine'),
     ...(snapshot.disagreements ? { disagreements: snapshot.disagreements } : {}),
   }
-  if (deps.stillOwner && !deps.stillOwner(target)) {
+  // A lease lost, or lost and taken again, since the poll began: another process may have written.
+  if ((deps.stillOwner && !deps.stillOwner(target)) || memory.tenure(target) !== tenure) {
+    memory.forget(target)
     return { ...result, abandoned: true, durationMs: Date.now() - began, state }
   }
-  if (ops.length > 0) {
-    await deps.store.holdings.apply(ops)
-    await deps.onChanged?.(changedAddresses(ops))
+  try {
+    // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
+    // What is kept of the records is as trusted as the open holdings read above (the same checks).
+    const known = memory.known(target)
+    // The same for descriptions; their digests go into the state written next, so a crash before it
+    // makes the replayed poll compare item by item (and find them written). Holdings, instance records
+    // and descriptions are apart in the table and each is replayed on its own: they go side by side.
+    const [, instances, described] = await Promise.all([
+      ops.length > 0
+        ? deps.store.holdings.apply(ops).then(async () => {
+            memory.applied(target, ops)
+            await deps.onChanged?.(changedAddresses(ops))
+          })
+        : undefined,
+      deps.store.instances && snapshot.complete && snapshot.instances
+        ? deps.store.instances.syncKnown(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, known.instances)
+        : undefined,
+      deps.store.descriptions && snapshot.complete && snapshot.descriptions
+        ? deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests, known.descriptions)
+        : undefined,
+    ])
+    memory.keep(target, { ...(instances ? { instances: instances.listed } : {}), ...(described ? { descriptions: described.current } : {}) })
+    const instancesWritten = instances?.written ?? 0
+    const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+    const next = memory.stamp(described ? { ...polled, descriptionDigests: described.digests } : polled, state)
+    await deps.store.targets.put(next)
+    memory.wrote(target, next, state)
+    return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }
+  } catch (err) {
+    // Some of the writes may have been made: what is kept no longer says what is stored.
+    memory.forget(target)
+    throw err
   }
-  // Only a complete snapshot proves an instance gone, and a snapshot that read no instances says nothing.
-  const instancesWritten =
-    deps.store.instances && snapshot.complete && snapshot.instances
-      ? await deps.store.instances.sync(target, snapshot.instances, { goneAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll })
-      : 0
-  // The same for descriptions; their digests go into the state written next, so a crash before it
-  // makes the replayed poll compare item by item (and find them written).
-  const described =
-    deps.store.descriptions && snapshot.complete && snapshot.descriptions
-      ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
-      : undefined
-  const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
-  const next = described ? { ...polled, descriptionDigests: described.digests } : polled
-  await deps.store.targets.put(next)
-  return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }
 }
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {

@@ -19,6 +19,7 @@
 //   complete poll.
 // - One open holding per (address, scope, ENI): the same ENI seen attached to another instance closes
 //   the old holding and opens a new one, because "which instance" is what the abuse desk asks.
+import { createHash } from 'node:crypto'
 import { type Bound, type Evidence, type Holding, type Holder, narrowBound } from '../model/holding.ts'
 import type { Observation, Snapshot } from '../model/observation.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
@@ -31,7 +32,9 @@ export interface PollHistory {
 
 /** The key an open holding is stored under: at most one open holding per (address, scope, ENI). */
 export function openKey(h: Pick<Holding, 'address' | 'scope'> & { holder: Pick<Holder, 'eniId'> }): string {
-  return `${h.address}|${h.scope}|${h.holder.eniId}`
+  // Joined, not a template: join makes one flat string, where a template's result can be a rope of its
+  // parts, several times the size in the memory the collector keeps (target-memory.ts).
+  return [h.address, h.scope, h.holder.eniId].join('|')
 }
 
 export function reconcile(
@@ -94,12 +97,64 @@ export function reconcile(
  * - an Elastic IP's association id differs from the one recorded (each association gets a new one).
  */
 function takenAgain(holding: Holding, observation: Observation, history: PollHistory): { readonly since: number; readonly evidence: readonly Evidence[] } | { readonly associationId: string } | undefined {
-  const since = observation.start?.after
-  if (since !== undefined && since > holding.start.by && since > (history.lastCompletePoll ?? Number.NEGATIVE_INFINITY)) return { since, evidence: observation.start!.evidence }
+  if (datedAgain(holding.start.by, observation, history)) return { since: observation.start!.after, evidence: observation.start!.evidence }
   const was = holding.holder.associationId
   const now = observation.holder.associationId
   if (was !== undefined && now !== undefined && was !== now) return { associationId: now }
   return undefined
+}
+
+/** AWS dates the current acquisition after the holding was known to hold and after the last complete poll. */
+function datedAgain(startBy: number, observation: Observation, history: PollHistory): boolean {
+  const since = observation.start?.after
+  return since !== undefined && since > startBy && since > (history.lastCompletePoll ?? Number.NEGATIVE_INFINITY)
+}
+
+/**
+ * What reconcile needs to know of an open holding to tell that a snapshot leaves it alone: its holder
+ * (as a digest) and when it began at the latest, as one short flat string. The collector keeps this
+ * much (not the holding) per open holding of the targets it polls, under the holding's `openKey`:
+ * about 140 bytes with its key and its place in a Map.
+ */
+export type OpenSummary = string
+
+const DIGEST_LENGTH = 12
+
+export function openSummary(h: Pick<Holding, 'start' | 'holder'>): OpenSummary {
+  return [holderDigest(h.holder), String(h.start.by)].join('')
+}
+
+/**
+ * A holder's whole record as a digest: 72 bits of SHA-1 of its canonical JSON, so equal digests are
+ * equal holders (a collision, at odds of one in 2^72, would only keep a renamed holder's old name).
+ */
+export function holderDigest(holder: Holder): string {
+  return createHash('sha1').update(stableJson(holder)).digest('base64').slice(0, DIGEST_LENGTH)
+}
+
+/**
+ * The open holdings (by `openKey`) whose full records reconcile needs for this snapshot: those it
+ * could close or rewrite. For every other one the snapshot saw it unchanged (same holder, not taken
+ * again) or, being partial, missed it: reconcile writes nothing for it, so
+ * `reconcile(needed, snapshot without their keys' observations)` equals `reconcile(all, snapshot)`
+ * (reconcile.test.ts pins it). It may name more than reconcile will change (a partial snapshot's changed
+ * holder is refined only by a complete one), never fewer.
+ */
+export function holdingsToRead(open: ReadonlyMap<string, OpenSummary>, snapshot: Snapshot, history: PollHistory): Set<string> {
+  const seen = new Map<string, Observation>()
+  for (const o of snapshot.observations) if (!seen.has(openKey(o))) seen.set(openKey(o), o)
+  const needed = new Set<string>()
+  for (const [key, summary] of open) {
+    const observation = seen.get(key)
+    if (!observation) {
+      if (snapshot.complete) needed.add(key)
+      continue
+    }
+    // The same holder record means the same instance (sameInstance) and the same association id (a
+    // new one is a changed holder), and reconcile then acts only when AWS dates a new acquisition.
+    if (!summary.startsWith(holderDigest(observation.holder)) || datedAgain(Number(summary.slice(DIGEST_LENGTH)), observation, history)) needed.add(key)
+  }
+  return needed
 }
 
 function pollEvidence(snapshot: Snapshot, at: number): Evidence {
@@ -162,4 +217,15 @@ function stableJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
       : v,
   )
+}
+
+/**
+ * `reconcile` when of the open holdings only those `holdingsToRead` named were read in full (`read`),
+ * the rest known by their summaries: the snapshot's observations of the rest are left out, and the
+ * operations are the same as reconcile over every open holding.
+ */
+export function reconcileSummarised(open: ReadonlyMap<string, OpenSummary>, read: readonly Holding[], snapshot: Snapshot, history: PollHistory): StoreOperation[] {
+  const readKeys = new Set(read.map(openKey))
+  const observations = snapshot.observations.filter((o) => !open.has(openKey(o)) || readKeys.has(openKey(o)))
+  return reconcile(read, observations.length === snapshot.observations.length ? snapshot : { ...snapshot, observations }, history)
 }

@@ -59,10 +59,11 @@ export function wireCollector(
       takeEc2Snapshot(session.ec2(target), { ...target, pollId: `${now().toString(36)}-${(polls++).toString(36)}`, now, clockSkewMs: settings.clockSkewMs, ...(signal ? { abortSignal: signal } : {}) }),
     ...(extra.onChanged ? { onChanged: extra.onChanged } : {}),
     ...(extra.onResult ? { onResult: extra.onResult } : {}),
-    configPass: (target, stillOwned, signal) =>
+    configPass: (target, stillOwned, signal, memory) =>
       configPass(
         {
           store,
+          ...(memory ? { memory } : {}),
           configClient: (t) => session.config(t),
           maxCaptureDelayMs: settings.configMaxDelayMs,
           horizonMs: settings.configHorizonMs,

@@ -35,6 +35,14 @@ export interface TargetState extends Target {
    * (store/descriptions.ts): a poll whose digest is the same has nothing to read or write there.
    */
   readonly descriptionDigests?: Readonly<Partial<Record<DescriptionKind, string>>>
+  /**
+   * Counts the writes of this state that followed a write of the target's holdings (a poll's, a Config
+   * pass's that changed some), and `writer` names the collector process that made the last one. A
+   * process that keeps the target's open holdings in memory (collector/target-memory.ts) trusts them
+   * only while the stored pair is the one it last wrote or read: any other means another process wrote.
+   */
+  readonly version?: number
+  readonly writer?: string
 }
 
 /** The state of a target never polled. */

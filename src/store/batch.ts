@@ -1,7 +1,8 @@
 // BatchWriteItem, with UnprocessedItems retried until written: a write the table throttled is
 // delayed, never dropped. If it still cannot be written, the caller gets an error and the poll that
 // produced it is not recorded as complete, so it will be redone.
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { BatchGetItemCommand, BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import type { Item, Key } from './items.ts'
 
 export const BATCH_SIZE = 25
 
@@ -50,4 +51,23 @@ async function writeChunk(
     const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }))
     pending = out.UnprocessedItems?.[tableName] ?? []
   }
+}
+
+/**
+ * Items by key, 100 to a BatchGetItem (DynamoDB's limit), UnprocessedKeys retried with backoff; a key
+ * with no item is left out. `consistent`: strongly consistent reads (twice the read units).
+ */
+export async function batchGet(client: DynamoDBClient, tableName: string, keys: readonly Key[], options: { readonly consistent?: boolean } = {}): Promise<Item[]> {
+  const found: Item[] = []
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending = keys.slice(i, i + 100)
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 10) throw new Error(`DynamoDB left ${pending.length} keys unread; retry later`)
+      if (round > 0) await defaultSleep(Math.min(2_000, 25 * 2 ** round))
+      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ...(options.consistent ? { ConsistentRead: true } : {}) } } }))
+      found.push(...(out.Responses?.[tableName] ?? []))
+      pending = (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as Key[]
+    }
+  }
+  return found
 }

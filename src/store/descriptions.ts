@@ -15,8 +15,9 @@ import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand 
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import { type Description, DESCRIPTION_KINDS, type DescriptionKind, type DescriptionSet } from '../model/description.ts'
 import type { Target } from '../model/target.ts'
-import { batchWrite, type BatchOptions } from './batch.ts'
+import { batchGet, batchWrite, type BatchOptions } from './batch.ts'
 import { contentHash } from './content-hash.ts'
+import type { Key } from './items.ts'
 import { type DescriptionPart, descriptionPk, descriptionSk, descriptionSkPrefix, TTL_ATTRIBUTE } from './table.ts'
 
 /** The SDK's type of each kind's description. */
@@ -51,7 +52,12 @@ export interface DescriptionSync {
   readonly removed: number
   /** The digests of what is now stored, for the target's state. */
   readonly digests: DescriptionDigests
+  /** Per kind, the (id → hash) of what is now stored as current: what a caller may keep as `known`. */
+  readonly current: KnownDescriptions
 }
+
+/** Per kind, each current description's id and content hash, as a caller last read or wrote them. */
+export type KnownDescriptions = ReadonlyMap<DescriptionKind, ReadonlyMap<string, string>>
 
 /** A removed resource's last description, kept for history. */
 export interface RemovedDescription<K extends DescriptionKind> {
@@ -88,22 +94,32 @@ export class DescriptionStore {
    * Bring a target's descriptions in line with a complete poll's (only a complete poll may be given:
    * only it proves a resource gone). A kind whose digest equals `previous` (the target's state) is
    * unchanged and costs no request at all; any other kind is read (its current part) and only what
-   * differs is written.
+   * differs is written. With `known` (what the caller kept of a kind's current descriptions: the
+   * collector keeps it between polls), only the descriptions the poll removes are read, by key.
    */
-  async sync(target: Target, seen: DescriptionSet, poll: DescriptionPoll, previous: DescriptionDigests = {}): Promise<DescriptionSync> {
+  async sync(target: Target, seen: DescriptionSet, poll: DescriptionPoll, previous: DescriptionDigests = {}, known?: KnownDescriptions): Promise<DescriptionSync> {
     let written = 0
     let removed = 0
     const digests: Record<string, string> = {}
-    for (const kind of DESCRIPTION_KINDS) {
-      const hashed = seen[kind].map((d) => ({ ...d, hash: descriptionHash(d) }))
-      const digest = setDigest(hashed)
-      digests[kind] = digest
-      if (previous[kind] === digest) continue
-      const changes = await this.syncKind(target, kind, hashed, poll)
-      written += changes.written
-      removed += changes.removed
-    }
-    return { written, removed, digests }
+    const current = new Map<DescriptionKind, ReadonlyMap<string, string>>()
+    // Each kind in its own partition, side by side.
+    await Promise.all(
+      DESCRIPTION_KINDS.map(async (kind) => {
+        const hashed = seen[kind].map((d) => ({ ...d, hash: descriptionHash(d) }))
+        const digest = setDigest(hashed)
+        digests[kind] = digest
+        if (previous[kind] === digest) {
+          // Equal digests, equal stored content: what is stored is what was seen.
+          current.set(kind, known?.get(kind) ?? new Map(hashed.map((d) => [d.id, d.hash])))
+          return
+        }
+        const changes = await this.syncKind(target, kind, hashed, poll, known?.get(kind))
+        written += changes.written
+        removed += changes.removed
+        current.set(kind, changes.current)
+      }),
+    )
+    return { written, removed, digests, current }
   }
 
   /** The current descriptions of one kind in one target, as the SDK returns them, in id order. */
@@ -147,18 +163,29 @@ export class DescriptionStore {
     return { description: decodeBody(item.body!.S!) as DescriptionOf[K], lastSeen, removedAt }
   }
 
-  private async syncKind(target: Target, kind: DescriptionKind, seen: readonly HashedDescription[], poll: DescriptionPoll) {
+  private async syncKind(target: Target, kind: DescriptionKind, seen: readonly HashedDescription[], poll: DescriptionPoll, known?: ReadonlyMap<string, string>) {
     const seenIds = new Set(seen.map((d) => d.id))
-    const stored = new Map<string, StoredHash>()
+    const pk = descriptionPk(target.accountId, target.region, kind)
+    let stored = new Map<string, StoredHash>()
     // Bodies are kept only of what this poll no longer lists (to move them): memory stays one page.
     const leaving = new Map<string, { body: string; context: string | undefined }>()
-    await this.readPart(target.accountId, target.region, kind, 'current', (item) => {
+    const take = (item: Item) => {
       const id = item.id!.S!
       stored.set(id, { hash: item.hash!.S!, lastSeen: Number(item.lastSeen!.N!) })
       if (!seenIds.has(id)) leaving.set(id, { body: item.body!.S!, context: item.context?.S })
-    })
+    }
+    const gone = known ? [...known.keys()].filter((id) => !seenIds.has(id)) : []
+    const read = known ? await batchGet(this.client, this.tableName, gone.map((id) => marshall({ pk, sk: descriptionSk('current', id) }) as Key), { consistent: true }) : []
+    if (known && read.length === gone.length && read.every((item) => known.get(item.id!.S!) === item.hash!.S!)) {
+      // Only the leaving ones' lastSeen and bodies are used; the others' hashes are known.
+      for (const [id, hash] of known) stored.set(id, { hash, lastSeen: 0 })
+      read.forEach(take)
+    } else {
+      stored = new Map()
+      leaving.clear()
+      await this.readPart(target.accountId, target.region, kind, 'current', take)
+    }
     const plan = planDescriptionWrites(stored, seen)
-    const pk = descriptionPk(target.accountId, target.region, kind)
     const puts = plan.puts.map((d) => ({
       PutRequest: {
         Item: marshall(
@@ -205,7 +232,10 @@ export class DescriptionStore {
     await batchWrite(this.client, this.tableName, [...puts, ...moves], this.batchOptions)
     const deletes = plan.removed.map((id) => ({ DeleteRequest: { Key: marshall({ pk, sk: descriptionSk('current', id) }) } }))
     await batchWrite(this.client, this.tableName, deletes, this.batchOptions)
-    return { written: plan.puts.length + plan.removed.length, removed: plan.removed.length }
+    const current = new Map([...stored].map(([id, h]) => [id, h.hash]))
+    for (const d of plan.puts) current.set(d.id, d.hash)
+    for (const id of plan.removed) current.delete(id)
+    return { written: plan.puts.length + plan.removed.length, removed: plan.removed.length, current }
   }
 
   private async readPart(accountId: string, region: string, kind: DescriptionKind, part: DescriptionPart, each: (item: Item) => void): Promise<void> {

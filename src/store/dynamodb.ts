@@ -17,6 +17,8 @@ export interface ClientOptions {
   readonly region: string
   /** Local DynamoDBs accept any credentials (DynamoDB Local wants letters and digits only); AWS gets the default chain. */
   readonly localCredentials?: boolean
+  /** Credentials to sign with instead (DynamoDB Local keeps one database per access key and region). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
 
 export function createDynamoClient(options: ClientOptions): DynamoDBClient {
@@ -25,7 +27,7 @@ export function createDynamoClient(options: ClientOptions): DynamoDBClient {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.localCredentials
       ? { credentials: { accessKeyId: 'whohadlocal', secretAccessKey: 'whohadlocal' } }
-      : {}),
+      : options.credentials ? { credentials: options.credentials } : {}),
     retryStrategy: new ConfiguredRetryStrategy(DYNAMODB_MAX_ATTEMPTS, (attempt) => dynamoBackoffMs(attempt)),
   })
   // The SDK's logger middleware copies every request and response, masking sensitive fields, for a

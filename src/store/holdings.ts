@@ -5,7 +5,7 @@ import type { DynamoDBClient, QueryCommandInput, WriteRequest } from '@aws-sdk/c
 import type { Holding } from '../model/holding.ts'
 import type { HoldingLookup, StoredHolding, StoreOperation, WindowQuery } from '../model/stored-holding.ts'
 import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
-import { batchWrite, type BatchOptions } from './batch.ts'
+import { batchGet, batchWrite, type BatchOptions } from './batch.ts'
 import type { Member, MemberRegistry } from './members.ts'
 import { queryAll, scanAll } from './paginate.ts'
 import {
@@ -28,6 +28,7 @@ import {
   instancePk,
   type Level,
   LEVELS,
+  openSk,
   targetPk,
   timeKey,
 } from './table.ts'
@@ -196,6 +197,17 @@ export class HoldingStore implements HoldingLookup {
       )
     }
     return open.filter((h) => !closedIds.has(holdingIdentity(h)))
+  }
+
+  /**
+   * Open holdings by (address, scope, ENI), with strongly consistent reads of their items: what a
+   * collector that keeps a target's open holdings in memory reads of the few a poll may change. One
+   * BatchGetItem per 100; a key with no open item is left out.
+   */
+  async openHoldingsByKey(keys: readonly { readonly address: string; readonly scope: string; readonly eniId: string }[]): Promise<StoredHolding[]> {
+    if (keys.length === 0) return []
+    const items = await batchGet(this.client, this.tableName, keys.map((k) => toKey({ pk: addressPk(k.address), sk: openSk(k.scope, k.eniId) })), { consistent: true })
+    return items.map(itemToHolding)
   }
 
   /** The open holdings of a target as stored, without crash repair: for readers such as the API. */

@@ -6,7 +6,8 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import type { InstanceRecord } from '../model/instance.ts'
-import { batchWrite, type BatchOptions } from './batch.ts'
+import { batchGet, batchWrite, type BatchOptions } from './batch.ts'
+import type { Key } from './items.ts'
 import { contentHash } from './content-hash.ts'
 import {
   INDEX_BY_TARGET,
@@ -66,10 +67,43 @@ export class InstanceStore {
    * longer lists. Only a complete poll may be given (only it proves absence). Returns the writes made.
    */
   async sync(target: { readonly accountId: string; readonly region: string }, seen: readonly InstanceRecord[], poll: InstancePoll): Promise<number> {
-    const stored = await this.listedOfTarget(target.accountId, target.region)
-    const puts = planInstanceWrites(stored, seen, poll)
+    return (await this.syncKnown(target, seen, poll)).written
+  }
+
+  /**
+   * `sync`, given what is known of the target's listed records (id → hash, as the caller last read or
+   * wrote them: the collector keeps it between polls): only the records the poll may change are read,
+   * by key. Falls back to reading the listed part when those disagree with `known`. Returns the writes
+   * made and the listed records' hashes after them.
+   */
+  async syncKnown(target: { readonly accountId: string; readonly region: string }, seen: readonly InstanceRecord[], poll: InstancePoll, known?: ReadonlyMap<string, string>): Promise<{ written: number; listed: Map<string, string> }> {
+    let plan: { stored: readonly StoredInstance[]; seen: readonly InstanceRecord[]; listed: Map<string, string> } | undefined
+    if (known) {
+      const seenHash = new Map(seen.map((r) => [r.instanceId, instanceHash(r)]))
+      const changing = new Set([...known].filter(([id, hash]) => seenHash.get(id) !== hash).map(([id]) => id))
+      const read = await this.getMany([...changing])
+      // A record seen with the hash it has is left alone by planInstanceWrites: it need not be read.
+      if (read.length === changing.size && read.every((r) => r.record.gone === undefined && known.get(r.record.instanceId) === r.hash)) {
+        plan = { stored: read, seen: seen.filter((r) => !known.has(r.instanceId) || changing.has(r.instanceId)), listed: new Map(known) }
+      }
+    }
+    if (!plan) {
+      const stored = await this.listedOfTarget(target.accountId, target.region)
+      plan = { stored, seen, listed: new Map(stored.map((s) => [s.record.instanceId, s.hash])) }
+    }
+    const puts = planInstanceWrites(plan.stored, plan.seen, poll)
     await batchWrite(this.client, this.tableName, puts.map((r) => ({ PutRequest: { Item: instanceToItem(r, this.retentionMs) } })), this.batchOptions)
-    return puts.length
+    for (const r of puts) {
+      if (r.gone === undefined) plan.listed.set(r.instanceId, instanceHash(r))
+      else plan.listed.delete(r.instanceId)
+    }
+    return { written: puts.length, listed: plan.listed }
+  }
+
+  /** Records by id with consistent reads (one BatchGetItem per 100); an id with no record is left out. */
+  private async getMany(ids: readonly string[]): Promise<StoredInstance[]> {
+    if (ids.length === 0) return []
+    return (await batchGet(this.client, this.tableName, ids.map((id) => marshall({ pk: instancePk(id), sk: INSTANCE_SK }) as Key), { consistent: true })).map(itemToStored)
   }
 
   /**

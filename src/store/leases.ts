@@ -20,10 +20,14 @@ export class LeaseStore {
     return items.map((i) => ({ shard: Number(i.shard?.N), owner: i.owner?.S ?? '', until: Number(i.leaseUntil?.N) }))
   }
 
-  /** Take or renew a shard's lease until `until`; false when another live process holds it. */
-  async claim(shard: number, owner: string, now: number, until: number): Promise<boolean> {
+  /**
+   * Take or renew a shard's lease until `until`; false when another live process holds it. `renewed`:
+   * the lease item still named this owner, so no other process has taken the shard since this one last
+   * claimed it; `taken`: it was free, expired after another owner, or released.
+   */
+  async claim(shard: number, owner: string, now: number, until: number): Promise<'taken' | 'renewed' | false> {
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
@@ -35,9 +39,10 @@ export class LeaseStore {
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now OR #owner = :me',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: owner } },
+          ReturnValues: 'ALL_OLD',
         }),
       )
-      return true
+      return out.Attributes?.owner?.S === owner ? 'renewed' : 'taken'
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false
       throw err

@@ -2,10 +2,12 @@
 // completely. An open holding was present in every complete poll since it opened, so this one item
 // per target (rather than a "last seen" write per holding per poll) is what proves an open holding up
 // to now. Keys: table.ts.
-import { BatchGetItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import type { ConfigRecording } from '../model/config-recording.ts'
 import { freshTargetState, type Target, type TargetState } from '../model/target.ts'
+import { batchGet } from './batch.ts'
+import type { Key } from './items.ts'
 import { queryAll } from './paginate.ts'
 import { INDEX_BY_TARGET, TARGET_LIST_TPK, TARGET_STATE_SK, targetListTsk, targetPk } from './table.ts'
 
@@ -48,18 +50,9 @@ export class TargetStore {
   async getMany(targets: readonly Target[]): Promise<Map<string, TargetState>> {
     const found = new Map<string, TargetState>()
     const unique = [...new Map(targets.map((t) => [targetPk(t.accountId, t.region), t])).values()]
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys = unique.slice(i, i + 100).map((t) => targetKey(t.accountId, t.region))
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(2_000, 25 * 2 ** round)))
-        if (round > 10) throw new Error(`DynamoDB left ${keys.length} target states unread; retry later`)
-        const out = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }))
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const state = fromItem(item)
-          found.set(targetPk(state.accountId, state.region), state)
-        }
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? []
-      }
+    for (const item of await batchGet(this.client, this.tableName, unique.map((t) => targetKey(t.accountId, t.region) as Key))) {
+      const state = fromItem(item)
+      found.set(targetPk(state.accountId, state.region), state)
     }
     return found
   }

@@ -17,6 +17,7 @@ import t from 'tap'
 import { discoverTargets } from '../../src/collector/discover.ts'
 import { takeEc2Snapshot } from '../../src/collector/ec2-source.ts'
 import { type PollDeps, pollTarget } from '../../src/collector/poll.ts'
+import { TargetMemory } from '../../src/collector/target-memory.ts'
 import { startFakeAws } from '../../src/fakeaws/index.ts'
 import { DESCRIPTION_KINDS, type DescriptionKind, descriptionId } from '../../src/model/description.ts'
 import type { Target } from '../../src/model/target.ts'
@@ -89,6 +90,8 @@ t.test('descriptions follow the organisation, written only on change, removed ke
     store,
     takeSnapshot: (target) => takeEc2Snapshot(session.ec2(target), { ...target, pollId: `p${poll}`, now: () => fake.clock.now(), pageSize: 7 }),
     maxGapMs: 24 * 60 * MIN,
+    // As the continuous collector polls: what it keeps of each target between polls spares it reading them.
+    memory: new TargetMemory(store.holdings),
   }
   const pollAll = async () => {
     poll++

@@ -4,7 +4,7 @@
 // a poll must change nothing.
 import fc from 'fast-check'
 import t from 'tap'
-import { reconcile, openKey } from '../../src/collector/reconcile.ts'
+import { holdingsToRead, openKey, openSummary, reconcile, reconcileSummarised } from '../../src/collector/reconcile.ts'
 import { afterPoll } from '../../src/collector/poll-state.ts'
 import { type Bound, classifyWatched, type Holding, unwatched } from '../../src/model/holding.ts'
 import type { Observation, Snapshot } from '../../src/model/observation.ts'
@@ -174,6 +174,11 @@ function simulate(histories: Parameters<typeof segmentsOf>[0], polls: PollSpec[]
     const { snapshot, seen } = snapshotAt(k, poll, truth)
     for (const s of seen) observed.add(s)
     const ops = reconcile([...store.open.values()], snapshot, { lastCompletePoll: state.lastCompletePoll })
+    // The collector reads in full only the open holdings this snapshot may change: the same operations.
+    const summaries = new Map([...store.open].map(([k, h]) => [k, openSummary(h)]))
+    const needed = holdingsToRead(summaries, snapshot, { lastCompletePoll: state.lastCompletePoll })
+    const summarised = reconcileSummarised(summaries, [...store.open.values()].filter((h) => needed.has(openKey(h))), snapshot, { lastCompletePoll: state.lastCompletePoll })
+    if (JSON.stringify(summarised) !== JSON.stringify(ops)) problems.push(`poll ${k}: reading only ${needed.size} of ${summaries.size} open holdings gave other operations: ${JSON.stringify(summarised)} instead of ${JSON.stringify(ops)}`)
     problems.push(...store.apply(ops))
     // Replaying the same poll against the result changes nothing.
     const again = reconcile([...store.open.values()], snapshot, { lastCompletePoll: state.lastCompletePoll })
@@ -260,6 +265,11 @@ t.test('holder metadata changes refine in place, only from complete polls', asyn
   const snap = (complete: boolean): Snapshot => ({ accountId: '111111111111', region: 'eu-west-1', pollId: 'p', startedAt: 5000, finishedAt: 6000, complete, observations: [observation], instanceStops: new Map() })
   t.same(reconcile([holding], snap(false), { lastCompletePoll: 2000 }), [])
   t.match(reconcile([holding], snap(true), { lastCompletePoll: 2000 }), [{ kind: 'refine', next: { holder: { name: 'web-2' }, start: holding.start } }])
+  // Known only by its summary, the holding is read in full because its holder changed.
+  const summaries = new Map([[openKey(holding), openSummary(holding)]])
+  t.same([...holdingsToRead(summaries, snap(true), { lastCompletePoll: 2000 })], [openKey(holding)], 'a changed holder is read in full')
+  t.same([...holdingsToRead(summaries, { ...snap(true), observations: [{ ...observation, holder }] }, { lastCompletePoll: 2000 })], [], 'an unchanged one is not')
+  t.same(reconcileSummarised(summaries, [], { ...snap(true), observations: [{ ...observation, holder }] }, { lastCompletePoll: 2000 }), [], 'and its observation opens nothing')
 })
 
 t.test('evidence that contradicts the poll window is not trusted', async (t) => {

@@ -70,6 +70,31 @@ for (const backend of BACKENDS) {
     t.equal(requests.count('BatchWriteItemCommand'), 0)
   })
 
+  t.test(`${backend}: with the listed records' hashes known, a poll reads only the records it may change`, async (t) => {
+    const { store, requests } = await openTestStore(t, backend, { retentionMs: 400 * DAY })
+    const instances = store.instances
+    const first = await instances.syncKnown(target, fleet(T0), { goneAt: T0 + 1000 })
+    t.equal(first.written, 30)
+    requests.reset()
+    const steady = await instances.syncKnown(target, fleet(T0 + MIN), { goneAt: T0 + MIN + 1000, lastCompletePoll: T0 }, first.listed)
+    t.equal(steady.written, 0)
+    t.equal(requests.total, 0, 'a steady poll: not one request')
+    const next = fleet(T0 + 2 * MIN).filter((r) => r.instanceId !== 'i-0003').map((r) => (r.instanceId === 'i-0002' ? { ...r, tags: { Name: r.instanceId } } : r))
+    requests.reset()
+    const changed = await instances.syncKnown(target, next, { goneAt: T0 + 2 * MIN + 1000, lastCompletePoll: T0 + MIN }, steady.listed)
+    t.equal(changed.written, 2)
+    t.equal(requests.count('QueryCommand'), 0, 'the listed part is not read')
+    t.equal(requests.count('BatchGetItemCommand'), 1, 'the changed and the missing record, read by key')
+    t.match(await instances.get('i-0003'), { lastSeen: T0 + MIN, gone: T0 + 2 * MIN + 1000 }, 'gone, last seen by the previous complete poll')
+    t.same([...changed.listed.keys()].sort(), next.map((r) => r.instanceId).sort(), 'what is listed now, to keep')
+    // What was kept disagrees with the table (another writer): the listed part is read after all.
+    requests.reset()
+    const wrong = new Map(changed.listed)
+    wrong.set('i-0004', 'not its hash')
+    t.equal((await instances.syncKnown(target, next, { goneAt: T0 + 3 * MIN + 1000, lastCompletePoll: T0 + 2 * MIN }, wrong)).written, 0)
+    t.equal(requests.count('QueryCommand'), 1, 'read in full when the kept hashes disagree')
+  })
+
   t.test(`${backend}: gone is kept, found by id and by target, and comes back when listed again`, async (t) => {
     const { store } = await openTestStore(t, backend, { retentionMs: 400 * DAY })
     const instances = store.instances
