@@ -1,11 +1,57 @@
 // The one definition of whohad's DynamoDB table: key schema, indexes and every key the code builds.
 // docs/table-design.md explains the reasoning; deploy/ templates are checked against this file.
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import type { CreateTableCommandInput, Projection } from '@aws-sdk/client-dynamodb'
+import type { StoredHolding } from '../model/stored-holding.ts'
+import type { TargetState } from '../model/target.ts'
 import { DAY, HOUR } from '../model/time.ts'
 
 export const INDEX_BY_TARGET = 'byTarget'
 export const INDEX_BY_ENI = 'byEni'
 export const INDEX_BY_INSTANCE = 'byInstance'
+
+/**
+ * What each index carries besides the keys (every index has the table's and its own): the attributes
+ * its readers use, no more. DynamoDB bills an index write by the size of what it projects (1 unit per
+ * KB, at least 1), so an item near 1 KB costs 2 units in an index that projects all of it and 1 in one
+ * that leaves out the keys of the other indexes, `state` and `expiresAt`. The lists are checked
+ * against the types they store (`satisfies`): a field added to a holding or a target state and not
+ * projected would be silently missing from what the index reads return, so it fails to compile.
+ */
+const HOLDING_ATTRIBUTES = Object.keys({
+  address: true, addressKind: true, scope: true, holder: true, start: true, end: true, closedAt: true,
+} satisfies Record<keyof StoredHolding, true>)
+
+/** A holding's item also carries the closed pieces of a split not yet finished (store/items.ts); every read expands them. */
+const HOLDING_ITEM_ATTRIBUTES = [...HOLDING_ATTRIBUTES, 'pieces']
+
+/** A target state's item is the state itself (store/targets.ts), `kind`, and an older item's `configUnavailable`. */
+const TARGET_STATE_ATTRIBUTES = [
+  ...Object.keys({
+    accountId: true, region: true, firstCompletePoll: true, lastCompletePoll: true, lastAttempt: true, lastError: true,
+    consecutiveFailures: true, gaps: true, configCursor: true, config: true, descriptionDigests: true,
+  } satisfies Record<keyof TargetState, true>),
+  'kind',
+  'configUnavailable',
+]
+
+/** An instance record's item (store/instances.ts): the record, its content hash, `kind`. */
+const INSTANCE_ITEM_ATTRIBUTES = ['record', 'hash', 'kind']
+
+/**
+ * - byTarget: a target's open holdings (what reconcile diffs a snapshot against), its recent closes
+ *   (crash repair, the AWS Config pass), the list of target states and a target's instance records.
+ * - byEni, byInstance: a holder's holdings for the ENI and instance routes.
+ * Neither needs the other indexes' keys, `state` (the item's key says it) or `expiresAt`.
+ */
+export const INDEX_PROJECTIONS: Readonly<Record<string, readonly string[]>> = {
+  [INDEX_BY_TARGET]: [...new Set([...HOLDING_ITEM_ATTRIBUTES, ...TARGET_STATE_ATTRIBUTES, ...INSTANCE_ITEM_ATTRIBUTES])].sort(),
+  [INDEX_BY_ENI]: [...HOLDING_ITEM_ATTRIBUTES].sort(),
+  [INDEX_BY_INSTANCE]: [...HOLDING_ITEM_ATTRIBUTES].sort(),
+}
+
+function projectionOf(indexName: string): Projection {
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...INDEX_PROJECTIONS[indexName]!] }
+}
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const index = (name: string, pk: string, sk: string) => ({
@@ -14,7 +60,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: pk, KeyType: 'HASH' as const },
       { AttributeName: sk, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: projectionOf(name),
   })
   return {
     TableName: tableName,
