@@ -11,7 +11,16 @@ export interface PollStateOptions {
   readonly maxGapMs: number
   /** How many gaps a target keeps (oldest dropped first; older gaps fall out of retention anyway). */
   readonly maxGaps?: number
+  /** Whether the poll changed anything (opened, closed or refined a holding). */
+  readonly changed?: boolean
+  /**
+   * A target whose last `afterPolls` complete polls changed nothing is polled every `everyMs` (see
+   * cadence.ts) until one does; absent, every target is polled every interval.
+   */
+  readonly quiet?: { readonly afterPolls: number; readonly everyMs: number }
 }
+
+const MAX_QUIET_SPELLS = 500
 
 export function afterPoll(previous: TargetState, snapshot: Snapshot, options: PollStateOptions): TargetState {
   if (!snapshot.complete) {
@@ -29,7 +38,7 @@ export function afterPoll(previous: TargetState, snapshot: Snapshot, options: Po
     // ends at finishedAt): everything strictly between is unwatched.
     gaps = [...gaps, { from: last, to: snapshot.finishedAt }].slice(-(options.maxGaps ?? 500))
   }
-  const { lastError: _lastError, ...rest } = previous
+  const { lastError: _lastError, unchangedPolls: _unchanged, quietSince: _since, quietEveryMs: _every, quietSpells: _spells, ...rest } = previous
   return {
     ...rest,
     firstCompletePoll: previous.firstCompletePoll ?? snapshot.startedAt,
@@ -37,5 +46,36 @@ export function afterPoll(previous: TargetState, snapshot: Snapshot, options: Po
     lastAttempt: snapshot.startedAt,
     consecutiveFailures: 0,
     ...(gaps.length > 0 ? { gaps } : {}),
+    ...quietAfter(previous, snapshot, options),
+  }
+}
+
+/**
+ * Whether the target is quiet after this complete poll, and the quiet spells it has had. A spell
+ * begins at the poll whose streak of unchanged polls reaches `afterPolls` (the next poll comes
+ * `everyMs` later) and ends at the end of the first poll that changes something, or when quiet
+ * polling is turned off: until then, polls were up to `everyMs` apart, and answers over that
+ * stretch say so (api/coverage.ts).
+ */
+function quietAfter(previous: TargetState, snapshot: Snapshot, options: PollStateOptions): Pick<TargetState, 'unchangedPolls' | 'quietSince' | 'quietEveryMs' | 'quietSpells'> {
+  const unchangedPolls = options.changed ? 0 : (previous.unchangedPolls ?? 0) + 1
+  let spells = previous.quietSpells ?? []
+  let since = previous.quietSince
+  let everyMs = previous.quietEveryMs
+  const stays = !options.changed && options.quiet !== undefined && options.quiet.everyMs === everyMs
+  if (since !== undefined && !stays) {
+    // Ended by a change, or the quiet interval changed (or quiet polling went off): the spell closes here.
+    spells = [...spells, { from: since, to: snapshot.finishedAt, everyMs: everyMs ?? 0 }].slice(-MAX_QUIET_SPELLS)
+    since = undefined
+    everyMs = undefined
+  }
+  if (since === undefined && options.quiet && !options.changed && unchangedPolls >= options.quiet.afterPolls) {
+    since = snapshot.startedAt
+    everyMs = options.quiet.everyMs
+  }
+  return {
+    unchangedPolls,
+    ...(since !== undefined ? { quietSince: since, quietEveryMs: everyMs } : {}),
+    ...(spells.length > 0 ? { quietSpells: spells } : {}),
   }
 }

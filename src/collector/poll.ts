@@ -7,6 +7,7 @@ import type { PollResult } from '../model/poll-result.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
+import { QUIET_AFTER_POLLS } from './cadence.ts'
 import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
 
@@ -17,6 +18,8 @@ export interface PollDeps {
   /** Told which addresses changed, after they are written (the cache invalidates them). */
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
   readonly maxGapMs: number
+  /** How often a quiet target is polled (cadence.ts); absent, every target every interval. */
+  readonly quietEveryMs?: number
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
 }
@@ -56,7 +59,8 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     deps.store.descriptions && snapshot.complete && snapshot.descriptions
       ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
       : undefined
-  const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+  const quiet = deps.quietEveryMs ? { quiet: { afterPolls: QUIET_AFTER_POLLS, everyMs: deps.quietEveryMs } } : {}
+  const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs, changed: ops.length > 0, ...quiet })
   const next = described ? { ...polled, descriptionDigests: described.digests } : polled
   await deps.store.targets.put(next)
   return { ...result, instancesWritten, ...(described ? { descriptionsWritten: described.written } : {}), durationMs: Date.now() - began, state: next }

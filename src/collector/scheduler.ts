@@ -5,6 +5,7 @@
 import { schedule, type ScheduledTask } from 'node-cron'
 import type { PollResult } from '../model/poll-result.ts'
 import type { Target } from '../model/target.ts'
+import { nextCompleteDue } from './cadence.ts'
 
 export interface SchedulerOptions {
   readonly targets: () => readonly Target[]
@@ -55,7 +56,8 @@ export class Scheduler {
       const run = this.options
         .poll(target)
         .then((result) => {
-          this.due.set(k, this.nextDue(result.complete ? 0 : result.state.consecutiveFailures))
+          // A complete poll's state says whether the target is quiet (polled less often, cadence.ts).
+          this.due.set(k, result.complete ? nextCompleteDue(result.state, this.options, this.now(), this.random()) : this.nextDue(result.state.consecutiveFailures))
           this.options.onResult?.(result)
         })
         .catch((err: unknown) => {

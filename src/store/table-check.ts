@@ -42,8 +42,12 @@ export function checkTable(existing: TableDescription, wanted: CreateTableComman
       problems.push(`index ${want.IndexName} of table ${name} is keyed ${keyText(index.KeySchema)}, not ${keyText(want.KeySchema)}: recreate it as deploy/table.yaml defines it`)
       continue
     }
-    const needed = want.Projection?.NonKeyAttributes ?? []
     const got = projected(index.Projection)
+    if (want.Projection?.ProjectionType === 'ALL') {
+      if (got !== 'all') problems.push(`index ${want.IndexName} of table ${name} projects only some attributes, and whohad reads every attribute from it: recreate the index with the projection deploy/table.yaml defines (delete it, then add it back)`)
+      continue
+    }
+    const needed = want.Projection?.NonKeyAttributes ?? []
     const lacking = got === 'all' ? [] : needed.filter((a) => !got.has(a))
     if (lacking.length > 0) {
       problems.push(

@@ -2,7 +2,6 @@
 // docs/table-design.md explains the reasoning; deploy/ templates are checked against this file.
 import type { CreateTableCommandInput, Projection } from '@aws-sdk/client-dynamodb'
 import type { StoredHolding } from '../model/stored-holding.ts'
-import type { TargetState } from '../model/target.ts'
 import { DAY, HOUR } from '../model/time.ts'
 
 export const INDEX_BY_TARGET = 'byTarget'
@@ -10,47 +9,35 @@ export const INDEX_BY_ENI = 'byEni'
 export const INDEX_BY_INSTANCE = 'byInstance'
 
 /**
- * What each index carries besides the keys (every index has the table's and its own): the attributes
- * its readers use, no more. DynamoDB bills an index write by the size of what it projects (1 unit per
- * KB, at least 1), so an item near 1 KB costs 2 units in an index that projects all of it and 1 in one
- * that leaves out the keys of the other indexes, `state` and `expiresAt`. The lists are checked
- * against the types they store (`satisfies`): a field added to a holding or a target state and not
- * projected would be silently missing from what the index reads return, so it fails to compile.
+ * What each index carries besides the keys (every index has the table's and its own): what its
+ * readers use. DynamoDB bills an index write by the size of what it projects (1 unit per KB, at least
+ * 1), so a holding near 1 KB costs 2 units in an index that projects all of it and 1 in one that
+ * leaves out the other indexes' keys, `state` and `expiresAt`.
+ *
+ * - byTarget: every attribute. Its readers read whole items of three kinds (a target's open holdings
+ *   and recent closes, the list of target states, a target's instance records), and a list would
+ *   make every new target-state field an index rebuild, during which collectors cannot read.
+ * - byEni, byInstance: a holding's fields, for the ENI and instance routes. The list is checked
+ *   against the type (`satisfies`): a field added to a holding and not projected would come back
+ *   missing from those routes, so it fails to compile.
  */
 const HOLDING_ATTRIBUTES = Object.keys({
   address: true, addressKind: true, scope: true, holder: true, start: true, end: true, closedAt: true,
 } satisfies Record<keyof StoredHolding, true>)
 
 /** A holding's item also carries the closed pieces of a split not yet finished (store/items.ts); every read expands them. */
-const HOLDING_ITEM_ATTRIBUTES = [...HOLDING_ATTRIBUTES, 'pieces']
+const HOLDER_INDEX_ATTRIBUTES = [...HOLDING_ATTRIBUTES, 'pieces'].sort()
 
-/** A target state's item is the state itself (store/targets.ts), `kind`, and an older item's `configUnavailable`. */
-const TARGET_STATE_ATTRIBUTES = [
-  ...Object.keys({
-    accountId: true, region: true, firstCompletePoll: true, lastCompletePoll: true, lastAttempt: true, lastError: true,
-    consecutiveFailures: true, gaps: true, configCursor: true, config: true, descriptionDigests: true,
-  } satisfies Record<keyof TargetState, true>),
-  'kind',
-  'configUnavailable',
-]
-
-/** An instance record's item (store/instances.ts): the record, its content hash, `kind`. */
-const INSTANCE_ITEM_ATTRIBUTES = ['record', 'hash', 'kind']
-
-/**
- * - byTarget: a target's open holdings (what reconcile diffs a snapshot against), its recent closes
- *   (crash repair, the AWS Config pass), the list of target states and a target's instance records.
- * - byEni, byInstance: a holder's holdings for the ENI and instance routes.
- * Neither needs the other indexes' keys, `state` (the item's key says it) or `expiresAt`.
- */
-export const INDEX_PROJECTIONS: Readonly<Record<string, readonly string[]>> = {
-  [INDEX_BY_TARGET]: [...new Set([...HOLDING_ITEM_ATTRIBUTES, ...TARGET_STATE_ATTRIBUTES, ...INSTANCE_ITEM_ATTRIBUTES])].sort(),
-  [INDEX_BY_ENI]: [...HOLDING_ITEM_ATTRIBUTES].sort(),
-  [INDEX_BY_INSTANCE]: [...HOLDING_ITEM_ATTRIBUTES].sort(),
+/** Each index's projection; `undefined`: every attribute. */
+export const INDEX_PROJECTIONS: Readonly<Record<string, readonly string[] | undefined>> = {
+  [INDEX_BY_TARGET]: undefined,
+  [INDEX_BY_ENI]: HOLDER_INDEX_ATTRIBUTES,
+  [INDEX_BY_INSTANCE]: HOLDER_INDEX_ATTRIBUTES,
 }
 
 function projectionOf(indexName: string): Projection {
-  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...INDEX_PROJECTIONS[indexName]!] }
+  const attributes = INDEX_PROJECTIONS[indexName]
+  return attributes ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...attributes] } : { ProjectionType: 'ALL' }
 }
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
