@@ -1,5 +1,5 @@
-// bench:collect at a tiny scale (2 accounts × 4 regions): it runs to the end and prints its three
-// figures as numbers, the peak RSS being the compiled collector process's. The figures themselves are
+// bench:collect at a tiny scale (2 accounts × 4 regions, and 20 × 17 for the quiet organisation, its
+// intervals shortened to 2 s): it runs to the end and prints its four figures as numbers, the peak RSS being the compiled collector process's. The figures themselves are
 // for the full run; this only keeps the bench working.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
@@ -9,17 +9,17 @@ import { childEnv } from '../../support/child-env.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-t.test('bench:collect prints its three figures', async (t) => {
+t.test('bench:collect prints its four figures', async (t) => {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'bench/collect.ts'],
       // WHOHAD_TEST_DYNAMODB_ENDPOINT (set by npm test) is passed on: the bench then reuses that DynamoDB Local.
-      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1' }), timeout: 300_000 },
+      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1', BENCH_QUIET_POLL_INTERVAL: '2s' }), timeout: 420_000 },
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     )
   })
-  for (const figure of ['1. initial sync ÷ floor', '2. writes per changed holding (steady state)', '3. collector peak RSS (MB)']) {
+  for (const figure of ['1. initial sync ÷ floor', '2. writes per changed holding (steady state)', '3. collector peak RSS (MB)', '4. collector CPU s per minute, 340 targets']) {
     const line = stdout.split('\n').find((l) => l.trim().startsWith(figure))
     t.ok(line, `prints "${figure}"`)
     const value = Number(line?.slice(line.indexOf(figure) + figure.length).trim().split(/\s+/)[0])
@@ -29,4 +29,5 @@ t.test('bench:collect prints its three figures', async (t) => {
   t.match(stdout, /initial sync: .*\d+ writes \([1-9]\d* of them descriptions\)/, 'the initial sync writes descriptions, counted apart')
   t.match(stdout, /\d+ poll states, \d+ instance records and \d+ descriptions;/, 'steady-state description writes are counted apart from holdings\'')
   t.match(stdout, /collector \(node dist\/cli\.js collect, no V8 flags.*peak \(VmHWM\)/, 'the peak is the compiled collector process\'s own')
+  t.match(stdout, /quiet organisation: 340 targets .* sent \d+ AWS requests per minute; \d+ targets quiet at the end/, 'the quiet organisation\'s requests to AWS beside its CPU')
 })
