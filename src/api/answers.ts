@@ -7,7 +7,7 @@ import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
 import type { TargetState } from '../model/target.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
-import { type Coverage, coverageOf } from './coverage.ts'
+import { coarseSpells, type Coverage, coverageOf } from './coverage.ts'
 
 export interface PointQuery {
   /** Canonical IP text. */
@@ -187,7 +187,8 @@ export class Answers {
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) })
+        // A quiet spell with no Config history is unwatched at the poll interval's resolution: no `certain` inside it.
+        const certainty = classifyWatched(h, from, to, { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: [...unwatched(state), ...coarseSpells(state)] })
         return certainty ? render(h, certainty, state) : undefined
       })
       .filter((x) => x !== undefined)

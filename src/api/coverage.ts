@@ -103,6 +103,17 @@ export function quietSpellsIn(s: Pick<TargetState, 'quietSince' | 'quietEveryMs'
   return spells.filter((q) => q.from <= to && q.to >= from)
 }
 
+/**
+ * The quiet spells of a target that count as unwatched: those with no AWS Config history to see between
+ * its polls (a spell's polls were further apart than the poll interval, so an address could have left
+ * and come back unseen where the interval would have caught it). Answers treat them as gaps: a holding
+ * is not `certain` inside one.
+ */
+export function coarseSpells(s: Pick<TargetState, 'quietSince' | 'quietEveryMs' | 'quietSpells' | 'config'> | undefined): QuietSpell[] {
+  if (!s || configHistoryUsable(s.config?.state)) return []
+  return quietSpellsIn(s, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
+}
+
 /** `spans` less the open interior of each of `holes` (a gap's or a quiet spell's: the polls at their ends did watch). Sorted, disjoint. */
 function subtract(spans: readonly Span[], holes: readonly Span[]): Span[] {
   let out = [...spans]

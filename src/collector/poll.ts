@@ -7,7 +7,7 @@ import type { PollResult } from '../model/poll-result.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
-import { QUIET_AFTER_POLLS } from './cadence.ts'
+import { mayBeQuiet, QUIET_AFTER_POLLS } from './cadence.ts'
 import { afterPoll } from './poll-state.ts'
 import { reconcile } from './reconcile.ts'
 
@@ -59,7 +59,7 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     deps.store.descriptions && snapshot.complete && snapshot.descriptions
       ? await deps.store.descriptions.sync(target, snapshot.descriptions, { seenAt: snapshot.startedAt, removedAt: snapshot.finishedAt, lastCompletePoll: state.lastCompletePoll }, state.descriptionDigests)
       : undefined
-  const quiet = deps.quietEveryMs ? { quiet: { afterPolls: QUIET_AFTER_POLLS, everyMs: deps.quietEveryMs } } : {}
+  const quiet = deps.quietEveryMs && mayBeQuiet(state, snapshot.observations.length) ? { quiet: { afterPolls: QUIET_AFTER_POLLS, everyMs: deps.quietEveryMs } } : {}
   const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs, changed: ops.length > 0, ...quiet })
   const next = described ? { ...polled, descriptionDigests: described.digests } : polled
   await deps.store.targets.put(next)

@@ -44,14 +44,20 @@ export class Scheduler {
   tick(): number {
     const now = this.now()
     let started = 0
+    const ready: { target: Target; k: string; due: number }[] = []
     for (const target of this.options.targets()) {
-      if (this.inFlight.size >= this.options.concurrency) break
       const k = key(target)
       if (this.inFlight.has(k) || (this.options.owns && !this.options.owns(target))) continue
       // A target seen for the first time is spread over the first interval.
       const due = this.due.get(k) ?? now + Math.floor(this.random() * this.options.intervalMs * 0.5)
       this.due.set(k, due)
-      if (due > now) continue
+      if (due <= now) ready.push({ target, k, due })
+    }
+    // Longest overdue first: when more are due than slots are free, the list's order must not decide,
+    // or the targets listed first would be polled every turn and the last ones never.
+    ready.sort((a, b) => a.due - b.due)
+    for (const { target, k } of ready) {
+      if (this.inFlight.size >= this.options.concurrency) break
       started++
       const run = this.options
         .poll(target)

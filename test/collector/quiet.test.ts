@@ -4,12 +4,13 @@
 // and the coverage rule: a quiet spell with no AWS Config history is never `complete`.
 import fc from 'fast-check'
 import t from 'tap'
-import { coverageOf, quietSpellsIn } from '../../src/api/coverage.ts'
+import { coarseSpells, coverageOf, quietSpellsIn } from '../../src/api/coverage.ts'
 import * as s from '../../src/api/schemas.ts'
-import { nextCompleteDue, QUIET_AFTER_POLLS } from '../../src/collector/cadence.ts'
+import { mayBeQuiet, nextCompleteDue, QUIET_AFTER_POLLS } from '../../src/collector/cadence.ts'
 import { afterPoll } from '../../src/collector/poll-state.ts'
 import { Scheduler } from '../../src/collector/scheduler.ts'
 import { ConfigError, loadConfig } from '../../src/config.ts'
+import { classifyWatched, unwatched } from '../../src/model/holding.ts'
 import type { Snapshot } from '../../src/model/observation.ts'
 import type { PollResult } from '../../src/model/poll-result.ts'
 import { freshTargetState, type Target, type TargetState } from '../../src/model/target.ts'
@@ -138,4 +139,22 @@ t.test('property: without AWS Config history, no answer over a quiet spell is co
       return meets ? c.state !== 'complete' : c.state === plain.state
     }),
   )
+})
+
+t.test('which targets may be quiet: those AWS Config history watches between polls, and empty ones; not a fleet without Config', async (t) => {
+  t.equal(mayBeQuiet({ config: recording }, 250), true, 'Config history read: it sees between polls')
+  t.equal(mayBeQuiet({}, 0), true, 'nothing there: no holding to be less sure of')
+  t.equal(mayBeQuiet({}, 250), false, 'holdings and no Config: they stay certain between polls a poll interval apart')
+  t.equal(mayBeQuiet({ config: { ...recording, state: 'off' } }, 3), false)
+})
+
+t.test('answers: no holding is certain inside a quiet spell without AWS Config history; with it, as ever', async (t) => {
+  const holding = { start: { after: T0 - 90 * MIN, by: T0 - 80 * MIN, evidence: [] }, end: { after: T0 + 50 * MIN, by: T0 + 51 * MIN, evidence: [] } }
+  const spell = { quietSpells: [{ from: T0, to: T0 + 30 * MIN, everyMs: 3 * MIN }] }
+  const classifyAt = (state: TargetState, at: number) => classifyWatched(holding, at, at, { gaps: [...unwatched(state), ...coarseSpells(state)] })
+  t.equal(classifyAt(watchedState(spell), T0 + 10 * MIN), 'possible', 'inside the spell: it may have left and come back unseen')
+  t.equal(classifyAt(watchedState(spell), T0 - 10 * MIN), 'certain', 'before it')
+  t.equal(classifyAt(watchedState(spell), T0 + 40 * MIN), 'certain', 'after it')
+  t.equal(classifyAt(watchedState({ ...spell, config: recording }), T0 + 10 * MIN), 'certain', 'Config history sees between polls')
+  t.equal(classifyAt(watchedState({ quietSince: T0, quietEveryMs: 3 * MIN }), T0 + 40 * MIN), 'possible', 'the current spell runs on')
 })
