@@ -1,6 +1,7 @@
 // bench:collect at a tiny scale (2 accounts × 4 regions, and 20 × 17 for the quiet organisation, its
-// intervals shortened to 10 s): it runs to the end and prints its four figures as numbers, the peak RSS being the compiled collector process's. The figures themselves are
-// for the full run; this only keeps the bench working.
+// intervals shortened to 10 s): it runs to the end and prints its four figures as numbers, the peak
+// RSS being the compiled collector process's. The figures themselves are for the full run; this only
+// keeps the bench working.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -125,7 +125,7 @@ t.test('coverage: a quiet spell with AWS Config history is complete and says so;
   t.equal(only.state, 'partial', 'watched, if coarsely: partial, not not-watching')
 })
 
-t.test('property: without AWS Config history, no answer over a quiet spell is complete; with it, quiet spells change nothing but the list', async (t) => {
+t.test('property: without AWS Config history, no answer over a quiet spell is complete; with it, quiet spells change nothing but the list', async () => {
   const spellArb = fc.record({ from: fc.integer({ min: 0, max: 100 }), len: fc.integer({ min: 1, max: 50 }) }).map(({ from, len }) => ({ from: T0 + from * MIN, to: T0 + (from + len) * MIN, everyMs: 3 * MIN }))
   fc.assert(
     fc.property(fc.array(spellArb, { maxLength: 3 }), fc.option(fc.integer({ min: 0, max: 160 }), { nil: undefined }), fc.integer({ min: -10, max: 160 }), fc.integer({ min: 0, max: 30 }), fc.boolean(), (spells, since, from, len, config) => {

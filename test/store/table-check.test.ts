@@ -3,17 +3,13 @@
 // less than a reader uses, or lacks an index, is refused with what to do. The pure check first, then
 // ensureTable and the store over such tables, on AWS DynamoDB Local and the embedded dynalite.
 import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import t from 'tap'
-import { createDynamoClient, ensureTable } from '../../src/store/dynamodb.ts'
-import { startEmbeddedDynamo } from '../../src/store/embedded.ts'
+import { ensureTable } from '../../src/store/dynamodb.ts'
 import { storeOver } from '../../src/store/open.ts'
 import { checkTable } from '../../src/store/table-check.ts'
 import { INDEX_BY_ENI, INDEX_BY_TARGET, INDEX_PROJECTIONS, tableDefinition } from '../../src/store/table.ts'
 import { bound, makeHolding } from '../../support/holdings.ts'
-import { BACKENDS, type Backend, dynamoDbLocalEndpoint } from '../../support/stores.ts'
+import { BACKENDS, testClient } from '../../support/stores.ts'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)
@@ -66,24 +62,6 @@ t.test('checkTable: the same definition passes; wider projections are notices; n
 
 let tables = 0
 
-async function clientFor(t: { teardown(fn: () => unknown): void }, backend: Backend): Promise<DynamoDBClient> {
-  let endpoint: string
-  if (backend === 'embedded') {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'whohad-table-check-'))
-    const embedded = await startEmbeddedDynamo(dir)
-    endpoint = embedded.endpoint
-    t.teardown(async () => {
-      await embedded.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-  } else {
-    endpoint = await dynamoDbLocalEndpoint()
-  }
-  const client = createDynamoClient({ endpoint, region: 'us-east-1', localCredentials: true })
-  t.teardown(() => client.destroy())
-  return client
-}
-
 async function create(client: DynamoDBClient, def: CreateTableCommandInput): Promise<void> {
   await client.send(new CreateTableCommand(def))
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: def.TableName! })
@@ -91,7 +69,7 @@ async function create(client: DynamoDBClient, def: CreateTableCommandInput): Pro
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: a table an older version created (every attribute projected) is used as it is, with a notice per index`, async (t) => {
-    const client = await clientFor(t, backend)
+    const client = await testClient(t, backend)
     const tableName = `older${process.pid}-${++tables}-${Date.now()}`
     await create(client, olderDefinition(tableName))
     const ensured = await ensureTable(client, tableName)
@@ -115,14 +93,14 @@ for (const backend of BACKENDS) {
   })
 
   t.test(`${backend}: a table whose index projects less than its readers use is refused, saying which index and what to do`, async (t) => {
-    const client = await clientFor(t, backend)
+    const client = await testClient(t, backend)
     const tableName = `narrow${process.pid}-${++tables}-${Date.now()}`
     await create(client, withIndex(tableName, INDEX_BY_ENI, (i) => ({ ...i, Projection: { ProjectionType: 'KEYS_ONLY' } })))
     await t.rejects(ensureTable(client, tableName), /cannot be used as it is:\n- index byEni of table .* does not project .*holder.*: recreate the index/)
   })
 
   t.test(`${backend}: a table this version created passes its own check, with no notice`, async (t) => {
-    const client = await clientFor(t, backend)
+    const client = await testClient(t, backend)
     const tableName = `today${process.pid}-${++tables}-${Date.now()}`
     t.strictSame(await ensureTable(client, tableName), { table: 'created', notices: [] })
     t.strictSame(await ensureTable(client, tableName), { table: 'exists', notices: [] }, 'and finds it again as it made it')
@@ -130,7 +108,7 @@ for (const backend of BACKENDS) {
 }
 
 t.test('dynamodb-local: what each index projects gives its readers whole items (a target state with every field, a holding with every holder field)', async (t) => {
-  const client = await clientFor(t, 'dynamodb-local')
+  const client = await testClient(t, 'dynamodb-local')
   const tableName = `whole${process.pid}-${++tables}-${Date.now()}`
   await ensureTable(client, tableName)
   const store = storeOver(client, { tableName, retentionMs: 86_400_000 })
