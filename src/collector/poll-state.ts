@@ -1,7 +1,7 @@
 // What one poll changes in a target's state. Pure: the collector stores the result after applying the
 // poll's operations (so a crash in between replays the poll against the old state, which is safe).
 import type { Snapshot } from '../model/observation.ts'
-import type { TargetState } from '../model/target.ts'
+import type { QuietSpell, TargetState } from '../model/target.ts'
 
 export interface PollStateOptions {
   /**
@@ -20,7 +20,22 @@ export interface PollStateOptions {
   readonly quiet?: { readonly afterPolls: number; readonly everyMs: number }
 }
 
-const MAX_QUIET_SPELLS = 500
+/**
+ * Quiet spells a target keeps. Every answer's coverage reads every target's spells, so they are few:
+ * a spell that begins within MERGE_WITHIN_MS of the last one's end joins it, and past the bound the
+ * two oldest become one. Both widen a spell over time the target was in fact polled every interval,
+ * which only makes answers there less sure (partial, possible), never more: nothing is forgotten.
+ */
+const MAX_QUIET_SPELLS = 100
+const MERGE_WITHIN_MS = 3_600_000
+
+function addSpell(spells: readonly QuietSpell[], spell: QuietSpell): QuietSpell[] {
+  const last = spells.at(-1)
+  const joined = (a: QuietSpell, b: QuietSpell): QuietSpell => ({ from: Math.min(a.from, b.from), to: Math.max(a.to, b.to), everyMs: Math.max(a.everyMs, b.everyMs) })
+  let out = last && spell.from - last.to <= MERGE_WITHIN_MS ? [...spells.slice(0, -1), joined(last, spell)] : [...spells, spell]
+  while (out.length > MAX_QUIET_SPELLS) out = [joined(out[0]!, out[1]!), ...out.slice(2)]
+  return out
+}
 
 export function afterPoll(previous: TargetState, snapshot: Snapshot, options: PollStateOptions): TargetState {
   if (!snapshot.complete) {
@@ -65,7 +80,7 @@ function quietAfter(previous: TargetState, snapshot: Snapshot, options: PollStat
   const stays = !options.changed && options.quiet !== undefined && options.quiet.everyMs === everyMs
   if (since !== undefined && !stays) {
     // Ended by a change, or the quiet interval changed (or quiet polling went off): the spell closes here.
-    spells = [...spells, { from: since, to: snapshot.finishedAt, everyMs: everyMs ?? 0 }].slice(-MAX_QUIET_SPELLS)
+    spells = addSpell(spells, { from: since, to: snapshot.finishedAt, everyMs: everyMs ?? 0 })
     since = undefined
     everyMs = undefined
   }

@@ -158,3 +158,23 @@ t.test('answers: no holding is certain inside a quiet spell without AWS Config h
   t.equal(classifyAt(watchedState({ ...spell, config: recording }), T0 + 10 * MIN), 'certain', 'Config history sees between polls')
   t.equal(classifyAt(watchedState({ quietSince: T0, quietEveryMs: 3 * MIN }), T0 + 40 * MIN), 'possible', 'the current spell runs on')
 })
+
+t.test('quiet spells stay few: one soon after another joins it, and past a hundred the oldest two become one; nothing is forgotten', async (t) => {
+  // A target that goes quiet for an hour and changes once, alternately, for two hundred days.
+  let state = freshTargetState(target)
+  const starts: number[] = []
+  for (let day = 0; day < 200; day++) {
+    const base = T0 + day * 86_400_000
+    for (let i = 0; i < 4; i++) state = afterPoll(state, snapshot(base + i * MIN), { maxGapMs: 5 * MIN, changed: false, quiet })
+    starts.push(state.quietSince!)
+    state = afterPoll(state, snapshot(base + 60 * MIN), { maxGapMs: 5 * MIN, changed: true, quiet })
+    state = afterPoll(state, snapshot(base + 61 * MIN), { maxGapMs: 5 * MIN, changed: true, quiet })
+  }
+  const spells = state.quietSpells!
+  t.ok(spells.length <= 100, `${spells.length} spells kept`)
+  for (const at of starts) t.ok(spells.some((q) => q.from <= at && q.to >= at + 30 * MIN), `the spell from ${new Date(at).toISOString()} is still covered`)
+  // Quiet from T0+2m, a change at T0+10m, quiet again from T0+13m, a change at T0+20m.
+  const steps: [number, boolean][] = [[0, false], [1, false], [2, false], [10, true], [11, false], [12, false], [13, false], [20, true]]
+  const again = steps.reduce((s, [m, changed]) => afterPoll(s, snapshot(T0 + m * MIN), { maxGapMs: 5 * MIN, changed, quiet }), freshTargetState(target))
+  t.same(again.quietSpells, [{ from: T0 + 2 * MIN, to: T0 + 20 * MIN + 1000, everyMs: 3 * MIN }], 'the second began within the hour of the first one\'s end: one spell over both')
+})
