@@ -2,11 +2,11 @@
 // that did not change: polling them every interval costs AWS requests and collector CPU for nothing.
 // A target whose last QUIET_AFTER_POLLS complete polls changed nothing, and which has AWS Config
 // history or nothing at all (mayBeQuiet), is polled every `quietEveryMs` instead, until a poll changes
-// something. The longer interval stays inside WHOHAD_MAX_GAP (config.ts
-// checks it leaves one poll interval to spare, for a poll's own time and a wait for a free slot), so
-// a quiet target never leaves a gap; answers over a quiet spell say the target was polled less often
-// (api/coverage.ts), and where no AWS Config history sees between polls, that it was not watched at
-// the poll interval's resolution then.
+// something. The longer interval stays inside WHOHAD_MAX_GAP (config.ts checks it leaves one poll
+// interval to spare, for a poll's own time and a wait for a free slot), so a quiet target never leaves
+// a gap; answers over a quiet spell say the target was polled less often (api/coverage.ts), and where
+// no AWS Config history sees between polls, that it was not watched at the poll interval's
+// resolution then.
 import { configHistoryUsable } from '../model/config-recording.ts'
 import type { TargetState } from '../model/target.ts'
 
