@@ -189,6 +189,20 @@ const schema = z.object({
   WHOHAD_SELF_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
   WHOHAD_POLL_INTERVAL: duration(DEFAULTS.WHOHAD_POLL_INTERVAL),
   WHOHAD_MAX_GAP: duration(DEFAULTS.WHOHAD_MAX_GAP),
+  WHOHAD_QUIET_INTERVAL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      // Unset: three poll intervals, within WHOHAD_MAX_GAP (quietInterval, below).
+      if (v === undefined || v === '') return undefined
+      if (v.trim() === '0') return 0
+      try {
+        return parseDuration(v, 30 * 86_400_000)
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 5m, 90s or 1h30m, or 0 (every target every WHOHAD_POLL_INTERVAL)' })
+        return z.NEVER
+      }
+    }),
   WHOHAD_CLOCK_SKEW: duration(DEFAULTS.WHOHAD_CLOCK_SKEW, 3_600_000),
   WHOHAD_CONCURRENCY: wholeNumber(DEFAULTS.WHOHAD_CONCURRENCY, 1, 256, 'polls'),
   WHOHAD_LEASE_SHARDS: wholeNumber(DEFAULTS.WHOHAD_LEASE_SHARDS, 1, 4096, 'shards'),
@@ -227,6 +241,8 @@ export interface CollectorSettings {
   readonly selfAccountId?: string
   readonly intervalMs: number
   readonly maxGapMs: number
+  /** How often a target whose last complete polls changed nothing is polled (0: every interval, like the rest). */
+  readonly quietEveryMs: number
   readonly concurrency: number
   readonly leaseShards: number
   readonly leasePeriodMs: number
@@ -298,6 +314,23 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], env: Record<string,
   return `invalid configuration:\n${lines.join('\n')}`
 }
 
+/**
+ * How often a quiet target is polled (collector/cadence.ts). It must stay inside WHOHAD_MAX_GAP with a
+ * poll interval to spare (a poll's own time, a wait for a free slot), or a quiet target would leave
+ * gaps. Unset: three poll intervals, within that room, and off where there is no room; set: checked.
+ */
+function quietInterval(given: number | undefined, text: string | undefined, intervalMs: number, maxGapMs: number): number {
+  const room = maxGapMs - intervalMs
+  if (given === undefined) return Math.min(3 * intervalMs, room) > intervalMs ? Math.min(3 * intervalMs, room) : 0
+  if (given !== 0 && (given <= intervalMs || given > room)) {
+    throw new ConfigError(
+      `invalid configuration:\n  WHOHAD_QUIET_INTERVAL=${JSON.stringify(text)}: must be 0 (every target every WHOHAD_POLL_INTERVAL) or longer than WHOHAD_POLL_INTERVAL (${formatDuration(intervalMs)}) ` +
+        `and at most WHOHAD_MAX_GAP less one WHOHAD_POLL_INTERVAL (${formatDuration(Math.max(0, room))}), so that a quiet target never leaves a gap`,
+    )
+  }
+  return given
+}
+
 /** Reads the signing keys file; `read` is injectable so that the schema's tests need no file. */
 export type ReadFile = (path: string) => string
 
@@ -346,6 +379,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(v.WHOHAD_SELF_ACCOUNT ? { selfAccountId: v.WHOHAD_SELF_ACCOUNT } : {}),
       intervalMs: v.WHOHAD_POLL_INTERVAL,
       maxGapMs: v.WHOHAD_MAX_GAP,
+      quietEveryMs: quietInterval(v.WHOHAD_QUIET_INTERVAL, env.WHOHAD_QUIET_INTERVAL, v.WHOHAD_POLL_INTERVAL, v.WHOHAD_MAX_GAP),
       concurrency: v.WHOHAD_CONCURRENCY,
       leaseShards: v.WHOHAD_LEASE_SHARDS,
       leasePeriodMs: v.WHOHAD_LEASE_PERIOD,

@@ -74,6 +74,17 @@ export async function openTestStore(
   backend: Backend,
   options: Omit<StoreOptions, 'tableName'> = {},
 ): Promise<TestStore> {
+  const client = await testClient(t, backend)
+  const tableName = `t${process.pid}-${++tables}-${Date.now()}`
+  await ensureTable(client, tableName)
+  const requests = new RequestCounter()
+  requests.attach(client)
+  const store = storeOver(client, { tableName, ...options }, { location: `${backend} table ${tableName}` })
+  return { store, client, tableName, requests }
+}
+
+/** A client of a fresh embedded store, or of the shared DynamoDB Local, released at teardown; no table made (tests of tables themselves). */
+export async function testClient(t: Teardown, backend: Backend): Promise<DynamoDBClient> {
   let endpoint: string
   if (backend === 'embedded') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'whohad-test-'))
@@ -88,10 +99,5 @@ export async function openTestStore(
   }
   const client = createDynamoClient({ endpoint, region: 'us-east-1', localCredentials: true })
   t.teardown(() => client.destroy())
-  const tableName = `t${process.pid}-${++tables}-${Date.now()}`
-  await ensureTable(client, tableName)
-  const requests = new RequestCounter()
-  requests.attach(client)
-  const store = storeOver(client, { tableName, ...options }, { location: `${backend} table ${tableName}` })
-  return { store, client, tableName, requests }
+  return client
 }

@@ -95,6 +95,7 @@ const BAD: Record<string, string> = {
   WHOHAD_SELF_ACCOUNT: '12',
   WHOHAD_POLL_INTERVAL: 'abc',
   WHOHAD_MAX_GAP: '5 minutes',
+  WHOHAD_QUIET_INTERVAL: 'soon',
   WHOHAD_CLOCK_SKEW: '2h',
   WHOHAD_CONCURRENCY: '0',
   WHOHAD_LEASE_SHARDS: '-1',

@@ -8,7 +8,7 @@ import type { TargetState } from '../model/target.ts'
 import { byDistance, type Placed, placeAt } from '../model/verdict.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
-import { type Coverage, CoverageOverTime } from './coverage.ts'
+import { type Coverage, CoverageOverTime, watchOfHolding } from './coverage.ts'
 import { verdictBlock } from './verdict.ts'
 
 export interface PointQuery {
@@ -220,7 +220,8 @@ export class Answers {
       .filter((h) => !visible || visible.has(h.holder.accountId))
       .map((h) => {
         const state = byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
-        const watch = { openUntil: h.end ? undefined : state?.lastCompletePoll, gaps: unwatched(state) }
+        // A quiet spell with no Config history is unwatched at the poll interval's resolution: no `certain` inside it.
+        const watch = watchOfHolding(h, state)
         const certainty = classifyWatched(h, from, to, watch)
         return certainty ? render(h, certainty, state, at === undefined ? undefined : placeAt(h, at, watch)) : undefined
       })

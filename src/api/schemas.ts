@@ -202,6 +202,10 @@ export const coverage = z.object({
     .array(z.object({ from: z.string(), to: z.string() }))
     .readonly()
     .meta({ description: 'the stretches of that time (UTC, oldest first) during which every target was watched by complete polls' }),
+  quiet: z
+    .array(z.object({ accountId: z.string(), region: z.string(), everyMs: z.number() }))
+    .readonly()
+    .meta({ description: 'targets polled less often than the poll interval during part of that time, because nothing changed there: complete polls up to everyMs apart (where AWS Config history is not read, they are also unwatched then)' }),
   config: z
     .object({
       state: z.enum(['available', 'partial', 'unavailable']),

@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const settings = config.collector
   const store = await openStore(config.store)
   const log = (m: string) => process.stderr.write(`whohad collect: ${m}\n`)
+  for (const notice of store.notices) log(notice)
   try {
     await store.members.ensureComplete(log)
     if (values.once) {

@@ -15,6 +15,7 @@ import { startFakeAws } from '../fakeaws/fake.ts'
 import { parseDuration } from '../model/time.ts'
 import { listen } from './serve.ts'
 import { type Story, storiesOf } from './stories.ts'
+import { coarseSpells, watchOfHolding } from '../api/coverage.ts'
 import { unwatched } from '../model/holding.ts'
 import type { StoredHolding } from '../model/stored-holding.ts'
 import { openStore, type Store } from '../store/open.ts'
@@ -131,8 +132,8 @@ async function interesting(store: Store): Promise<Story[]> {
   const stateOf = (h: StoredHolding) => byTarget.get(`${h.holder.accountId}/${h.holder.region}`)
   return storiesOf({
     holdings,
-    watchOf: (h) => ({ openUntil: h.end ? undefined : stateOf(h)?.lastCompletePoll, gaps: unwatched(stateOf(h)) }),
-    everyWatched: (at) => states.every((s) => unwatched(s).every((g) => !(g.from < at && at < g.to)) && s.lastCompletePoll !== undefined && at <= s.lastCompletePoll),
+    watchOf: (h) => watchOfHolding(h, stateOf(h)),
+    everyWatched: (at) => states.every((s) => [...unwatched(s), ...coarseSpells(s)].every((g) => !(g.from < at && at < g.to)) && s.lastCompletePoll !== undefined && at <= s.lastCompletePoll),
   })
 }
 

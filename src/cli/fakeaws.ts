@@ -9,6 +9,7 @@ const USAGE = `usage: whohad fakeaws [options]
   --accounts N          accounts in the organisation, management included (default 3)
   --regions N|a,b       how many standard regions, or which (default 2)
   --enis-per-region N   ENIs per account-region at the start (default 40)
+  --empty-share F       share of account-regions with no ENI and no churn, 0-1 (default 0)
   --churn N             churn events per account-region per hour (default 60)
   --seed N              world seed (default 1)
   --host H              listen address (default 127.0.0.1)
@@ -89,6 +90,7 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
       accounts: { type: 'string' },
       regions: { type: 'string' },
       'enis-per-region': { type: 'string' },
+      'empty-share': { type: 'string' },
       churn: { type: 'string' },
       seed: { type: 'string' },
       host: { type: 'string' },
@@ -112,6 +114,8 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
   const regions = regionsText === undefined ? undefined : /^\d+$/.test(regionsText) ? Number(regionsText) : regionsText.split(',').map((r) => r.trim())
   const churnText = values.churn
   if (churnText !== undefined && !(Number(churnText) >= 0)) throw new Error(`--churn must be a number >= 0, not ${JSON.stringify(churnText)}`)
+  const emptyText = values['empty-share']
+  if (emptyText !== undefined && !(Number(emptyText) >= 0 && Number(emptyText) <= 1)) throw new Error(`--empty-share must be a number from 0 to 1, not ${JSON.stringify(emptyText)}`)
   const forced = values.variant ?? []
   for (const v of forced) if (!isEc2Variant(v)) throw new Error(`--variant must be one of ${EC2_VARIANTS.join(', ')}, not ${JSON.stringify(v)}`)
   if (values.variants && forced.length > 0) throw new Error('--variants (a mix) and --variant (forced) exclude each other')
@@ -120,6 +124,7 @@ export function parseFlags(argv: string[]): FakeAwsOptions | 'help' {
     ...defined('regions', regions),
     ...defined('enisPerRegion', int('enis-per-region', values['enis-per-region'])),
     ...defined('churn', churnText === undefined ? undefined : Number(churnText)),
+    ...defined('emptyShare', emptyText === undefined ? undefined : Number(emptyText)),
     ...defined('seed', int('seed', values.seed)),
     ...defined('host', values.host),
     ...defined('port', int('port', values.port)),

@@ -45,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const store = await openStore(config.store)
   process.stdout.write(`whohad: store ready: ${store.location} (${store.table === 'created' ? 'table created' : 'table found'})\n`)
   const log = (m: string) => process.stderr.write(`whohad: ${m}\n`)
+  for (const notice of store.notices) log(notice)
   // Without Redis, an API process alone cannot hear another process's collector: it keeps answers
   // no longer than the staleness bound.
   const cache = openCache(config.cache, log)

@@ -37,6 +37,8 @@ export interface CollectorOptions {
   readonly intervalMs: number
   /** Complete polls further apart than this record a gap (see poll-state.ts). */
   readonly maxGapMs: number
+  /** How often a quiet target is polled (cadence.ts); absent, every target every interval. */
+  readonly quietEveryMs?: number
   readonly concurrency: number
   /** Share targets with other processes through leases; absent: this process polls everything. */
   readonly leases?: { readonly me: string; readonly shards: number; readonly periodMs: number }
@@ -49,7 +51,7 @@ export interface CollectorOptions {
 /** Poll every target once, `concurrency` at a time. Never throws for one target's failure. */
 export async function collectOnce(
   deps: CollectorDeps,
-  options: Pick<CollectorOptions, 'maxGapMs' | 'concurrency'>,
+  options: Pick<CollectorOptions, 'maxGapMs' | 'quietEveryMs' | 'concurrency'>,
   targets: readonly Target[],
   onProgress?: (result: PollResult) => void,
 ): Promise<PollResult[]> {
@@ -57,7 +59,7 @@ export async function collectOnce(
   const queue = [...targets]
   const worker = async () => {
     for (let target = queue.shift(); target; target = queue.shift()) {
-      const result = await pollOne(deps, options.maxGapMs, target)
+      const result = await pollOne(deps, options, target)
       results.push(result)
       onProgress?.(result)
     }
@@ -66,9 +68,10 @@ export async function collectOnce(
   return results
 }
 
-async function pollOne(deps: CollectorDeps, maxGapMs: number, target: Target, stillOwner?: (t: Target) => boolean): Promise<PollResult> {
+async function pollOne(deps: CollectorDeps, options: Pick<CollectorOptions, 'maxGapMs' | 'quietEveryMs'>, target: Target, stillOwner?: (t: Target) => boolean): Promise<PollResult> {
   try {
-    return await pollTarget({ ...deps, maxGapMs, ...(stillOwner ? { stillOwner } : {}) }, target)
+    const { maxGapMs, quietEveryMs } = options
+    return await pollTarget({ ...deps, maxGapMs, ...(quietEveryMs ? { quietEveryMs } : {}), ...(stillOwner ? { stillOwner } : {}) }, target)
   } catch (err) {
     // The store failed (the snapshot never throws): nothing was proven, nothing is closed.
     const error = `store: ${(err as Error).message}`
@@ -121,7 +124,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
   const configDue = new Map<string, number>()
   let stopping = false
   const pollAndConfig = async (target: Target) => {
-    const result = await pollOne(pollDeps, options.maxGapMs, target, mayWrite)
+    const result = await pollOne(pollDeps, options, target, mayWrite)
     const k = `${target.accountId}/${target.region}`
     if (result.abandoned && abandon.signal.aborted) log(`poll ${k}: abandoned, stopping (nothing written)`)
     if (result.disagreements) log(disagreementLine(k, result.disagreements))

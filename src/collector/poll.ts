@@ -8,6 +8,7 @@ import type { PollResult } from '../model/poll-result.ts'
 import type { StoreOperation } from '../model/stored-holding.ts'
 import type { Target } from '../model/target.ts'
 import type { Store } from '../store/open.ts'
+import { mayBeQuiet, QUIET_AFTER_POLLS } from './cadence.ts'
 import { afterPoll } from './poll-state.ts'
 import { TargetMemory } from './target-memory.ts'
 import { holdingsToRead, reconcileSummarised } from './reconcile.ts'
@@ -19,6 +20,8 @@ export interface PollDeps {
   /** Told which addresses changed, after they are written (the cache invalidates them). */
   readonly onChanged?: (addresses: readonly string[]) => Promise<void>
   readonly maxGapMs: number
+  /** How often a quiet target is polled (cadence.ts); absent, every target every interval. */
+  readonly quietEveryMs?: number
   /** Checked just before writing: a process that lost its lease mid-poll must not write. */
   readonly stillOwner?: (target: Target) => boolean
   /** What is kept of the targets between polls (target-memory.ts); without it, this poll reads its target in full and keeps nothing. */
@@ -74,7 +77,8 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     ])
     memory.keep(target, { ...(instances ? { instances: instances.listed } : {}), ...(described ? { descriptions: described.current } : {}) })
     const instancesWritten = instances?.written ?? 0
-    const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs })
+    const quiet = deps.quietEveryMs && mayBeQuiet(state, snapshot.observations.length) ? { quiet: { afterPolls: QUIET_AFTER_POLLS, everyMs: deps.quietEveryMs } } : {}
+    const polled = afterPoll(state, snapshot, { maxGapMs: deps.maxGapMs, changed: ops.length > 0, ...quiet })
     const next = memory.stamp(described ? { ...polled, descriptionDigests: described.digests } : polled, state)
     await deps.store.targets.put(next)
     memory.wrote(target, next, state)

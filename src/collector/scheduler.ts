@@ -5,6 +5,7 @@
 import { schedule, type ScheduledTask } from 'node-cron'
 import type { PollResult } from '../model/poll-result.ts'
 import type { Target } from '../model/target.ts'
+import { nextCompleteDue } from './cadence.ts'
 
 export interface SchedulerOptions {
   readonly targets: () => readonly Target[]
@@ -43,19 +44,26 @@ export class Scheduler {
   tick(): number {
     const now = this.now()
     let started = 0
+    const ready: { target: Target; k: string; due: number }[] = []
     for (const target of this.options.targets()) {
-      if (this.inFlight.size >= this.options.concurrency) break
       const k = key(target)
       if (this.inFlight.has(k) || (this.options.owns && !this.options.owns(target))) continue
       // A target seen for the first time is spread over the first interval.
       const due = this.due.get(k) ?? now + Math.floor(this.random() * this.options.intervalMs * 0.5)
       this.due.set(k, due)
-      if (due > now) continue
+      if (due <= now) ready.push({ target, k, due })
+    }
+    // Longest overdue first: when more are due than slots are free, the list's order must not decide,
+    // or the targets listed first would be polled every turn and the last ones never.
+    ready.sort((a, b) => a.due - b.due)
+    for (const { target, k } of ready) {
+      if (this.inFlight.size >= this.options.concurrency) break
       started++
       const run = this.options
         .poll(target)
         .then((result) => {
-          this.due.set(k, this.nextDue(result.complete ? 0 : result.state.consecutiveFailures))
+          // A complete poll's state says whether the target is quiet (polled less often, cadence.ts).
+          this.due.set(k, result.complete ? nextCompleteDue(result.state, this.options, this.now(), this.random()) : this.nextDue(result.state.consecutiveFailures))
           this.options.onResult?.(result)
         })
         .catch((err: unknown) => {

@@ -79,6 +79,7 @@ export function wireCollector(
   const options: CollectorOptions = {
     intervalMs: settings.intervalMs,
     maxGapMs: settings.maxGapMs,
+    ...(settings.quietEveryMs > 0 ? { quietEveryMs: settings.quietEveryMs } : {}),
     concurrency: settings.concurrency,
     configEveryMs: settings.configEveryMs,
     ...(extra.leases

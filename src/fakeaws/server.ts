@@ -57,10 +57,16 @@ export function createFakeServer(deps: ServerDeps): Server {
   })
 }
 
+/** AWS requests each server has answered (the side door not counted), for /_fake/summary: what a collector sent. */
+const answered = new WeakMap<ServerDeps, { requests: number }>()
+
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req)
   const url = new URL(req.url ?? '/', 'http://fake')
   if (url.pathname.startsWith('/_fake/')) return sideApi(deps, req.method ?? 'GET', url, body, res)
+  const count = answered.get(deps) ?? { requests: 0 }
+  answered.set(deps, count)
+  count.requests++
 
   const requestId = randomUUID()
   const scope = parseAuthorization(header(req, 'authorization'))
@@ -188,7 +194,7 @@ function readBody(req: IncomingMessage): Promise<string> {
  *   POST /_fake/advance?ms=N  (or {"ms":N})    → { now }
  *   GET  /_fake/ledger?ip=&at=&open=&eniId=&accountId=&region=  → { entries }
  *   GET  /_fake/config?resourceId=&accountId=&region=           → { changes } (change and capture times)
- *   GET  /_fake/summary                        → world counts
+ *   GET  /_fake/summary                        → world counts, and `awsRequests`: AWS requests answered so far
  *   GET  /_fake/faults | POST /_fake/faults (a FaultRule) | DELETE /_fake/faults[?id=]
  *   GET  /_fake/config-recorders | POST /_fake/config-recorders ({"mode", "accountId"?, "region"?})
  */
@@ -238,7 +244,7 @@ function sideApi(deps: ServerDeps, method: string, url: URL, body: string, res: 
       }
       case 'GET /_fake/summary':
         world.catchUp()
-        return reply(200, { now: deps.clock.now(), ...world.stats() })
+        return reply(200, { now: deps.clock.now(), ...world.stats(), awsRequests: answered.get(deps)?.requests ?? 0 })
       case 'GET /_fake/faults':
         return reply(200, { faults: faults.list() })
       case 'POST /_fake/faults':

@@ -15,6 +15,11 @@ export interface WorldOptions {
   readonly regions?: number | readonly string[]
   /** ENIs per active account-region at the start; churn steers towards it. Default 40. */
   readonly enisPerRegion?: number
+  /**
+   * The share of account-regions (seeded) that are empty: no ENI at the start and no churn, as most of
+   * an Organization's regions are. Default 0.
+   */
+  readonly emptyShare?: number
   /** Mean churn events per target per virtual hour (0 = a frozen fleet). Default 60. */
   readonly churn?: number
   /** Epoch ms the world starts at. Default 2026-11-20T00:00:00Z. */
@@ -39,6 +44,7 @@ export interface ResolvedWorldOptions {
   readonly accounts: number
   readonly regions: readonly string[]
   readonly enisPerRegion: number
+  readonly emptyShare: number
   readonly churn: number
   readonly startTime: number
   readonly suspendedAccounts: number
@@ -60,6 +66,7 @@ export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOp
     accounts: options.accounts ?? 3,
     regions,
     enisPerRegion: options.enisPerRegion ?? 40,
+    emptyShare: options.emptyShare ?? 0,
     churn: options.churn ?? 60,
     startTime: options.startTime ?? DEFAULT_START_TIME,
     suspendedAccounts: options.suspendedAccounts ?? 0,
@@ -82,6 +89,7 @@ export function resolveWorldOptions(options: WorldOptions = {}): ResolvedWorldOp
   for (const r of resolved.regions) if (!isKnownRegion(r)) problems.push(`unknown region ${r}`)
   if (new Set(resolved.regions).size !== resolved.regions.length) problems.push('regions repeat')
   if (!Number.isInteger(resolved.enisPerRegion) || resolved.enisPerRegion < 0 || resolved.enisPerRegion > 50_000) problems.push('enisPerRegion must be 0-50000')
+  if (!(resolved.emptyShare >= 0 && resolved.emptyShare <= 1)) problems.push('emptyShare must be 0-1')
   if (!(resolved.churn >= 0)) problems.push('churn must be >= 0')
   if (resolved.suspendedAccounts + resolved.pendingClosureAccounts >= resolved.accounts) problems.push('the management account must stay active')
   const [lo, hi] = resolved.configDelayMs

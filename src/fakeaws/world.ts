@@ -64,9 +64,11 @@ export class World implements FleetContext {
     for (const account of this.accounts) {
       if (account.state !== 'ACTIVE') continue
       for (const region of this.regions) {
-        const target = buildTarget(this, account, region, this.options)
+        // An empty region has its default VPC and nothing else, and nothing happens there.
+        const empty = this.options.emptyShare > 0 && new Rng('empty', this.seed, account.id, region.name).float() < this.options.emptyShare
+        const target = buildTarget(this, account, region, empty ? { ...this.options, enisPerRegion: 0 } : this.options)
         this.targets.set(target.key, target)
-        this.scheduleChurn(target, this.now)
+        if (!empty) this.scheduleChurn(target, this.now)
       }
     }
   }

@@ -43,6 +43,23 @@ export interface TargetState extends Target {
    */
   readonly version?: number
   readonly writer?: string
+  /** Complete polls in a row that changed nothing (no holding opened, closed or refined). */
+  readonly unchangedPolls?: number
+  /**
+   * Since this complete poll (its start) the target has been quiet, and is polled every `quietEveryMs`
+   * rather than every poll interval: a holding shorter than that may fall between two polls unseen.
+   */
+  readonly quietSince?: number
+  readonly quietEveryMs?: number
+  /** Past quiet spells (from the poll that began one to the end of the poll that ended it), oldest first, bounded in number. */
+  readonly quietSpells?: readonly QuietSpell[]
+}
+
+/** A stretch during which a target was polled every `everyMs`, longer than the poll interval, because nothing changed there. */
+export interface QuietSpell {
+  readonly from: number
+  readonly to: number
+  readonly everyMs: number
 }
 
 /** The state of a target never polled. */

@@ -11,6 +11,7 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { MemberRegistry } from './members.ts'
 import { tableDefinition, TTL_ATTRIBUTE } from './table.ts'
+import { checkTable } from './table-check.ts'
 
 export interface ClientOptions {
   readonly endpoint?: string
@@ -48,11 +49,24 @@ export function dynamoBackoffMs(attempt: number, random: () => number = Math.ran
   return Math.floor(random() * Math.min(1000, 50 * 2 ** attempt))
 }
 
-/** Create the table when it is missing; an existing table is left as it is. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+export interface EnsuredTable {
+  readonly table: 'created' | 'exists'
+  /** What differs in an existing table that still serves this version (table-check.ts), for the start-up log. */
+  readonly notices: readonly string[]
+}
+
+/**
+ * Create the table when it is missing. An existing table is left as it is, but checked: one that
+ * cannot serve this version (an index missing or projecting less than its readers use) is refused
+ * with what to do; one that serves it but differs (an older version's wider projections) is used,
+ * with notices saying what it costs.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<EnsuredTable> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }))
-    return 'exists'
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
+    const { problems, notices } = checkTable(Table ?? {}, tableDefinition(tableName))
+    if (problems.length > 0) throw new Error(`the DynamoDB table cannot be used as it is:\n- ${problems.join('\n- ')}`)
+    return { table: 'exists', notices }
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err
   }
@@ -70,5 +84,5 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     .catch(() => undefined)
   // A new table has no holding the member registry has not seen: it is complete from the start.
   await new MemberRegistry(client, tableName).markComplete()
-  return 'created'
+  return { table: 'created', notices: [] }
 }

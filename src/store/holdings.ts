@@ -290,12 +290,14 @@ export class HoldingStore implements HoldingLookup {
   }
 }
 
-/** The (address, account) pairs operations write holdings of. */
+/**
+ * The (address, account) pairs operations write new holdings of: opens, and closed holdings recorded
+ * from AWS Config. A close, a refinement or a split rewrites a holding that is already stored, so its
+ * address was registered before that holding was first written; registering it again would cost a
+ * write per change for nothing (a process forgets what it registered when it restarts).
+ */
 export function membersOf(operations: readonly StoreOperation[]): Member[] {
-  return operations.map((op) => {
-    const h = op.kind === 'refine' || op.kind === 'split' ? op.next : op.holding
-    return { address: h.address, accountId: h.holder.accountId }
-  })
+  return operations.flatMap((op) => (op.kind === 'open' || op.kind === 'record' ? [{ address: op.holding.address, accountId: op.holding.holder.accountId }] : []))
 }
 
 function sortByKey(items: Item[]): Item[] {

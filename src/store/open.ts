@@ -6,7 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Config } from '../config.ts'
 import type { BatchOptions } from './batch.ts'
-import { createDynamoClient, ensureTable } from './dynamodb.ts'
+import { createDynamoClient, type EnsuredTable, ensureTable } from './dynamodb.ts'
 import { DescriptionStore } from './descriptions.ts'
 import { startEmbeddedDynamo } from './embedded.ts'
 import { HoldingStore, type HoldingStoreOptions } from './holdings.ts'
@@ -29,6 +29,8 @@ export interface Store {
   /** Where the data lives, in words for a start-up banner. */
   readonly location: string
   readonly table: 'created' | 'exists'
+  /** What differs in an existing table that still serves this version (an older version's index projections), for the start-up log. */
+  readonly notices: readonly string[]
   /** Release the client (and stop the embedded store); the object is unusable afterwards. */
   close(): Promise<void>
 }
@@ -51,6 +53,7 @@ export function storeOver(
   about: {
     readonly location?: string
     readonly table?: 'created' | 'exists'
+    readonly notices?: readonly string[]
     readonly close?: () => Promise<void>
     /** A second client of the same store, for the member registry's reads (see MemberRegistry). */
     readonly registryReads?: DynamoDBClient
@@ -75,6 +78,7 @@ export function storeOver(
     requests,
     location: about.location ?? `DynamoDB table ${tableName}`,
     table: about.table ?? 'exists',
+    notices: about.notices ?? [],
     close: about.close ?? (async () => {}),
   }
 }
@@ -96,9 +100,9 @@ export async function openStore(config: Config['store']): Promise<Store> {
     registryReads.destroy()
     await embedded?.close()
   }
-  let table: 'created' | 'exists'
+  let ensured: EnsuredTable
   try {
-    table = await ensureTable(client, config.tableName)
+    ensured = await ensureTable(client, config.tableName)
   } catch (err) {
     await close()
     throw err
@@ -106,7 +110,7 @@ export async function openStore(config: Config['store']): Promise<Store> {
   const location = embedded
     ? `embedded DynamoDB-compatible store (dynalite) in ${embedded.path}, table ${config.tableName}`
     : `DynamoDB ${config.endpoint ?? `in AWS ${config.region}`}, table ${config.tableName}`
-  return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, table, close, registryReads })
+  return storeOver(client, { tableName: config.tableName, retentionMs: config.retentionMs }, { location, ...ensured, close, registryReads })
 }
 
 const counted = new WeakMap<DynamoDBClient, Map<string, number>>()

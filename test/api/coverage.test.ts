@@ -141,9 +141,23 @@ t.test('property: the state agrees with the stretches and the per-target record'
 
 t.test('property: coverage computed once per stretch equals coverageOf for every range', async () => {
   const ranges = fc.array(fc.record({ from: fc.integer({ min: -15, max: 135 }), len: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 100 })) }), { minLength: 1, maxLength: 30 })
+  // Quiet spells (closed, and a current one) and Config states too: both change coverage with time.
+  const quietArb = fc.record({
+    spells: fc.array(fc.tuple(fc.integer({ min: -5, max: 105 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 9 })).map(([from, len, every]) => ({ from, to: from + len, everyMs: every })), { maxLength: 2 }),
+    since: fc.option(fc.integer({ min: -5, max: 110 }), { nil: undefined }),
+    config: fc.constantFrom(undefined, 'recording', 'not-recording'),
+  })
   fc.assert(
-    fc.property(fc.array(stateArb, { maxLength: 4 }), fc.integer({ min: 0, max: 20 }), ranges, fc.constantFrom(undefined, '000000000000'), (states, maxGap, asked, account) => {
-      const all = toStates(states)
+    fc.property(fc.array(fc.tuple(stateArb, quietArb), { maxLength: 4 }), fc.integer({ min: 0, max: 20 }), ranges, fc.constantFrom(undefined, '000000000000'), (pairs, maxGap, asked, account) => {
+      const all = toStates(pairs.map(([st]) => st)).map((st, i): TargetState => {
+        const q = pairs[i]![1]
+        return {
+          ...st,
+          ...(q.spells.length > 0 ? { quietSpells: q.spells } : {}),
+          ...(q.since !== undefined ? { quietSince: q.since, quietEveryMs: 5 } : {}),
+          ...(q.config ? { config: { state: q.config, detail: q.config, checkedAt: 0 } as TargetState['config'] } : {}),
+        }
+      })
       const over = new CoverageOverTime(all, maxGap, { account })
       // Asked twice in turn: the second time every stretch is remembered from a different range.
       for (const { from, len } of [...asked, ...[...asked].reverse()]) {

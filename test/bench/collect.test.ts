@@ -1,6 +1,7 @@
-// bench:collect at a tiny scale (2 accounts × 4 regions): it runs to the end and prints its five
-// figures as numbers, the peak RSS being the compiled collector process's. The figures themselves are
-// for the full run; this only keeps the bench working.
+// bench:collect at a tiny scale (2 accounts × 4 regions, and 20 × 17 for the quiet organisation, its
+// intervals shortened to 10 s): it runs to the end and prints its seven figures as numbers, the peak
+// RSS being the compiled collector process's. The figures themselves are for the full run; this only
+// keeps the bench working.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,11 +16,11 @@ t.test('bench:collect prints its figures', async (t) => {
       process.execPath,
       ['--import', 'tsx', 'bench/collect.ts'],
       // WHOHAD_TEST_DYNAMODB_ENDPOINT (set by npm test) is passed on: the bench then reuses that DynamoDB Local.
-      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1' }), timeout: 300_000 },
+      { cwd: ROOT, env: childEnv({ BENCH_SCALE: '0.02', BENCH_POLLS: '1', BENCH_QUIET_POLL_INTERVAL: '10s' }), timeout: 600_000 },
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     )
   })
-  for (const figure of ['1. initial sync ÷ floor', '2. writes per changed holding (steady state)', '3. collector peak RSS (MB)', '5. steady poll cycle ÷ fetch-only cycle']) {
+  for (const figure of ['1. initial sync ÷ floor', '2. writes per changed holding (steady state)', '3. collector peak RSS (MB)', '4. store items read per steady poll ÷ changed holdings', '5. steady poll cycle ÷ fetch-only cycle', '6. write units per changed holding (DynamoDB Local)', '7. collector CPU s per minute, 340 targets']) {
     const line = stdout.split('\n').find((l) => l.trim().startsWith(figure))
     t.ok(line, `prints "${figure}"`)
     const value = Number(line?.slice(line.indexOf(figure) + figure.length).trim().split(/\s+/)[0])
@@ -32,4 +33,5 @@ t.test('bench:collect prints its figures', async (t) => {
   t.match(stdout, /initial sync: .*\d+ writes \([1-9]\d* of them descriptions\)/, 'the initial sync writes descriptions, counted apart')
   t.match(stdout, /\d+ poll states, \d+ instance records and \d+ descriptions;/, 'steady-state description writes are counted apart from holdings\'')
   t.match(stdout, /collector \(node dist\/cli\.js collect, no V8 flags.*peak \(VmHWM\)/, 'the peak is the compiled collector process\'s own')
+  t.match(stdout, /quiet organisation: 340 targets .* sent \d+ AWS requests per minute; \d+ targets quiet at the end/, 'the quiet organisation\'s requests to AWS beside its CPU')
 })

@@ -86,3 +86,23 @@ t.test('node-cron drives the ticks', async (t) => {
   await s.stop()
   t.ok(polls >= 1, `polled ${polls} times in 2.3 s of one-second ticks`)
 })
+
+t.test('overloaded, the longest overdue goes first: no target starves behind those listed before it', async (t) => {
+  let now = 0
+  const many: Target[] = Array.from({ length: 10 }, (_, i) => ({ accountId: '1', region: `r${i}` }))
+  const polls = new Map<string, number>()
+  const s = new Scheduler({
+    targets: () => many, intervalMs: 1_000, concurrency: 1, now: () => now, random: () => 0.5,
+    poll: async (target) => {
+      polls.set(target.region, (polls.get(target.region) ?? 0) + 1)
+      return result(target, true)
+    },
+  })
+  // One poll a second against ten targets due every second: each gets a turn every ten seconds.
+  for (now = 0; now < 100_000; now += 1_000) {
+    s.tick()
+    await new Promise((r) => setImmediate(r))
+  }
+  t.same([...polls.keys()].sort(), many.map((x) => x.region).sort(), 'every target polled')
+  t.ok(Math.max(...polls.values()) - Math.min(...polls.values()) <= 1, `turns shared evenly: ${[...polls.values()].join(', ')}`)
+})

@@ -226,3 +226,13 @@ t.test('options are validated', async (t) => {
   t.equal(w.stats().enis, 0)
   t.equal(w.target('nope', 'eu-west-1'), undefined)
 })
+
+t.test('emptyShare: that share of account-regions (seeded) has no ENI at the start and none later', async (t) => {
+  const w = new World({ seed: 5, accounts: 20, regions: 5, enisPerRegion: 10, churn: 600, emptyShare: 0.8 })
+  const emptyAtStart = [...w.targets.values()].filter((x) => x.liveEniCount === 0).map((x) => x.key)
+  t.ok(emptyAtStart.length >= 65 && emptyAtStart.length <= 95, `about 80 of 100 empty: ${emptyAtStart.length}`)
+  w.advanceTo(w.now + 2 * HOUR)
+  t.same([...w.targets.values()].filter((x) => x.liveEniCount === 0).map((x) => x.key), emptyAtStart, 'the same ones after two hours of churn: nothing happens there')
+  t.ok([...w.targets.values()].every((x) => x.liveEniCount === 0 || x.liveEniCount >= 5), 'the rest have fleets')
+  t.throws(() => new World({ emptyShare: 1.5 }), /emptyShare must be 0-1/)
+})

@@ -3,7 +3,7 @@ import t from 'tap'
 import { classify } from '../../src/model/holding.ts'
 import { batchWrite } from '../../src/store/batch.ts'
 import type { StoreOperation } from '../../src/model/stored-holding.ts'
-import { type HoldingStore, planWrites } from '../../src/store/holdings.ts'
+import { type HoldingStore, membersOf, planWrites } from '../../src/store/holdings.ts'
 import { itemToHolding } from '../../src/store/items.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { BACKENDS, openTestStore } from '../../support/stores.ts'
@@ -256,3 +256,21 @@ for (const backend of BACKENDS) {
     })
   })
 }
+
+t.test('membersOf: opens and recorded holdings register their address; a close, a refinement or a split rewrites one already registered', async (t) => {
+  const open = makeHolding({ address: '203.0.113.9', eni: 'eni-m', account: '222222222222', start: [T0, T0 + MIN] })
+  const closed = { ...open, end: { after: T0 + 2 * MIN, by: T0 + 3 * MIN, evidence: [] } }
+  const recorded = { ...closed, address: '203.0.113.10' }
+  t.strictSame(
+    membersOf([
+      { kind: 'open', holding: open },
+      { kind: 'close', holding: closed, closedAt: T0 + 3 * MIN },
+      { kind: 'record', holding: recorded, closedAt: T0 + 3 * MIN },
+      { kind: 'refine', previous: closed, next: { ...closed, end: { ...closed.end, after: T0 + 2.5 * MIN } } },
+    ]),
+    [
+      { address: '203.0.113.9', accountId: '222222222222' },
+      { address: '203.0.113.10', accountId: '222222222222' },
+    ],
+  )
+})
