@@ -189,7 +189,7 @@ function stateOf(
       if (!text) continue
       const ip = parseIp(text)
       const scope = scopeFor(ip, vpc)
-      add({ address: ip.text, addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4', scope, holder: a?.allocationId ? { ...holder, allocationId: a.allocationId } : holder })
+      add({ address: ip.text, addressKind: scope === 'global' ? 'public-ipv4' : 'private-ipv4', scope, holder: { ...holder, ...(a?.allocationId ? { allocationId: a.allocationId } : {}), ...(a?.associationId ? { associationId: a.associationId } : {}) } })
     }
   }
   // The same places as an EC2 snapshot's (ec2-transform.ts), in Config's lower-camel shape: the
@@ -212,6 +212,7 @@ interface ConfigAssociation {
   carrierIp?: string
   customerOwnedIp?: string
   allocationId?: string
+  associationId?: string
   ipOwnerId?: string
 }
 

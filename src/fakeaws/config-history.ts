@@ -98,6 +98,7 @@ export function eniConfiguration(eni: Eni, t: number): Record<string, unknown> {
   const association = publicEntry
     ? {
         ...(publicEntry.allocationId ? { allocationId: publicEntry.allocationId } : {}),
+        ...(publicEntry.associationId ? { associationId: publicEntry.associationId } : {}),
         ipOwnerId: publicEntry.allocationId ? eni.target.account.id : 'amazon',
         publicDnsName: publicDnsName(publicEntry.ip, region),
         publicIp: publicEntry.ip,

@@ -214,9 +214,10 @@ export function associateEip(ctx: FleetContext, eip: Eip, eni: Eni, t: number): 
   if (eip.releasedAt !== undefined) throw new Error(`${eip.allocationId} is released`)
   if (eip.association) releasePublic(ctx, eip.association.eni, t)
   releasePublic(ctx, eni, t)
-  const entry = openEntry(ctx, eni, t, eip.publicIp, 'public-ipv4', eip.allocationId)
+  const id = ctx.ids.next('eipassoc')
+  const entry = openEntry(ctx, eni, t, eip.publicIp, 'public-ipv4', eip.allocationId, id)
   eni.publicIp = { entry, eip }
-  eip.association = { id: ctx.ids.next('eipassoc'), eni }
+  eip.association = { id, eni }
   return entry
 }
 
@@ -450,7 +451,7 @@ function uuidLike(ctx: FleetContext): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
 
-function openEntry(ctx: FleetContext, eni: Eni, t: number, ip: string, kind: AddressKind, allocationId?: string): LedgerEntry {
+function openEntry(ctx: FleetContext, eni: Eni, t: number, ip: string, kind: AddressKind, allocationId?: string, associationId?: string): LedgerEntry {
   const vpcId = eni.subnet.vpc.id
   const scope = kind === 'private-ipv4' || kind === 'ipv4-prefix' ? vpcId : GLOBAL_SCOPE
   const entry = ctx.ledger.begin({
@@ -464,6 +465,7 @@ function openEntry(ctx: FleetContext, eni: Eni, t: number, ip: string, kind: Add
     vpcId,
     subnetId: eni.subnet.id,
     ...(allocationId === undefined ? {} : { allocationId }),
+    ...(associationId === undefined ? {} : { associationId }),
     start: t,
   })
   eni.history.push(entry)

@@ -28,6 +28,8 @@ export interface LedgerEntry {
   readonly subnetId: string
   /** For a public IPv4 that is an Elastic IP. */
   readonly allocationId?: string
+  /** The Elastic IP's association that put it on this ENI (a new one each time it is associated). */
+  readonly associationId?: string
   /** Epoch ms when the ENI started holding it (inclusive). */
   readonly start: number
   /** Epoch ms when it stopped (exclusive): [start, end). Absent while the holding is open. */

@@ -240,7 +240,7 @@ t.test('constructed Config history of the CLI example ENI: the Elastic IP stated
     intervals,
     [
       { address: '10.0.1.17', kind: 'private-ipv4', scope: 'vpc-a01106c2', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
-      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0' },
+      { address: '203.0.113.12', kind: 'public-ipv4', scope: 'global', eniId: 'eni-e5aa89a3', instanceId: 'i-1234567890abcdef0', associationId: 'eipassoc-0fbb766a' },
     ],
     true,
   )
