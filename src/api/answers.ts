@@ -1,6 +1,6 @@
 // Answers to "who held X at T", read through the cache. An answer is the store's holdings classified
 // against the targets' watch record, plus the coverage block; it is cached as the JSON text it is sent as.
-import { classifyWatched, unwatched } from '../model/holding.ts'
+import { classifyWatched } from '../model/holding.ts'
 import { parseIp } from '../model/ip.ts'
 import { formatTime } from '../model/time.ts'
 import type { HoldingLookup, StoredHolding } from '../model/stored-holding.ts'
