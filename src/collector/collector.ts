@@ -4,6 +4,7 @@
 import type { Disagreements, Snapshot } from '../model/observation.ts'
 import type { Store } from '../store/open.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
+import { shardOf } from './lease-plan.ts'
 import type { PollResult } from '../model/poll-result.ts'
 import type { Target } from '../model/target.ts'
 import { TargetMemory } from './target-memory.ts'
@@ -108,8 +109,13 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     log(`discovery: ${targets.length} targets`)
   }
   await discover()
+  // A shard is handed over once its polls in flight have finished (the scheduler is made below).
+  const polls: { scheduler?: Scheduler } = {}
   const keeper = options.leases
-    ? new LeaseKeeper(deps.store.leases, options.leases)
+    ? new LeaseKeeper(deps.store.leases, {
+        ...options.leases,
+        settled: (shard) => polls.scheduler?.settled((t) => shardOf(t, options.leases!.shards) === shard) ?? Promise.resolve(),
+      })
     : undefined
   if (keeper) await keeper.tick()
   const owns = keeper ? (t: Target) => keeper.owns(t) : undefined
@@ -148,6 +154,7 @@ export async function startCollector(deps: CollectorDeps, options: CollectorOpti
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
     onError: (target, err) => log(`poll ${target.accountId} ${target.region}: ${(err as Error).message}`),
   })
+  polls.scheduler = scheduler
   scheduler.start()
   const timers: NodeJS.Timeout[] = []
   if (keeper && options.leases) {

@@ -10,6 +10,12 @@ export interface LeaseKeeperOptions {
   readonly shards: number
   readonly periodMs: number
   readonly now?: () => number
+  /**
+   * Resolves when this process's polls of a shard's targets that are in flight have finished: a shard
+   * handed over is released only then (or when its lease would have run out anyway), so that a poll
+   * already past its check of the lease never writes after another process may have taken it.
+   */
+  readonly settled?: (shard: number) => Promise<void>
 }
 
 export class LeaseKeeper {
@@ -45,10 +51,7 @@ export class LeaseKeeper {
     for (let attempt = 0; attempt < 3; attempt++) {
       const [members, leases] = await Promise.all([this.store.members(now), this.store.leases()])
       const plan = planLeases({ me, now, shards, members, leases })
-      for (const shard of plan.release) {
-        this.owned.delete(shard)
-        await this.store.release(shard, me)
-      }
+      for (const shard of plan.release) await this.handOver(shard)
       let lost = false
       for (const shard of [...plan.renew, ...plan.acquire]) {
         const until = now + periodMs
@@ -63,6 +66,24 @@ export class LeaseKeeper {
       }
       if (!lost) return
     }
+  }
+
+  /**
+   * Give a shard to the others: stop polling it at once (owns() is false from here on, so a poll not
+   * yet at its check writes nothing), let the polls past that check finish, then release the lease.
+   * The wait is bounded by what is left of the lease, and by a third of a period so the renewals of
+   * the other shards are never late: past either, the lease is released anyway (it runs out then).
+   */
+  private async handOver(shard: number): Promise<void> {
+    const until = this.owned.get(shard)
+    this.owned.delete(shard)
+    if (until !== undefined && this.options.settled) {
+      const waitMs = Math.min(until - this.now(), this.options.periodMs / 3)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.options.settled(shard), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, waitMs))))])
+      clearTimeout(timer)
+    }
+    await this.store.release(shard, this.options.me)
   }
 
   /** Whether this process may poll the target now: its shard's lease is ours with time to spare. */

@@ -26,7 +26,7 @@ const MAX_BACKOFF_MS = 15 * 60_000
 
 export class Scheduler {
   private readonly due = new Map<string, number>()
-  private readonly inFlight = new Map<string, Promise<void>>()
+  private readonly inFlight = new Map<string, { readonly target: Target; readonly run: Promise<void> }>()
   private task: ScheduledTask | undefined
   private readonly now: () => number
   private readonly random: () => number
@@ -71,7 +71,7 @@ export class Scheduler {
           this.options.onError?.(target, err)
         })
         .finally(() => this.inFlight.delete(k))
-      this.inFlight.set(k, run)
+      this.inFlight.set(k, { target, run })
     }
     return started
   }
@@ -83,10 +83,15 @@ export class Scheduler {
     return this.now() + Math.round(base * (0.9 + 0.2 * this.random()))
   }
 
+  /** When the polls in flight of the targets `which` picks have finished (a poll never fails this). */
+  async settled(which: (target: Target) => boolean): Promise<void> {
+    await Promise.all([...this.inFlight.values()].filter((f) => which(f.target)).map((f) => f.run))
+  }
+
   /** Stop starting polls and wait for those in flight. */
   async stop(): Promise<void> {
     await this.task?.stop()
     await this.task?.destroy()
-    await Promise.all(this.inFlight.values())
+    await this.settled(() => true)
   }
 }

@@ -114,3 +114,44 @@ for (const backend of BACKENDS) {
     t.equal(new Set(leases.map((l) => l.shard)).size, leases.length, 'no shard is leased twice')
   })
 }
+
+for (const backend of BACKENDS) {
+  t.test(`${backend}: a shard handed over is released only once its polls in flight have finished`, async (t) => {
+    const { store: { leases: store } } = await openTestStore(t, backend)
+    let now = 1_000_000
+    // a holds both shards, and a poll of each is in flight (past its lease check, writing) when b joins.
+    let finishPolls = () => {}
+    const polls = new Promise<void>((resolve) => (finishPolls = resolve))
+    const asked: number[] = []
+    const a = new LeaseKeeper(store, { me: 'a', shards: 2, periodMs: PERIOD, now: () => now, settled: (shard) => (asked.push(shard), polls) })
+    await a.tick()
+    t.same(a.shardsOwned(), [0, 1], 'a holds every shard alone')
+    await store.heartbeat('b', now + PERIOD)
+    now += PERIOD / 3
+    const round = a.tick()
+    // The round hands one shard over: a stops polling it at once, and its lease stays until the polls end.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.equal(a.shardsOwned().length, 1, 'a stopped polling one shard at once')
+    const handed = [0, 1].find((s) => !a.shardsOwned().includes(s))!
+    t.same(asked, [handed], `the polls in flight of shard ${handed}, the one handed over, are waited for`)
+    t.ok((await store.leases()).some((l) => l.shard === handed && l.owner === 'a' && l.until > now), 'its lease is kept while they still write')
+    finishPolls()
+    await round
+    t.notOk((await store.leases()).some((l) => l.shard === handed && l.owner === 'a'), 'then its lease is released')
+  })
+
+  t.test(`${backend}: a hand-over waits no longer than a third of a lease period`, async (t) => {
+    const { store: { leases: store } } = await openTestStore(t, backend)
+    // A real clock and a short period: a poll that never ends must not hold the round (and the renewals) up.
+    const periodMs = 600
+    const a = new LeaseKeeper(store, { me: 'a', shards: 2, periodMs, settled: () => new Promise<void>(() => {}) })
+    await a.tick()
+    await store.heartbeat('b', Date.now() + periodMs)
+    const began = Date.now()
+    await a.tick()
+    const took = Date.now() - began
+    t.equal(a.shardsOwned().length, 1, 'one shard handed over')
+    t.ok(took >= periodMs / 3 - 20, `the round waited for the poll (${took} ms)`)
+    t.equal((await store.leases()).filter((l) => l.owner === 'a').length, 1, 'and released the lease when the wait ran out')
+  })
+}
