@@ -86,6 +86,8 @@ export class Answers {
     await membership.whenCurrent?.(this.o.staleMs)
     const rest: number[] = []
     let states: TargetState[] | undefined
+    // A batch's items share the asking key's accounts (one array) and mostly their account filter.
+    let over: { readonly of: PointQuery; readonly coverage: CoverageOverTime } | undefined
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!
       if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
@@ -93,7 +95,8 @@ export class Answers {
         continue
       }
       states ??= await this.o.targetStates()
-      out[i] = this.emptyText(q, format, this.coverageOver(states, q))
+      if (over === undefined || over.of.visible !== q.visible || over.of.account !== q.account) over = { of: q, coverage: this.coverageOver(states, q) }
+      out[i] = this.emptyText(q, format, over.coverage)
     }
     if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
     return rest
