@@ -230,14 +230,14 @@ export const lookupRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { a
       const format = req.query.format
       const first: string[] = []
       let count = 0
-      const answerLines = async (lines: readonly Line[]): Promise<string> => {
+      const answerLines = async (lines: readonly Line[]): Promise<string | Buffer> => {
         const raws = lines.map((line) => parseLine(line))
         try {
           const { queries, results } = await answerItems(raws, visible, format, lines.map((line) => line.n))
           for (const q of queries) if (first.length < AUDIT_FIRST) first.push(q.ip)
           count += lines.length
           noteAudit(req, first, count, count)
-          return `${results.join('\n')}\n`
+          return joinedBytes('', results, '\n', '\n')
         } catch (err) {
           // The answer's status is sent: a lookup the store could not answer says so on its own line.
           req.log.error(err)
