@@ -8,7 +8,7 @@ import type { TargetState } from '../model/target.ts'
 import { byDistance, type Placed, placeAt } from '../model/verdict.ts'
 import { type AnswerCache, type CacheRead, type Cached, CONFIG_COVERAGE } from '../cache/types.ts'
 import { isoBound } from './bounds.ts'
-import { type Coverage, CoverageOverTime, watchOfHolding } from './coverage.ts'
+import { type Coverage, CoverageOverTime, type Stretch, watchOfHolding } from './coverage.ts'
 import { verdictBlock } from './verdict.ts'
 
 export interface PointQuery {
@@ -86,6 +86,8 @@ export class Answers {
     await membership.whenCurrent?.(this.o.staleMs)
     const rest: number[] = []
     let states: TargetState[] | undefined
+    // A batch's items share the asking key's accounts (one array) and mostly their account filter.
+    let over: { readonly of: PointQuery; readonly coverage: CoverageOverTime } | undefined
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!
       if (membership.mayHold(this.o.store.addressKeys(parseIp(q.ip)), accountsAsked(q))) {
@@ -93,7 +95,8 @@ export class Answers {
         continue
       }
       states ??= await this.o.targetStates()
-      out[i] = this.emptyText(q, format, this.coverageOver(states, q))
+      if (over === undefined || over.of.visible !== q.visible || over.of.account !== q.account) over = { of: q, coverage: this.coverageOver(states, q) }
+      out[i] = this.emptyText(q, format, over.coverage)
     }
     if (rest.length < queries.length) this.o.onFiltered?.(queries.length - rest.length)
     return rest
@@ -164,31 +167,20 @@ export class Answers {
   }
 
   private text(q: PointQuery, format: 'whohad' | 'ecs', holdings: Rendered[], coverage: Coverage): string {
-    const body = this.body(q, holdings, coverage)
+    const body = answerBody(q, holdings, coverage)
     return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
   }
 
-  private body(q: PointQuery, holdings: Rendered[], coverage: Coverage) {
-    // The verdict first: it is what the desk reads; the window's holdings (nearest T first) defend it.
-    const at = formatTime(q.at)
-    const narrowed = [q.vpc && `in ${q.vpc}`, q.account && `in account ${q.account}`].filter(Boolean).join(' ')
-    const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage, narrowed, at)
-    return { ip: q.ip, at, window: q.windowMs / 1000, verdict, holdings, coverage }
-  }
-
   /**
-   * `text` with no holdings, the coverage written as JSON once per stretch of time: the same text, key
-   * for key (test/api/membership.test.ts compares them), without stringifying the coverage each time.
+   * `text` with no holdings: from fragments of text kept per stretch of coverage where it can
+   * (emptyTextByTemplate), else with the coverage written as JSON once per stretch.
    */
   private emptyText(q: PointQuery, format: 'whohad' | 'ecs', over: CoverageOverTime): string {
-    const from = q.at - q.windowMs
-    const to = q.at + q.windowMs
-    const body = this.body(q, [], over.of(from, to))
-    if (format === 'ecs') return JSON.stringify(toEcs(body))
-    // The coverage is the body's last key.
-    const { coverage: _, ...rest } = body
-    return `${JSON.stringify(rest).slice(0, -1)},"coverage":${over.json(from, to)}}`
+    return emptyTextByTemplate(q, format, over, this.fragments) ?? emptyTextByParts(q, format, over)
   }
+
+  /** Per stretch of coverage, the parts of a never-held answer that are the same for all its lookups. */
+  private readonly fragments = new WeakMap<Stretch, Fragments>()
 
   /**
    * The coverage of the targets a query may see (its key's accounts), over the states as last read:
@@ -235,6 +227,96 @@ export class Answers {
     for (let i = 0; i < hits; i++) this.o.onCache(true)
     for (let i = 0; i < misses; i++) this.o.onCache(false)
   }
+}
+
+/** The answer to a point lookup: the verdict first (what the desk reads), then the holdings that defend it. */
+function answerBody(q: PointQuery, holdings: Rendered[], coverage: Coverage) {
+  const at = formatTime(q.at)
+  const verdict = verdictBlock(q.ip, q.at, holdings.map((h) => ({ atT: h.atT ?? 'outside', scope: h.scope, holder: h.holder })), coverage, narrowedBy(q), at)
+  return { ip: q.ip, at, window: q.windowMs / 1000, verdict, holdings, coverage }
+}
+
+/** The question's own filter, which a "none of ours" is about: "in vpc-0abc", "in account 1234…". */
+function narrowedBy(q: Filter): string {
+  return [q.vpc && `in ${q.vpc}`, q.account && `in account ${q.account}`].filter(Boolean).join(' ')
+}
+
+/** The answer with no holdings, as the general path writes it (`text`), reached through the JSON of the whole body. */
+export function emptyTextInFull(q: PointQuery, format: 'whohad' | 'ecs', coverage: Coverage): string {
+  const body = answerBody(q, [], coverage)
+  return JSON.stringify(format === 'ecs' ? toEcs(body) : body)
+}
+
+/**
+ * `emptyTextInFull`, the coverage written as JSON once per stretch of time: the same text, key for key
+ * (test/api/membership.test.ts compares them), without stringifying the coverage each time.
+ */
+export function emptyTextByParts(q: PointQuery, format: 'whohad' | 'ecs', over: CoverageOverTime): string {
+  const from = q.at - q.windowMs
+  const to = q.at + q.windowMs
+  const body = answerBody(q, [], over.of(from, to))
+  if (format === 'ecs') return JSON.stringify(toEcs(body))
+  // The coverage is the body's last key.
+  const { coverage: _, ...rest } = body
+  return `${JSON.stringify(rest).slice(0, -1)},"coverage":${over.json(from, to)}}`
+}
+
+/** Whether JSON.stringify writes this text between quotes as it is: no quote, backslash, control character or lone surrogate. */
+function jsonPlain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34 || c === 92 || c < 32 || (c >= 0xd800 && c <= 0xdfff)) return false
+  }
+  return true
+}
+
+/** What a never-held answer shares with every other lookup in its stretch of coverage. */
+interface Fragments {
+  /** whohad form, after the verdict's text: the rest of the verdict, no holdings, and the coverage up to `watched`'s content. */
+  readonly tail: string
+  /** ECS form, after the verdict's text. */
+  readonly ecsTail: string
+  /** The coverage's detail as JSON string content (an unknown verdict quotes it). */
+  readonly detail: string
+}
+
+function fragmentsOf(stretch: Stretch): Fragments {
+  const c = stretch.coverage
+  return {
+    tail: `","held":[],"mayHave":[]},"holdings":[],"coverage":${stretch.before}`,
+    ecsTail: `","whohad.coverage":${JSON.stringify(c.state)},"whohad.coverage_detail":${JSON.stringify(c.detail)},"whohad.config_coverage":${JSON.stringify(c.config.state)},"whohad.config_coverage_detail":${JSON.stringify(c.config.detail)},"holders":[]}`,
+    detail: JSON.stringify(c.detail).slice(1, -1),
+  }
+}
+
+/**
+ * The never-held answer written from fragments: most of a SIEM's lookups are never-held addresses,
+ * and this is the whole of their answer's cost. A range within one stretch of coverage has its
+ * stretch's coverage, `watched` aside (the range itself if every target watched the stretch, else
+ * nothing); everything else in the text is the question's own (address, time, window, filter) or
+ * follows from `watched` (the verdict: "none" when T lies in it, else "unknown"). Undefined where the
+ * question's text would need escaping or the range crosses an edge of coverage: the caller writes
+ * those as JSON. Equal to `emptyTextInFull` (test/api/answers-template.test.ts).
+ */
+export function emptyTextByTemplate(q: PointQuery, format: 'whohad' | 'ecs', over: CoverageOverTime, memo: WeakMap<Stretch, Fragments>): string | undefined {
+  const from = q.at - q.windowMs
+  const to = q.at + q.windowMs
+  const stretch = over.stretchOf(from, to)
+  if (stretch === undefined) return undefined
+  const narrowed = q.vpc || q.account ? narrowedBy(q) : ''
+  if (!jsonPlain(q.ip) || !jsonPlain(narrowed)) return undefined
+  let f = memo.get(stretch)
+  if (f === undefined) memo.set(stretch, (f = fragmentsOf(stretch)))
+  const at = formatTime(q.at)
+  const fromIso = from === q.at ? at : formatTime(from)
+  const toIso = to === q.at ? at : formatTime(to)
+  // As verdictBlock decides and words it (watchedAt compares the texts).
+  const none = stretch.watching && fromIso <= at && at <= toIso
+  const text = none ? `At ${at}, ${q.ip} was held by none of ours${narrowed ? ` ${narrowed}` : ''} (complete coverage)` : `At ${at}, ${q.ip}: unknown: not watched (${f.detail})`
+  const window = q.windowMs / 1000
+  if (format === 'ecs') return `{"source.ip":"${q.ip}","@timestamp":"${at}","whohad.window":${window},"whohad.verdict":"${none ? 'none' : 'unknown'}","whohad.verdict_text":"${text}${f.ecsTail}`
+  const head = `{"ip":"${q.ip}","at":"${at}","window":${window},"verdict":{"state":"${none ? 'none' : 'unknown'}","text":"${text}${f.tail}`
+  return stretch.watching ? `${head}{"from":"${fromIso}","to":"${toIso}"}${stretch.after}}` : `${head}${stretch.after}}`
 }
 
 /** Lookups of one address (and VPC and account) whose windows all fit in this span are read together. */

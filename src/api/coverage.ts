@@ -192,6 +192,16 @@ function configCoverage(states: readonly TargetState[]): ConfigCoverage {
   }
 }
 
+/** A stretch's coverage, and its JSON text split around `watched` (CoverageOverTime.stretchOf). */
+export interface Stretch {
+  /** As computed for the first range asked in the stretch: `watched` is that range's. */
+  readonly coverage: Coverage
+  /** Whether every target watched the stretch (its ranges' `watched` is the range itself, else empty). */
+  readonly watching: boolean
+  readonly before: string
+  readonly after: string
+}
+
 /**
  * `coverageOf` for many ranges over the same target states, as a batch asks it. A target's watch
  * record changes only at its edges (its first complete poll, its last one plus the allowed gap, each
@@ -202,7 +212,7 @@ function configCoverage(states: readonly TargetState[]): ConfigCoverage {
  */
 export class CoverageOverTime {
   private readonly edges: number[]
-  private readonly byStretch = new Map<number, { readonly coverage: Coverage; readonly before: string; readonly after: string }>()
+  private readonly byStretch = new Map<number, Stretch>()
 
   constructor(
     private readonly states: readonly TargetState[],
@@ -236,7 +246,16 @@ export class CoverageOverTime {
     return `${stretch.before}{"from":"${fromIso}","to":"${from === to ? fromIso : formatTime(to)}"}${stretch.after}`
   }
 
-  private stretch(from: number, to: number) {
+  /**
+   * The coverage of [from, to] when it lies within one stretch (undefined when it crosses an edge): the
+   * same object for every range of the stretch, whose `watched` is that range if `watching`, else none.
+   * Its JSON text is `before`, then `{"from":…,"to":…}` if `watching`, then `after`.
+   */
+  stretchOf(from: number, to: number): Stretch | undefined {
+    return this.stretch(from, to)
+  }
+
+  private stretch(from: number, to: number): Stretch | undefined {
     const at = this.place(from)
     if (at !== this.place(to)) return undefined
     let stretch = this.byStretch.get(at)
@@ -245,7 +264,7 @@ export class CoverageOverTime {
       // `watched` is the one array after `unwatched` at the top level; a string's quotes are escaped in JSON.
       const text = JSON.stringify({ ...coverage, watched: [] })
       const cut = text.indexOf('"watched":[]') + '"watched":['.length
-      stretch = { coverage, before: text.slice(0, cut), after: text.slice(cut) }
+      stretch = { coverage, watching: coverage.watched.length > 0, before: text.slice(0, cut), after: text.slice(cut) }
       this.byStretch.set(at, stretch)
     }
     return stretch

@@ -8,8 +8,8 @@ import { Transform, type TransformCallback } from 'node:stream'
 import type { Line } from './ndjson.ts'
 
 export interface LookupStreamOptions {
-  /** Answers a group of lines: their answer lines, each ending with a newline, in order. Never rejects. */
-  readonly answer: (lines: readonly Line[]) => Promise<string>
+  /** Answers a group of lines: their answer lines, each ending with a newline, in order (text or its UTF-8 bytes). Never rejects. */
+  readonly answer: (lines: readonly Line[]) => Promise<string | Buffer>
   /** The most lines answered as one group. */
   readonly maxGroup?: number
   /** The most groups being answered at once. */

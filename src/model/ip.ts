@@ -133,7 +133,20 @@ function networkOf(addr: ipaddr.IPv4 | ipaddr.IPv6, prefixLength: number): ipadd
 
 /** The block of the given length that contains `ip`, e.g. the /28 an EKS node may have been delegated. */
 export function containingCidr(ip: Ip, prefixLength: number): Cidr {
+  // Every lookup of a private IPv4 address asks for its delegated-prefix blocks: dotted decimal is
+  // masked by arithmetic rather than through ipaddr.js (equal: test/model/ip.test.ts).
+  const v4 = ip.version === 4 && Number.isInteger(prefixLength) && prefixLength >= 0 && prefixLength <= 32 ? dottedQuad(ip.text) : undefined
+  if (v4 !== undefined) {
+    const size = 2 ** (32 - prefixLength)
+    const network = quadText(Math.floor(v4 / size) * size)
+    return { text: `${network}/${prefixLength}`, network: { text: network, version: 4 }, prefixLength }
+  }
   return parseCidr(`${ip.text}/${prefixLength}`)
+}
+
+/** Dotted decimal of a 32-bit value. */
+function quadText(v: number): string {
+  return `${Math.floor(v / 0x1000000)}.${Math.floor(v / 0x10000) & 255}.${Math.floor(v / 0x100) & 255}.${v & 255}`
 }
 
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {

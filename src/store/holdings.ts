@@ -137,6 +137,8 @@ export class HoldingStore implements HoldingLookup {
 
   /** The store addresses a lookup of `ip` reads: the IP and each delegated-prefix block containing it. */
   addressKeys(ip: Ip): string[] {
+    // Public IPv4, most of what is asked about, sits in no delegated prefix (every lookup asks this).
+    if (ip.version === 4 && !isVpcScoped(ip)) return [ip.text]
     return [ip.text, ...this.containingPrefixes(ip)]
   }
 

@@ -119,3 +119,15 @@ t.test('private IPv4 by value agrees with ipaddr.js ranges (property)', async (t
   )
   t.pass('property holds')
 })
+
+t.test('the IPv4 block containing an address, by arithmetic, is what parseCidr makes of it (property)', async (t) => {
+  fc.assert(
+    fc.property(fc.oneof(fc.ipV4(), fc.constantFrom('0.0.0.0', '255.255.255.255', '10.0.0.15', '10.0.0.16')), fc.integer({ min: 0, max: 32 }), (ip, len) => {
+      const got = containingCidr(parseIp(ip), len)
+      return JSON.stringify(got) === JSON.stringify(parseCidr(`${ip}/${len}`))
+    }),
+    { numRuns: 20_000 },
+  )
+  t.equal(containingCidr(parseIp('10.0.0.17'), 28).text, '10.0.0.16/28')
+  t.equal(containingCidr(parseIp('255.255.255.255'), 0).text, '0.0.0.0/0')
+})

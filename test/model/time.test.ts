@@ -135,3 +135,32 @@ t.test('formatted times sort as the times do (verdicts compare them as text)', a
   fc.assert(fc.property(fc.integer({ min: 0, max: MAX }), fc.integer({ min: 0, max: MAX }), (a, b) => Math.sign(a - b) === (formatTime(a) < formatTime(b) ? -1 : formatTime(a) > formatTime(b) ? 1 : 0)), { numRuns: 5_000 })
   t.pass('property holds')
 })
+
+t.test('the plain UTC form is read as the general path reads it (property)', async (t) => {
+  // `…T…Z` takes a fast path; the same text with a space for the T (or z for the Z) takes the regex: both
+  // agree on every value and on every refusal, whatever digits (month 13, day 31 in April, year 0099…).
+  const digit = fc.integer({ min: 0, max: 9 }).map(String)
+  const field = (n: number) => fc.array(digit, { minLength: n, maxLength: n }).map((d) => d.join(''))
+  const near = (n: number, max: number) => fc.oneof(field(n), fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0')))
+  const text = fc
+    .tuple(near(4, 9999), near(2, 13), near(2, 32), near(2, 24), near(2, 60), near(2, 60), fc.option(near(3, 999)), fc.constantFrom('', 'x', '0'))
+    .map(([y, mo, d, h, mi, s, frac, noise]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${frac === null ? '' : `.${frac}`}Z`.replace(/^/, noise === '0' ? '' : noise))
+  const outcome = (input: string) => {
+    try {
+      return parseTime(input)
+    } catch (err) {
+      if (!(err instanceof InvalidTimeError)) throw err
+      return 'refused'
+    }
+  }
+  fc.assert(
+    fc.property(fc.oneof(text, fc.integer({ min: 0, max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }).map((ms) => new Date(ms).toISOString())), (input) => {
+      const general = outcome(input.replace('T', ' '))
+      return outcome(input) === general && outcome(input.replace(/Z$/, 'z')) === general
+    }),
+    { numRuns: 20_000 },
+  )
+  t.equal(parseTime('2026-11-20T10:00:00.291Z'), T + 291)
+  t.equal(parseTime('0080-01-01T00:00:00Z'), Date.UTC(1980, 0, 1), 'a two-digit year reads as the regex path reads it (Date.UTC\'s 19xx)')
+  t.throws(() => parseTime('2026-02-29T00:00:00Z'), /does not exist/)
+})
