@@ -38,7 +38,7 @@ import { DEFAULT_BUCKETS } from '../src/fakeaws/faults.ts'
 import type { PollResult } from '../src/model/poll-result.ts'
 import type { Target } from '../src/model/target.ts'
 import { createDynamoClient, ensureTable } from '../src/store/dynamodb.ts'
-import { DESCRIPTION_PK_PREFIX, tableDefinition } from '../src/store/table.ts'
+import { DESCRIPTION_PK_PREFIX, MEMBERS_META, MEMBERS_PK_PREFIX, tableDefinition } from '../src/store/table.ts'
 import { storeOver } from '../src/store/open.ts'
 import { compiledCli, ROOT } from '../support/cli.ts'
 import { dynamoClientAs } from '../support/stores.ts'
@@ -195,7 +195,7 @@ function rateLimitFloorMs(requestsPerTarget: readonly number[], concurrency: num
  * their CRC32).
  */
 async function startWriteCounter(upstream: string) {
-  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0, descriptionItems: 0, descriptionUnits: 0 }
+  const counts = { items: 0, putItem: 0, units: 0, putItemUnits: 0, instanceItems: 0, instanceUnits: 0, descriptionItems: 0, descriptionUnits: 0, registryItems: 0, registryUnits: 0 }
   const target = new URL(upstream)
   const agent = new http.Agent({ keepAlive: true })
   type Consumed = { CapacityUnits?: number }
@@ -207,9 +207,10 @@ async function startWriteCounter(upstream: string) {
       let body = Buffer.concat(chunks)
       let instancesOnly = false
       let descriptionsOnly = false
+      let registryOnly = false
       const isWrite = ['BatchWriteItem', 'PutItem', 'UpdateItem', 'DeleteItem'].includes(op)
       if (isWrite) {
-        const input = JSON.parse(body.toString()) as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string }
+        const input = JSON.parse(body.toString()) as { RequestItems?: Record<string, unknown[]>; ReturnConsumedCapacity?: string; Key?: { pk?: { S?: string } } }
         if (op === 'BatchWriteItem') {
           const items = Object.values(input.RequestItems ?? {}).flat()
           counts.items += items.length
@@ -217,9 +218,14 @@ async function startWriteCounter(upstream: string) {
           instancesOnly = items.every(isInstanceWrite)
           counts.descriptionItems += items.filter(isDescriptionWrite).length
           descriptionsOnly = items.every(isDescriptionWrite)
+          counts.registryItems += items.filter(isRegistryWrite).length
+          registryOnly = items.every(isRegistryWrite)
         } else {
           counts.items++
           if (op === 'PutItem') counts.putItem++
+          // The member registry's list of days (members.ts): updated once per process and day.
+          registryOnly = op === 'UpdateItem' && input.Key?.pk?.S === MEMBERS_META.pk
+          if (registryOnly) counts.registryItems++
         }
         input.ReturnConsumedCapacity = 'TOTAL'
         body = Buffer.from(JSON.stringify(input))
@@ -237,6 +243,7 @@ async function startWriteCounter(upstream: string) {
               if (op === 'PutItem') counts.putItemUnits += c.CapacityUnits ?? 0
               if (op === 'BatchWriteItem' && instancesOnly) counts.instanceUnits += c.CapacityUnits ?? 0
               if (op === 'BatchWriteItem' && descriptionsOnly) counts.descriptionUnits += c.CapacityUnits ?? 0
+              if (registryOnly) counts.registryUnits += c.CapacityUnits ?? 0
             }
           }
           res.writeHead(upRes.statusCode ?? 502, upRes.headers)
@@ -264,6 +271,11 @@ async function startWriteCounter(upstream: string) {
 
 function isInstanceWrite(request: unknown): boolean {
   return (request as { PutRequest?: { Item?: { kind?: { S?: string } } } }).PutRequest?.Item?.kind?.S === 'instance'
+}
+
+/** An entry of the member registry (members.ts): written once per address a process opens a holding of. */
+function isRegistryWrite(request: unknown): boolean {
+  return ((request as { PutRequest?: { Item?: { pk?: { S?: string } } } }).PutRequest?.Item?.pk?.S ?? '').startsWith(MEMBERS_PK_PREFIX)
 }
 
 /** A description put (its kind) or the delete that moves a removed one aside (its partition). */
@@ -553,11 +565,15 @@ async function main(): Promise<void> {
     const instanceWrites = writes.counts.instanceItems - before.instanceItems
     // Descriptions likewise: an instance, ENI or Elastic IP is rewritten when anything AWS says of it changes.
     const descriptionWrites = writes.counts.descriptionItems - before.descriptionItems
-    const perChange = (steadyWrites - stateWrites - instanceWrites - descriptionWrites) / Math.max(1, steadyChanged)
+    // And the member registry's entries (one per address a process opens a holding of, so each
+    // `collect --once` pass writes one per opened address again): the API's list of addresses, apart.
+    const registryWrites = writes.counts.registryItems - before.registryItems
+    const registryUnits = writes.counts.registryUnits - before.registryUnits
+    const perChange = (steadyWrites - stateWrites - instanceWrites - descriptionWrites - registryWrites) / Math.max(1, steadyChanged)
     // Not a goal: what DynamoDB bills for the same writes (every index included), per changed holding.
     const unitsPerChange =
       (writes.counts.units - before.units - (writes.counts.putItemUnits - before.putItemUnits) - (writes.counts.instanceUnits - before.instanceUnits) -
-        (writes.counts.descriptionUnits - before.descriptionUnits)) /
+        (writes.counts.descriptionUnits - before.descriptionUnits) - registryUnits) /
       Math.max(1, steadyChanged)
     const fakeRss = procStatus(fake.pid, 'VmRSS')
 
@@ -593,9 +609,9 @@ async function main(): Promise<void> {
         `(${syncDescriptionWrites} of them descriptions); ` +
         `the snapshots alone (SDK, no store) take ${f(snapOnlyMs / 1000)} s = ${f(snapOnlyMs / floorMs)} × floor\n` +
         `steady state: ${STEADY_POLLS} polls, ${steadyChanged} holdings changed (${steady.opened} opened, ${steady.closed} closed, ${steady.refined} refined; ` +
-        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states, ${instanceWrites} instance records and ${descriptionWrites} descriptions; ` +
+        `${f((steadyChanged / Math.max(1, steady.observations)) * 100)}% of ${f(steady.observations / STEADY_POLLS, 0)} per poll), ${steadyWrites} writes of which ${stateWrites} poll states, ${instanceWrites} instance records, ${descriptionWrites} descriptions and ${registryWrites} member-registry entries (${f(registryUnits / Math.max(1, steadyChanged))} units per changed holding); ` +
         `${f(steadyPollMs / 1000)} s wall per poll; DynamoDB Local counts ${f(unitsPerChange)} write units per changed holding ` +
-        `(base table and its ${INDEX_COUNT} indexes; poll states, instance records and descriptions apart)\n` +
+        `(base table and its ${INDEX_COUNT} indexes, holdings and the holder directory; poll states, instance records, descriptions and member registry apart)\n` +
         `memory: collector (node dist/cli.js collect, no V8 flags, heap policy WHOHAD_MAX_HEAP_MB=${process.env.WHOHAD_MAX_HEAP_MB ?? 'default'}) ` +
         `RSS ${f(startRss / MB, 0)} MB with its code loaded, peak (VmHWM) ` +
         `${f(initial.peakRss / MB, 0)} MB in the initial sync, ${f(runPeakRss / MB, 0)} MB over every pass; fake AWS (own process) ` +

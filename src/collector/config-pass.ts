@@ -75,7 +75,8 @@ export async function configPass(deps: ConfigPassDeps, target: Target, stillOwne
   // that Config speaks of can change (refineWithConfig decides per holder of an address).
   const spoken = new Set(intervals.map(openKey))
   const { read: open } = await memory.read(target, state, tenure, (kept) => new Set([...spoken].filter((k) => kept.has(k))))
-  const closed = await deps.store.holdings.closedOfTarget(target.accountId, target.region, from, Number.MAX_SAFE_INTEGER)
+  // Of the closed ones likewise: those of the ENIs Config speaks of, closed since the read began.
+  const closed = await deps.store.holdings.closedOfEnis(intervals.map((c) => c.holder.eniId), from)
   const ops = refineWithConfig([...open, ...closed], intervals, from)
   const lost = () => !stillOwned() || memory.tenure(target) !== tenure
   if (lost()) {

@@ -11,7 +11,7 @@ import type { Store } from '../store/open.ts'
 import { mayBeQuiet, QUIET_AFTER_POLLS } from './cadence.ts'
 import { afterPoll } from './poll-state.ts'
 import { TargetMemory } from './target-memory.ts'
-import { holdingsToRead, reconcileSummarised } from './reconcile.ts'
+import { holdingsToRead, openKey, reconcileSummarised } from './reconcile.ts'
 
 export interface PollDeps {
   /** Where holdings and target states go, and instance records and descriptions: without them a poll keeps holdings only. */
@@ -63,7 +63,7 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     // and descriptions are apart in the table and each is replayed on its own: they go side by side.
     const [, instances, described] = await Promise.all([
       ops.length > 0
-        ? deps.store.holdings.apply(ops).then(async () => {
+        ? deps.store.holdings.apply(ops, { settledEnis: settledEnis(open.keys(), ops) }).then(async () => {
             memory.applied(target, ops)
             await deps.onChanged?.(changedAddresses(ops))
           })
@@ -88,6 +88,21 @@ export async function pollTarget(deps: PollDeps, target: Target): Promise<PollRe
     memory.forget(target)
     throw err
   }
+}
+
+/**
+ * The ENIs that keep one of the target's open holdings (`openKeys`, reconcile's keys) through `ops`:
+ * the holder directory already has their entries (store/holder-directory.ts).
+ */
+export function settledEnis(openKeys: Iterable<string>, ops: readonly StoreOperation[]): Set<string> {
+  const touched = new Set<string>()
+  for (const op of ops) {
+    if (op.kind === 'close') touched.add(openKey(op.holding))
+    else if (op.kind === 'refine' || op.kind === 'split') touched.add(openKey(op.previous))
+  }
+  const settled = new Set<string>()
+  for (const key of openKeys) if (!touched.has(key)) settled.add(key.slice(key.lastIndexOf('|') + 1))
+  return settled
 }
 
 export function changedAddresses(ops: readonly StoreOperation[]): string[] {

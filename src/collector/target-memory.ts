@@ -86,7 +86,7 @@ export class TargetMemory {
       // Not what was kept: read everything again rather than reconcile against a wrong picture.
     }
     this.kept.delete(k)
-    const all = await this.store.openHoldingsOfTarget(target.accountId, target.region, state.lastCompletePoll ?? 0)
+    const all = await this.store.openHoldingsOfTarget(target.accountId, target.region)
     const open = new Map(all.map((h) => [openKey(h), openSummary(h)]))
     this.kept.set(k, { tenure, version: state.version, writer: state.writer, open })
     const wanted = pick(open)

@@ -6,9 +6,11 @@ import type { Holding } from '../model/holding.ts'
 import type { HoldingLookup, StoredHolding, StoreOperation, WindowQuery } from '../model/stored-holding.ts'
 import { containingCidr, type Ip, isVpcScoped, parseIp } from '../model/ip.ts'
 import { batchGet, batchWrite, type BatchOptions } from './batch.ts'
+import { entriesOf, HolderDirectory } from './holder-directory.ts'
 import type { Member, MemberRegistry } from './members.ts'
 import { queryAll, scanAll } from './paginate.ts'
 import {
+  closedTwinKeys,
   holdingIdentity,
   holdingKey,
   holdingToItem,
@@ -22,13 +24,14 @@ import {
   ADDRESS_PK_PREFIX,
   addressPk,
   eniPk,
+  holderSk,
   INDEX_BY_ENI,
-  INDEX_BY_INSTANCE,
   INDEX_BY_TARGET,
-  instancePk,
   type Level,
   LEVELS,
   openSk,
+  TARGET_OPEN_PREFIX,
+  targetOpenEniPrefix,
   targetPk,
   timeKey,
 } from './table.ts'
@@ -56,6 +59,8 @@ export class HoldingStore implements HoldingLookup {
   private readonly prefixLengths: { readonly v4: readonly number[]; readonly v6: readonly number[] }
   private readonly batchOptions: BatchOptions
   private readonly members: MemberRegistry | undefined
+  /** Where an ENI's open holdings are filed, and an instance's ENIs (holder-directory.ts). */
+  readonly directory: HolderDirectory
 
   constructor(
     readonly client: DynamoDBClient,
@@ -66,6 +71,7 @@ export class HoldingStore implements HoldingLookup {
     this.prefixLengths = options.delegatedPrefixLengths ?? DEFAULT_PREFIX_LENGTHS
     this.batchOptions = options.batch ?? {}
     this.members = options.members
+    this.directory = new HolderDirectory(client, this.tableName, this.batchOptions)
   }
 
   /**
@@ -80,9 +86,10 @@ export class HoldingStore implements HoldingLookup {
    * inside it (readers see them there), then the pieces as items, then the open item without them.
    * Any state a crash leaves answers the same; `openHoldingsOfTarget` finishes an unfinished split.
    */
-  async apply(operations: readonly StoreOperation[]): Promise<void> {
-    // Members first: an address can be read from the store only once the registry says it may be.
-    await this.members?.register(membersOf(operations))
+  async apply(operations: readonly StoreOperation[], options: { readonly settledEnis?: ReadonlySet<string> } = {}): Promise<void> {
+    // Members first: an address can be read from the store only once the registry says it may be;
+    // and a holding can be found by its holder only once the directory says where (holder-directory.ts).
+    await Promise.all([this.members?.register(membersOf(operations)), this.directory.register(entriesOf(operations, options.settledEnis))])
     const { ahead, puts, deletes, settle } = planWrites(operations, this.retentionMs)
     await batchWrite(this.client, this.tableName, ahead, this.batchOptions)
     await batchWrite(this.client, this.tableName, puts, this.batchOptions)
@@ -167,14 +174,12 @@ export class HoldingStore implements HoldingLookup {
    * The open holdings of a target: what a snapshot is diffed against. Leftovers of a crash between
    * a close's put and its delete (an open item whose closed twin exists) are deleted here, and splits
    * a crash left unfinished are finished, so a restarted collector sees exactly the holdings that are
-   * still open. `repairSince` is the target's last complete poll: an interrupted close belongs to a
-   * poll after it, so older closes need no look.
+   * still open. A close keeps the holding's start, so its twin has one of a few keys (one per level):
+   * those are read for every open item, with strongly consistent reads, whenever the target is read
+   * whole (when a process takes its lease, or no longer trusts what it kept).
    */
-  async openHoldingsOfTarget(accountId: string, region: string, repairSince: number): Promise<StoredHolding[]> {
-    const [openItems, closed] = await Promise.all([
-      this.openItemsOfTarget(accountId, region),
-      this.closedOfTarget(accountId, region, repairSince, Number.MAX_SAFE_INTEGER),
-    ])
+  async openHoldingsOfTarget(accountId: string, region: string): Promise<StoredHolding[]> {
+    const openItems = await this.openItemsOfTarget(accountId, region)
     const unfinished = openItems.filter((item) => item.pieces !== undefined)
     if (unfinished.length > 0) {
       const { puts, settle } = planWrites(
@@ -188,7 +193,8 @@ export class HoldingStore implements HoldingLookup {
       await batchWrite(this.client, this.tableName, settle, this.batchOptions)
     }
     const open = openItems.map(itemToHolding)
-    const closedIds = new Set(closed.map(holdingIdentity))
+    const twins = await batchGet(this.client, this.tableName, open.flatMap((h) => closedTwinKeys(h).map(toKey)), { consistent: true })
+    const closedIds = new Set(twins.map(itemToHolding).filter((h) => h.end).map(holdingIdentity))
     const leftovers = open.filter((h) => closedIds.has(holdingIdentity(h)))
     if (leftovers.length > 0) {
       await batchWrite(
@@ -218,49 +224,56 @@ export class HoldingStore implements HoldingLookup {
     return (await this.openItemsOfTarget(accountId, region)).map(itemToHolding)
   }
 
-  /** The open items of a target, from the sparse `open#` part of the byTarget index. */
-  private openItemsOfTarget(accountId: string, region: string): Promise<Item[]> {
+  /** The open items of a target (or of one of its ENIs), from the byTarget index, where only open holdings are. */
+  private openItemsOfTarget(accountId: string, region: string, eniId?: string): Promise<Item[]> {
     return this.queryItems({
       TableName: this.tableName,
       IndexName: INDEX_BY_TARGET,
       KeyConditionExpression: 'tpk = :tpk AND begins_with(tsk, :p)',
-      ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: 'open#' } },
+      ExpressionAttributeValues: { ':tpk': { S: targetPk(accountId, region) }, ':p': { S: eniId === undefined ? TARGET_OPEN_PREFIX : targetOpenEniPrefix(eniId) } },
     })
   }
 
-  /** Holdings of a target closed in [since, until], by when they were closed. */
-  async closedOfTarget(accountId: string, region: string, since: number, until: number) {
+  /**
+   * Holdings of these ENIs closed at `since` or later (by when they were closed): what an AWS Config
+   * pass may refine. One query of the byEni index per ENI.
+   */
+  async closedOfEnis(eniIds: readonly string[], since: number): Promise<StoredHolding[]> {
+    const read = await Promise.all([...new Set(eniIds)].map((eniId) => this.closedOfEni(eniId)))
+    return read.flat().filter((h) => h.end && (h.closedAt ?? h.end.by) >= since)
+  }
+
+  /** Every closed holding of an ENI (and, in a table written by an earlier version, its open ones too). */
+  private closedOfEni(eniId: string): Promise<StoredHolding[]> {
     return this.queryAll({
       TableName: this.tableName,
-      IndexName: INDEX_BY_TARGET,
-      KeyConditionExpression: 'tpk = :tpk AND tsk BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: {
-        ':tpk': { S: targetPk(accountId, region) },
-        ':lo': { S: `closed#${timeKey(since)}` },
-        ':hi': { S: `closed#${timeKey(until)}#${TOP}` },
-      },
+      IndexName: INDEX_BY_ENI,
+      KeyConditionExpression: 'epk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: eniPk(eniId) } },
     })
   }
 
-  /** Every address an ENI held, oldest first. */
+  /**
+   * Every address an ENI held, oldest first: its closed holdings by ENI, and its open ones in its
+   * target, which the holder directory names (its entry is written with the ENI's first holding; an
+   * ENI whose first holding an earlier version wrote has none, but its holdings in `byEni` say it).
+   */
   async holdingsOfEni(eniId: string): Promise<StoredHolding[]> {
-    return this.holdingsOfHolder(INDEX_BY_ENI, 'epk', eniPk(eniId))
+    const [closed, entry] = await Promise.all([this.closedOfEni(eniId), this.directory.targetOfEni(eniId)])
+    const where = entry ?? closed[0]?.holder
+    const open = where ? (await this.openItemsOfTarget(where.accountId, where.region, eniId)).flatMap(itemToHoldings) : []
+    return holderOrder(dedupe([...closed, ...open]))
   }
 
-  /** Every address an instance's ENIs held, oldest first. */
-  async holdingsOfInstance(instanceId: string): Promise<StoredHolding[]> {
-    return this.holdingsOfHolder(INDEX_BY_INSTANCE, 'ipk', instancePk(instanceId))
-  }
-
-  private async holdingsOfHolder(index: string, attribute: string, key: string): Promise<StoredHolding[]> {
-    return dedupe(
-      await this.queryAll({
-        TableName: this.tableName,
-        IndexName: index,
-        KeyConditionExpression: `${attribute} = :pk`,
-        ExpressionAttributeValues: { ':pk': { S: key } },
-      }),
-    )
+  /**
+   * Every address an instance's ENIs held while attached to it, oldest first: the ENIs the holder
+   * directory lists for it, and `knownEnis` (its record's, which also covers holdings written before
+   * the directory was).
+   */
+  async holdingsOfInstance(instanceId: string, knownEnis: readonly string[] = []): Promise<StoredHolding[]> {
+    const enis = new Set([...(await this.directory.enisOfInstance(instanceId)), ...knownEnis])
+    const read = await Promise.all([...enis].map((eniId) => this.holdingsOfEni(eniId)))
+    return holderOrder(dedupe(read.flat().filter((h) => h.holder.instanceId === instanceId)))
   }
 
   /** Every holding the items a query matches store, pieces of unfinished splits included. */
@@ -392,6 +405,12 @@ export function planWrites(
 function levelRange(level: Level, from: number, to: number): { lo: string; hi: string } | undefined {
   if (level.maxSpan === Number.POSITIVE_INFINITY) return undefined
   return { lo: `${level.tag}#${timeKey(from - level.maxSpan)}`, hi: `${level.tag}#${timeKey(to)}#${TOP}` }
+}
+
+/** A holder's holdings in the order the byEni index keeps them: by start, then address and scope. */
+function holderOrder(holdings: StoredHolding[]): StoredHolding[] {
+  const key = (h: StoredHolding) => holderSk(h.start.after, h.address, h.scope)
+  return holdings.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
 function overlaps(h: Holding, from: number, to: number): boolean {

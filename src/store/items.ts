@@ -11,10 +11,9 @@ import {
   closedSk,
   eniPk,
   holderSk,
-  instancePk,
   levelFor,
+  LEVELS,
   openSk,
-  targetClosedSk,
   targetOpenSk,
   targetPk,
   TTL_ATTRIBUTE,
@@ -29,6 +28,15 @@ export function holdingKey(holding: Holding): { pk: string; sk: string } {
   if (!holding.end) return { pk, sk: openSk(holding.scope, holding.holder.eniId) }
   const level = levelFor(maxSpan(holding))
   return { pk, sk: closedSk(level, holding.start.after, holding.scope, holding.holder.eniId) }
+}
+
+/**
+ * The keys a closed twin of this open holding may have: a close keeps the start, so one per level. What
+ * crash repair reads (HoldingStore.openHoldingsOfTarget).
+ */
+export function closedTwinKeys(open: Holding): { pk: string; sk: string }[] {
+  const pk = addressPk(open.address)
+  return LEVELS.map((level) => ({ pk, sk: closedSk(level, open.start.after, open.scope, open.holder.eniId) }))
 }
 
 export function toKey(key: { pk: string; sk: string }): Key {
@@ -46,15 +54,13 @@ export function holdingToItem(holding: StoredHolding, retentionMs?: number, piec
   const record = {
     pk,
     sk,
-    tpk: targetPk(holder.accountId, holder.region),
-    tsk: open
-      ? targetOpenSk(holding.address, holding.scope, holder.eniId)
-      : targetClosedSk(holding.closedAt ?? holding.end!.by, holding.address, holding.scope, holder.eniId),
-    epk: eniPk(holder.eniId),
-    esk: holderSk(holding.start.after, holding.address, holding.scope),
-    ipk: holder.instanceId ? instancePk(holder.instanceId) : undefined,
-    isk: holder.instanceId ? holderSk(holding.start.after, holding.address, holding.scope) : undefined,
-    state: open ? 'open' : 'closed',
+    // Each holding is in one index: open ones by target (what reconcile diffs against, and an ENI's
+    // current ones), closed ones by ENI (history). An index write costs at least a unit, so this is
+    // what a change costs (docs/table-design.md, "What a change costs").
+    tpk: open ? targetPk(holder.accountId, holder.region) : undefined,
+    tsk: open ? targetOpenSk(holder.eniId, holding.address, holding.scope) : undefined,
+    epk: open ? undefined : eniPk(holder.eniId),
+    esk: open ? undefined : holderSk(holding.start.after, holding.address, holding.scope),
     address: holding.address,
     addressKind: holding.addressKind,
     scope: holding.scope,

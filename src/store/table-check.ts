@@ -6,6 +6,10 @@
 // list without its polls, a holding without its holder): that is a problem, and the store refuses to
 // open rather than answer from half an item.
 import type { CreateTableCommandInput, Projection, TableDescription } from '@aws-sdk/client-dynamodb'
+import { RETIRED_INDEX_BY_INSTANCE } from './table.ts'
+
+/** Indexes earlier versions made that this one neither reads nor writes. */
+const RETIRED_INDEXES = [RETIRED_INDEX_BY_INSTANCE]
 
 export interface TableCheck {
   /** The table cannot serve this version; each says what differs and what to do. */
@@ -60,6 +64,11 @@ export function checkTable(existing: TableDescription, wanted: CreateTableComman
           `it works as it is, but each write to it may cost twice the units a table created now pays. ` +
           `To move, recreate the index with the projection deploy/table.yaml defines when reads of it can pause (docs/table-design.md, "Indexes and what they project")`,
       )
+    }
+  }
+  for (const retired of RETIRED_INDEXES) {
+    if (have.has(retired)) {
+      notices.push(`index ${retired} of table ${name} is no longer read, and nothing written now is filed in it: delete it (docs/table-design.md, "Indexes and what they project")`)
     }
   }
   return { problems, notices }

@@ -6,7 +6,11 @@ import { DAY, HOUR } from '../model/time.ts'
 
 export const INDEX_BY_TARGET = 'byTarget'
 export const INDEX_BY_ENI = 'byEni'
-export const INDEX_BY_INSTANCE = 'byInstance'
+/**
+ * An index of holdings by instance that tables created by earlier versions have: nothing reads it and
+ * no item written now is filed in it (an instance's holdings are its ENIs', see `holderDirectoryKeys`).
+ */
+export const RETIRED_INDEX_BY_INSTANCE = 'byInstance'
 
 /**
  * What each index carries besides the keys (every index has the table's and its own): what its
@@ -14,12 +18,12 @@ export const INDEX_BY_INSTANCE = 'byInstance'
  * 1), so a holding near 1 KB costs 2 units in an index that projects all of it and 1 in one that
  * leaves out the other indexes' keys, `state` and `expiresAt`.
  *
- * - byTarget: every attribute. Its readers read whole items of three kinds (a target's open holdings
- *   and recent closes, the list of target states, a target's instance records), and a list would
- *   make every new target-state field an index rebuild, during which collectors cannot read.
- * - byEni, byInstance: a holding's fields, for the ENI and instance routes. The list is checked
- *   against the type (`satisfies`): a field added to a holding and not projected would come back
- *   missing from those routes, so it fails to compile.
+ * - byTarget: every attribute. Its readers read whole items of three kinds (a target's open holdings,
+ *   the list of target states, a target's instance records), and a list would make every new
+ *   target-state field an index rebuild, during which collectors cannot read.
+ * - byEni: a holding's fields, for the ENI and instance routes. The list is checked against the type
+ *   (`satisfies`): a field added to a holding and not projected would come back missing from those
+ *   routes, so it fails to compile.
  */
 const HOLDING_ATTRIBUTES = Object.keys({
   address: true, addressKind: true, scope: true, holder: true, start: true, end: true, closedAt: true,
@@ -32,7 +36,6 @@ const HOLDER_INDEX_ATTRIBUTES = [...HOLDING_ATTRIBUTES, 'pieces'].sort()
 export const INDEX_PROJECTIONS: Readonly<Record<string, readonly string[] | undefined>> = {
   [INDEX_BY_TARGET]: undefined,
   [INDEX_BY_ENI]: HOLDER_INDEX_ATTRIBUTES,
-  [INDEX_BY_INSTANCE]: HOLDER_INDEX_ATTRIBUTES,
 }
 
 function projectionOf(indexName: string): Projection {
@@ -52,7 +55,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: ['pk', 'sk', 'tpk', 'tsk', 'epk', 'esk', 'ipk', 'isk'].map((name) => ({
+    AttributeDefinitions: ['pk', 'sk', 'tpk', 'tsk', 'epk', 'esk'].map((name) => ({
       AttributeName: name,
       AttributeType: 'S' as const,
     })),
@@ -63,7 +66,6 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     GlobalSecondaryIndexes: [
       index(INDEX_BY_TARGET, 'tpk', 'tsk'),
       index(INDEX_BY_ENI, 'epk', 'esk'),
-      index(INDEX_BY_INSTANCE, 'ipk', 'isk'),
     ],
   }
 }
@@ -132,14 +134,19 @@ export function targetListTsk(accountId: string, region: string): string {
   return `${accountId}#${region}`
 }
 
-/** Sort key in the byTarget index: open holdings are what a reconcile diffs against. */
-export function targetOpenSk(address: string, scope: string, eniId: string): string {
-  return `open#${address}#${scope}#${eniId}`
+/** What every open holding's sort key in the byTarget index begins with (closed ones are not there). */
+export const TARGET_OPEN_PREFIX = 'open#'
+
+/**
+ * Sort key of an open holding in the byTarget index: a target's open holdings are what a reconcile
+ * diffs against, and one ENI's are a prefix of them (what the ENI route reads as its current ones).
+ */
+export function targetOpenSk(eniId: string, address: string, scope: string): string {
+  return `${TARGET_OPEN_PREFIX}${eniId}#${address}#${scope}`
 }
 
-/** Closed holdings by when they were closed: what crash repair and change feeds read. */
-export function targetClosedSk(closedAt: number, address: string, scope: string, eniId: string): string {
-  return `closed#${timeKey(closedAt)}#${address}#${scope}#${eniId}`
+export function targetOpenEniPrefix(eniId: string): string {
+  return `${TARGET_OPEN_PREFIX}${eniId}#`
 }
 
 export function eniPk(eniId: string): string {
@@ -155,12 +162,29 @@ export function holderSk(startAfter: number, address: string, scope: string): st
 }
 
 /**
- * An instance record (store/instances.ts): one item per instance, under `instancePk(id)` (which holdings
- * use only as the byInstance index's partition, never as a table key), so that reading one by id is a
+ * The holder directory (store/holder-directory.ts): an ENI's target, and an instance's ENIs, each an
+ * item of its own written before the first holding that needs it. Open holdings are filed by target
+ * only and closed ones by ENI only (a holding is in one index, not three), so the ENI route learns
+ * where an ENI's open holdings are from here, and the instance route which ENIs to read.
+ */
+export function eniDirectoryKey(eniId: string): { pk: string; sk: string } {
+  return { pk: eniPk(eniId), sk: 'eni' }
+}
+
+/** An instance's ENIs sort under this beside its record (`INSTANCE_SK`), one item each. */
+export const INSTANCE_ENI_PREFIX = 'eni#'
+
+export function instanceEniKey(instanceId: string, eniId: string): { pk: string; sk: string } {
+  return { pk: instancePk(instanceId), sk: `${INSTANCE_ENI_PREFIX}${eniId}` }
+}
+
+/**
+ * An instance record (store/instances.ts): one item per instance, under `instancePk(id)` (beside the
+ * instance's ENI list, `instanceEniKey`), so that reading one by id is a
  * consistent GetItem. It is also filed in its target's byTarget partition, listed instances apart from
  * gone ones: a poll compares its snapshot with the listed part alone, so its read grows with the fleet,
  * never with the history of instances that came and went. Marking one gone rewrites `tsk` (one write;
- * the item keeps its key). None of these sort keys begins like a holding's (`open#`, `closed#`).
+ * the item keeps its key). None of these sort keys begins like a holding's (`open#`).
  */
 export const INSTANCE_SK = 'instance'
 

@@ -76,7 +76,7 @@ t.test(`${HOURS} virtual hours, ${ACCOUNTS * REGIONS} targets, faults: recall an
   let openAtDenial = -1
   const countOpen = async (accountId: string) => {
     let n = 0
-    for (const region of fake.regions) n += (await store.holdings.openHoldingsOfTarget(accountId, region, 0)).length
+    for (const region of fake.regions) n += (await store.holdings.openHoldingsOfTarget(accountId, region)).length
     return n
   }
   for (poll = 0; poll < polls; poll++) {

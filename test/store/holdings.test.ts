@@ -4,7 +4,8 @@ import { classify } from '../../src/model/holding.ts'
 import { batchWrite } from '../../src/store/batch.ts'
 import type { StoreOperation } from '../../src/model/stored-holding.ts'
 import { type HoldingStore, membersOf, planWrites } from '../../src/store/holdings.ts'
-import { itemToHolding } from '../../src/store/items.ts'
+import { holdingToItem, itemToHolding } from '../../src/store/items.ts'
+import { holderSk } from '../../src/store/table.ts'
 import { makeHolding } from '../../support/holdings.ts'
 import { BACKENDS, openTestStore } from '../../support/stores.ts'
 
@@ -20,11 +21,11 @@ for (const backend of BACKENDS) {
       let found = await store.holdings.lookup({ ip: '203.0.113.7', from: T0 + 5 * MIN, to: T0 + 5 * MIN })
       t.equal(found.length, 1)
       t.equal(found[0]!.end, undefined, 'open')
-      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [open])
+      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1'), [open])
 
       const closed = { ...open, end: { after: T0 + 10 * MIN, by: T0 + 11 * MIN, evidence: [{ source: 'ec2-poll' as const, at: T0 + 11 * MIN, ref: 'poll-11' }] } }
       await store.holdings.apply([{ kind: 'close', holding: closed, closedAt: T0 + 11 * MIN }])
-      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', 0), [], 'no longer open')
+      t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1'), [], 'no longer open')
       const at = async (time: number) => {
         const hs = await store.holdings.lookup({ ip: '203.0.113.7', from: time, to: time })
         return hs.map((h) => classify(h, time))
@@ -143,6 +144,44 @@ for (const backend of BACKENDS) {
       t.same(await store.holdings.holdingsOfInstance('i-none'), [])
     })
 
+    t.test('an ENI\'s and an instance\'s holdings through the holder directory, and those an earlier version filed otherwise', async (t) => {
+      const { store } = await openTestStore(t, backend)
+      // A new ENI: its only holdings are open (byTarget), so only the directory says where they are.
+      const primary = makeHolding({ address: '10.0.0.10', eni: 'eni-new', instance: 'i-new', start: [T0, T0 + MIN] })
+      const eip = makeHolding({ address: '198.51.100.10', eni: 'eni-new', instance: 'i-new', start: [T0 + MIN, T0 + 2 * MIN] })
+      await store.holdings.apply([{ kind: 'open', holding: primary }, { kind: 'open', holding: eip }])
+      t.same((await store.holdings.holdingsOfEni('eni-new')).map((h) => h.address), ['10.0.0.10', '198.51.100.10'], 'an ENI with open holdings only')
+      t.same((await store.holdings.holdingsOfInstance('i-new')).map((h) => h.address), ['10.0.0.10', '198.51.100.10'], 'its instance, with no record')
+      t.same(await store.holdings.directory.enisOfInstance('i-new'), ['eni-new'])
+      // A secondary ENI attached to the instance later, opened while the first keeps its holdings: that
+      // ENI is new, so its entries are written; the settled one's are not written again.
+      const second = makeHolding({ address: '10.0.0.11', eni: 'eni-2nd', instance: 'i-new', start: [T0 + 3 * MIN, T0 + 4 * MIN] })
+      await store.holdings.apply([{ kind: 'open', holding: second }], { settledEnis: new Set(['eni-new', 'eni-2nd']) })
+      t.same(await store.holdings.directory.enisOfInstance('i-new'), ['eni-new'], 'a settled ENI\'s entries are not written')
+      await store.holdings.apply([{ kind: 'open', holding: second }], { settledEnis: new Set(['eni-new']) })
+      t.same(await store.holdings.directory.enisOfInstance('i-new'), ['eni-2nd', 'eni-new'])
+      t.same((await store.holdings.holdingsOfInstance('i-new')).map((h) => h.address), ['10.0.0.10', '198.51.100.10', '10.0.0.11'])
+
+      // Items an earlier version wrote: every holding in byEni, open ones under `open#<address>#…` in
+      // byTarget, closed ones in byTarget too, and no directory entries.
+      const oldOpen = makeHolding({ address: '10.0.0.20', eni: 'eni-old', instance: 'i-old', start: [T0, T0 + MIN] })
+      const oldClosed = makeHolding({ address: '10.0.0.21', eni: 'eni-old', instance: 'i-old', start: [T0, T0 + MIN], end: [T0 + 5 * MIN, T0 + 6 * MIN] })
+      const legacy = (h: typeof oldOpen, tsk: string) => ({
+        PutRequest: { Item: { ...holdingToItem(h), tpk: { S: 'T#111111111111#eu-west-1' }, tsk: { S: tsk }, epk: { S: 'E#eni-old' }, esk: { S: holderSk(h.start.after, h.address, h.scope) }, state: { S: h.end ? 'closed' : 'open' } } },
+      })
+      await batchWrite(store.holdings.client, store.holdings.tableName, [
+        legacy(oldOpen, `open#${oldOpen.address}#${oldOpen.scope}#eni-old`),
+        legacy({ ...oldClosed, closedAt: T0 + 6 * MIN } as typeof oldClosed, `closed#${T0 + 6 * MIN}#${oldClosed.address}`),
+      ])
+      t.same((await store.holdings.holdingsOfEni('eni-old')).map((h) => [h.address, h.end !== undefined]), [['10.0.0.20', false], ['10.0.0.21', true]], 'the ENI route reads them')
+      t.same((await store.holdings.holdingsOfInstance('i-old', ['eni-old'])).map((h) => h.address), ['10.0.0.20', '10.0.0.21'], 'the instance route, through its record\'s ENIs')
+      t.same((await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1')).map((h) => h.address).sort(), ['10.0.0.10', '10.0.0.11', '10.0.0.20', '198.51.100.10'], 'reconcile reads every open one')
+      // A new holding of that ENI goes to byTarget only: the ENI route finds its target from the old ones.
+      const newOnOld = makeHolding({ address: '10.0.0.22', eni: 'eni-old', instance: 'i-old', start: [T0 + 7 * MIN, T0 + 8 * MIN] })
+      await store.holdings.apply([{ kind: 'open', holding: newOnOld }], { settledEnis: new Set(['eni-old']) })
+      t.same((await store.holdings.holdingsOfEni('eni-old')).map((h) => h.address), ['10.0.0.20', '10.0.0.21', '10.0.0.22'])
+    })
+
     t.test('replaying every write twice leaves an identical table', async (t) => {
       const { store } = await openTestStore(t, backend, { retentionMs: 400 * 1440 * MIN })
       const ops: StoreOperation[] = []
@@ -178,7 +217,7 @@ for (const backend of BACKENDS) {
       await batchWrite(client, tableName, puts) // the process dies before the deletes
       const during = await store.holdings.lookup({ ip: '203.0.113.9', from: T0 + 10 * MIN, to: T0 + 10 * MIN })
       t.same(during, [], 'reads already prefer the closed holding: nobody holds it at T0+10m')
-      const stillOpen = await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', T0)
+      const stillOpen = await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1')
       t.same(stillOpen, [], 'the restarted collector does not see it as open')
       const repaired = await store.holdings.scanAll()
 
@@ -213,7 +252,7 @@ for (const backend of BACKENDS) {
         for (const writes of phases.slice(0, done)) await batchWrite(client, tableName, writes) // then the process dies
         t.same(await answers(store.holdings), finished, `after ${done} of its 4 phases, lookups answer as the finished split`)
         t.same(await store.holdings.currentOfTarget('111111111111', 'eu-west-1'), [rest], 'what the API shows as current is the rest alone')
-        t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1', T0 + 40 * MIN), [rest], 'the restarted collector sees the rest open')
+        t.same(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1'), [rest], 'the restarted collector sees the rest open')
         // Member registry entries are filed by when they were written, so two tables differ there and only there.
         const holdingsAndState = (items: Awaited<ReturnType<HoldingStore['scanAll']>>) => items.filter((i) => !i.pk?.S?.startsWith('M'))
         t.same(holdingsAndState(await store.holdings.scanAll()), holdingsAndState(await clean.scanAll()), 'and the table is item for item as if it had not crashed')

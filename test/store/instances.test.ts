@@ -140,7 +140,7 @@ for (const backend of BACKENDS) {
     await instances.sync(target, [record('i-0a', T0)], { goneAt: T0 + 1000 })
     t.same((await store.holdings.holdingsOfInstance('i-0a')).map((h) => h.address), ['10.0.0.10'])
     t.same((await store.holdings.currentOfTarget(target.accountId, target.region)).map((h) => h.address), ['10.0.0.10'])
-    t.same((await store.holdings.openHoldingsOfTarget(target.accountId, target.region, 0)).length, 1)
+    t.same((await store.holdings.openHoldingsOfTarget(target.accountId, target.region)).length, 1)
     t.same((await instances.listedOfTarget(target.accountId, target.region)).map((s) => s.record.instanceId), ['i-0a'])
   })
 

@@ -50,7 +50,7 @@ for (const backend of BACKENDS) {
     // What the demo tours: every holding and nothing else (the target, lease, worker and instance items share the table).
     const every = await store.holdings.everyHolding()
     t.same(every.map((h) => `${h.address} ${h.end ? 'closed' : 'open'}`).sort(), ['10.0.0.5 closed', '203.0.113.7 open'])
-    t.equal((await store.holdings.scanAll()).length, 9, 'two holdings, a target state, a lease, a worker, an instance, the member registry and its two addresses')
+    t.equal((await store.holdings.scanAll()).length, 11, 'two holdings, their two ENIs in the holder directory, a target state, a lease, a worker, an instance, the member registry and its two addresses')
     t.same(await store.members.state(), { complete: true, days: [new Date().toISOString().slice(0, 10)] }, 'a registry complete from the table\'s creation, with today\'s entries')
     await store.close()
 

@@ -14,10 +14,15 @@ import { BACKENDS, testClient } from '../../support/stores.ts'
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)
 
-/** The definition an older version created: every index projecting every attribute. */
+/** The definition an older version created: every index projecting every attribute, and an index of holdings by instance. */
 function olderDefinition(tableName: string): CreateTableCommandInput {
   const def = tableDefinition(tableName)
-  return { ...def, GlobalSecondaryIndexes: def.GlobalSecondaryIndexes!.map((i) => ({ ...i, Projection: { ProjectionType: 'ALL' } })) }
+  const byInstance = { IndexName: 'byInstance', KeySchema: [{ AttributeName: 'ipk', KeyType: 'HASH' as const }, { AttributeName: 'isk', KeyType: 'RANGE' as const }], Projection: { ProjectionType: 'ALL' as const } }
+  return {
+    ...def,
+    AttributeDefinitions: [...def.AttributeDefinitions!, { AttributeName: 'ipk', AttributeType: 'S' }, { AttributeName: 'isk', AttributeType: 'S' }],
+    GlobalSecondaryIndexes: [...def.GlobalSecondaryIndexes!.map((i) => ({ ...i, Projection: { ProjectionType: 'ALL' as const } })), byInstance],
+  }
 }
 
 /** Today's definition with one index changed by `change`. */
@@ -37,8 +42,9 @@ t.test('checkTable: the same definition passes; wider projections are notices; n
 
   const older = checkTable(olderDefinition('x') as never, want)
   t.strictSame(older.problems, [], 'ALL projections serve every reader')
-  t.equal(older.notices.length, 2, 'one notice per index that projects less today (byTarget projects every attribute still)')
+  t.equal(older.notices.length, 2, 'one notice for the index that projects less today (byTarget projects every attribute still), one for the index no longer used')
   t.match(older.notices[0], /index byEni .* projects every attribute; it works as it is/)
+  t.match(older.notices[1], /index byInstance .* is no longer read/)
 
   const wider = checkTable(withIndex('x', INDEX_BY_ENI, (i) => ({ ...i, Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...INDEX_PROJECTIONS[INDEX_BY_ENI]!, 'state', 'tpk'] } })) as never, want)
   t.strictSame(wider.problems, [])
@@ -74,8 +80,9 @@ for (const backend of BACKENDS) {
     await create(client, olderDefinition(tableName))
     const ensured = await ensureTable(client, tableName)
     t.equal(ensured.table, 'exists')
-    t.equal(ensured.notices.length, 2, 'one notice per index that projects less today')
+    t.equal(ensured.notices.length, 2, 'one notice for the index that projects less today, one for the index no longer used')
     t.match(ensured.notices.join('\n'), /index byEni of table .* projects every attribute; it works as it is/)
+    t.match(ensured.notices.join('\n'), /index byInstance of table .* is no longer read, and nothing written now is filed in it: delete it/)
 
     // Every reader of every index, over the older table.
     const store = storeOver(client, { tableName })
@@ -85,8 +92,8 @@ for (const backend of BACKENDS) {
     await store.holdings.apply([{ kind: 'open', holding: open }, { kind: 'open', holding: gone }])
     await store.holdings.apply([{ kind: 'close', holding: { ...gone, end: bound([T0 + 2 * MIN, T0 + 3 * MIN]) }, closedAt: T0 + 3 * MIN }])
     await store.targets.put({ ...target, consecutiveFailures: 0, firstCompletePoll: T0, lastCompletePoll: T0 + 3 * MIN })
-    t.same(await store.holdings.openHoldingsOfTarget(target.accountId, target.region, 0), [open], 'open holdings of the target')
-    t.same((await store.holdings.closedOfTarget(target.accountId, target.region, 0, Number.MAX_SAFE_INTEGER)).map((h) => h.address), ['10.0.0.6'], 'its closes')
+    t.same(await store.holdings.openHoldingsOfTarget(target.accountId, target.region), [open], 'open holdings of the target')
+    t.same((await store.holdings.closedOfEnis(['eni-0a'], 0)).map((h) => h.address), ['10.0.0.6'], 'its closes')
     t.same((await store.holdings.holdingsOfEni('eni-0a')).map((h) => [h.address, h.end !== undefined]), [['10.0.0.5', false], ['10.0.0.6', true]], 'holdings of the ENI')
     t.same((await store.holdings.holdingsOfInstance('i-0a')).map((h) => h.address), ['10.0.0.5', '10.0.0.6'], 'holdings of the instance')
     t.same((await store.targets.list()).map((s) => s.lastCompletePoll), [T0 + 3 * MIN], 'the target list')
@@ -128,6 +135,12 @@ t.test('dynamodb-local: what each index projects gives its readers whole items (
   await store.holdings.apply([{ kind: 'open', holding }])
   await store.holdings.apply([{ kind: 'close', holding: closed, closedAt: T0 + 3 * MIN }])
   t.strictSame(await store.holdings.holdingsOfEni('eni-0c'), [closed], 'byEni')
-  t.strictSame(await store.holdings.holdingsOfInstance('i-0c'), [closed], 'byInstance')
-  t.strictSame(await store.holdings.closedOfTarget('111111111111', 'eu-west-1', 0, Number.MAX_SAFE_INTEGER), [closed], 'byTarget')
+  t.strictSame(await store.holdings.holdingsOfInstance('i-0c'), [closed], 'the instance\'s, through its ENIs')
+  t.strictSame(await store.holdings.closedOfEnis(['eni-0c'], 0), [closed], 'byEni, closed since')
+  await store.holdings.apply([{ kind: 'open', holding }])
+  t.strictSame(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1'), [], 'byTarget: an open item beside its closed twin is a crash\'s leftover, removed')
+  const again = { ...holding, start: bound([T0 + 4 * MIN, T0 + 5 * MIN]) }
+  await store.holdings.apply([{ kind: 'open', holding: again }])
+  t.strictSame(await store.holdings.openHoldingsOfTarget('111111111111', 'eu-west-1'), [again], 'byTarget, every field')
+  t.strictSame(await store.holdings.holdingsOfEni('eni-0c'), [closed, again], 'the ENI\'s open holdings, from byTarget where the directory says')
 })

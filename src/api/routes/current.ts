@@ -120,7 +120,8 @@ export const currentRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { 
     async (req, reply) => {
       const id = req.params.id
       const text = await cached(`instance|${id}`, async () => {
-        const [record, holdings] = await Promise.all([instances.get(id), store.holdingsOfInstance(id)])
+        const record = await instances.get(id)
+        const holdings = await store.holdingsOfInstance(id, record?.enis.map((e) => e.eniId) ?? [])
         if (!record && holdings.length === 0) return { missing: true }
         const state = record && (await targetStates()).find((t) => t.accountId === record.accountId && t.region === record.region)
         const described = record ? present(record, state?.lastCompletePoll) : fromHoldings(id, holdings)
