@@ -21,6 +21,10 @@
 // too); DynamoDB Local is a Java process. The request-cost floor and "the snapshots alone" run in this
 // process (they are not the collector, and their memory is not counted). BENCH_SCALE (e.g. 0.1)
 // shrinks the number of accounts for a quick run; BENCH_POLLS sets the steady-state polls (default 5).
+// BENCH_ONLY=quiet measures figure 7 alone (no 100k-ENI organisation, figures 1–6 not printed), to
+// iterate on the collector's CPU quickly. BENCH_COLLECTOR_CLI runs that figure's collector from another
+// build (e.g. a copy of an older dist/cli.js, to compare two builds on the same machine in one period);
+// BENCH_CPU_PROF=<dir> has that collector write a V8 CPU profile there (node --cpu-prof) when it stops.
 // Exit status is non-zero only when the run itself failed (a target not polled completely, a process
 // not starting), never for a missed goal.
 import { spawn } from 'node:child_process'
@@ -364,7 +368,8 @@ async function measureQuietOrganisation(baseEnv: NodeJS.ProcessEnv, dynamoEndpoi
     WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_SELF_ACCOUNT: fake.accountId,
     AWS_ACCESS_KEY_ID: fake.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.keys.secretAccessKey,
   }
-  const child = spawn(process.execPath, [compiledCli(), 'collect'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
+  const child = spawn(process.execPath, [...profile, process.env.BENCH_COLLECTOR_CLI ?? compiledCli(), 'collect'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)))
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
@@ -487,7 +492,38 @@ function requireComplete(what: string, results: readonly PollResult[]): void {
   if (failed.length > 0) throw new Error(`${what}: ${failed.length} targets incomplete, e.g. ${failed[0]!.target.accountId} ${failed[0]!.target.region}: ${failed[0]!.error}`)
 }
 
+/**
+ * The collector's environment as `whohad collect` runs with no configuration but where the store is: the
+ * parent's environment without NODE_OPTIONS (no V8 flags) and without any WHOHAD_ or AWS_ setting of its
+ * own, except WHOHAD_MAX_HEAP_MB, passed on so that a run can compare heap policies (0: V8's defaults).
+ * Where AWS and the table are is added by each measurement.
+ */
+function baseCollectorEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('WHOHAD_') && !k.startsWith('AWS_') && !k.startsWith('TAP') && !k.startsWith('_TAPJS_')) env[k] = v
+  if (process.env.WHOHAD_MAX_HEAP_MB !== undefined) env.WHOHAD_MAX_HEAP_MB = process.env.WHOHAD_MAX_HEAP_MB
+  return { ...env, WHOHAD_STORE: 'dynamodb', WHOHAD_RETENTION_DAYS: '400', AWS_REGION: 'us-east-1' }
+}
+
+/** BENCH_ONLY=quiet: figure 7 alone. */
+async function quietOnly(): Promise<void> {
+  const wallStart = performance.now()
+  const sharedDynamo = process.env.WHOHAD_TEST_DYNAMODB_ENDPOINT
+  const local = sharedDynamo ? undefined : await startDynamoDbLocal()
+  try {
+    const q = await measureQuietOrganisation(baseCollectorEnv(), sharedDynamo ?? local!.endpoint)
+    process.stdout.write(quietLine(q) + `  7. collector CPU s per minute, ${q.targets} targets: ${q.cpu.toFixed(2)} (goal <= 30: ${q.cpu <= 30 ? 'met' : 'MISSED'})\n` +
+      `ran in ${((performance.now() - wallStart) / 1000).toFixed(1)} s\n`)
+  } finally {
+    await local?.stop()
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY !== undefined) {
+    if (process.env.BENCH_ONLY !== 'quiet') throw new Error(`BENCH_ONLY takes only 'quiet', not ${process.env.BENCH_ONLY}`)
+    return quietOnly()
+  }
   const wallStart = performance.now()
   log(`starting fakeaws (${ACCOUNTS} accounts × ${REGIONS} regions × ${ENIS_PER_REGION} ENIs, churn ${CHURN}/target/h) and DynamoDB Local`)
   // A DynamoDB Local already serving the test run (scripts/test.ts) is reused; the table is our own.
@@ -499,17 +535,13 @@ async function main(): Promise<void> {
   const session: { destroy(): void }[] = []
   try {
     const tableName = `bench-collect-${process.pid}-${Date.now()}`
-    // The collector as `whohad collect` runs with no configuration but where AWS and the table are: the
-    // parent's environment without NODE_OPTIONS (no V8 flags) and without any WHOHAD_ setting of its own,
-    // except WHOHAD_MAX_HEAP_MB, passed on so that a run can compare heap policies (0: V8's defaults).
-    const collectorEnv: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
-    for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('WHOHAD_') && !k.startsWith('AWS_') && !k.startsWith('TAP') && !k.startsWith('_TAPJS_')) collectorEnv[k] = v
-    if (process.env.WHOHAD_MAX_HEAP_MB !== undefined) collectorEnv.WHOHAD_MAX_HEAP_MB = process.env.WHOHAD_MAX_HEAP_MB
-    Object.assign(collectorEnv, {
-      WHOHAD_STORE: 'dynamodb', WHOHAD_DYNAMODB_ENDPOINT: writes.endpoint, WHOHAD_TABLE: tableName, WHOHAD_RETENTION_DAYS: '400',
-      WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_SELF_ACCOUNT: fake.accountId, AWS_REGION: 'us-east-1',
+    // The collector as `whohad collect` runs with no configuration but where AWS and the table are.
+    const collectorEnv: NodeJS.ProcessEnv = {
+      ...baseCollectorEnv(),
+      WHOHAD_DYNAMODB_ENDPOINT: writes.endpoint, WHOHAD_TABLE: tableName,
+      WHOHAD_AWS_ENDPOINT: fake.endpoint, WHOHAD_SELF_ACCOUNT: fake.accountId,
       AWS_ACCESS_KEY_ID: fake.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.keys.secretAccessKey,
-    })
+    }
     const startRss = await loadedCodeRss(collectorEnv)
 
     // This process's own view of the organisation, for the floor and the snapshots alone.

@@ -2,7 +2,13 @@
 // collector's own credentials (with an ExternalId when configured); role credentials are cached until
 // shortly before they expire, by a clock the caller gives (the simulated organisation expires them on
 // its virtual clock). Clients are cached per target; `endpoint` points every service at one place
-// (the simulated organisation), and is unset against AWS.
+// (the simulated organisation), and is unset against AWS. Every client sends through one pair of
+// keep-alive agents, so that connections (and TLS sessions) are pooled per endpoint host rather than
+// per target: an account's client that polls a quiet region every few minutes would otherwise find its
+// own idle connection closed each time and pay a new TCP and TLS handshake per poll, while the
+// region's endpoint is being used by its other accounts' polls all the while.
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
 import { ConfigServiceClient } from '@aws-sdk/client-config-service'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
@@ -45,6 +51,9 @@ export class AwsSession {
   private readonly now: () => number
   private stsClient: STSClient | undefined
   private orgClient: OrganizationsClient | undefined
+  // No cap on sockets per host: the collector's own concurrency bounds the requests in flight, and a
+  // cap shared by every target of one endpoint (the simulated organisation is one host) would queue them.
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) }
 
   constructor(private readonly options: AwsSessionOptions) {
     this.now = options.now ?? Date.now
@@ -57,6 +66,7 @@ export class AwsSession {
       maxAttempts: this.options.maxAttempts ?? 6,
       // Adaptive retries slow a client down when AWS throttles it, on top of backoff with jitter.
       retryMode: 'adaptive',
+      requestHandler: this.agents,
     }
   }
 
@@ -154,5 +164,7 @@ export class AwsSession {
     this.clients.clear()
     this.stsClient?.destroy()
     this.orgClient?.destroy()
+    this.agents.httpAgent.destroy()
+    this.agents.httpsAgent.destroy()
   }
 }

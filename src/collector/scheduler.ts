@@ -47,10 +47,16 @@ export class Scheduler {
     const ready: { target: Target; k: string; due: number }[] = []
     for (const target of this.options.targets()) {
       const k = key(target)
+      let due = this.due.get(k)
+      // Most targets are not due in a given second: that is asked first, as it costs least (a target
+      // whose turn is still to come is not polled, whoever owns it).
+      if (due !== undefined && due > now) continue
       if (this.inFlight.has(k) || (this.options.owns && !this.options.owns(target))) continue
-      // A target seen for the first time is spread over the first interval.
-      const due = this.due.get(k) ?? now + Math.floor(this.random() * this.options.intervalMs * 0.5)
-      this.due.set(k, due)
+      if (due === undefined) {
+        // A target seen for the first time (owned for the first time) is spread over the first interval.
+        due = now + Math.floor(this.random() * this.options.intervalMs * 0.5)
+        this.due.set(k, due)
+      }
       if (due <= now) ready.push({ target, k, due })
     }
     // Longest overdue first: when more are due than slots are free, the list's order must not decide,
